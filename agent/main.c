@@ -1,0 +1,46 @@
+/* examroom: the exam room agent. The command table of PRODUCT.md §3; the
+ * proctor reads the summaries in --help (zh-CN). */
+#include "agent.h"
+
+static const struct cli_command commands[] = {
+    {"init",
+     "--center URL --center-key KEY [--center-ca FILE] [--name NAME] "
+     "[--proctor-password-file F]",
+     "创建本考场的数据库和密钥对，登记考试中心地址和公钥", cli_unavailable},
+    {"register", "SERIAL", "用考场注册码向考试中心注册本考场", cmd_register},
+    {"fetch", "[--from FILE]", "下载并校验本考场的试卷包（--from 从U盘文件导入）", cli_unavailable},
+    {"verify", "[FILE]", "离线重新校验已存的试卷包或指定的试卷包文件", cli_unavailable},
+    {"serve", "[--listen ADDR:PORT]", "运行考场服务（考生机、监考台、场次计时、后台同步）",
+     cli_unavailable},
+    {"status", "[--json]", "显示注册、试卷包、场次、考生状态、待同步数量和时钟偏差",
+     cli_unavailable},
+    {"unlock", "SESSION CODE", "用开考密码解锁场次试卷（离线开考）", cmd_unlock},
+    {"roster", "[--session S] [--format table|csv|json]", "显示考生名单及每人状态",
+     cli_unavailable},
+    {"pair", "list | approve CODE [--seat N] | revoke SEAT", "考生机配对：列出、批准、撤销",
+     cli_unavailable},
+    {"extend", "TICKET MINUTES", "为考生延长考试时间", cli_unavailable},
+    {"move", "TICKET SEAT", "将考生换到另一座位（答案和剩余时间随之迁移）", cli_unavailable},
+    {"absent", "TICKET", "将考生记为缺考", cli_unavailable},
+    {"incident", "TICKET TEXT", "记录考场违纪或异常情况", cli_unavailable},
+    {"submit", "TICKET", "替考生交卷", cli_unavailable},
+    {"sync", "[--wait]", "立即上传待同步的成绩和记录（--wait 等到全部确认）", cli_unavailable},
+    {"export", "FILE", "将未确认的成绩和记录导出为加密签名的U盘文件", cli_unavailable},
+    {"report", "signin|scores|attendance --session S [--format csv|html]",
+     "生成签到表、成绩报表或考勤表", cli_unavailable},
+    {0},
+};
+
+static const struct cli_program program = {
+    .name = "examroom",
+    .version = EXAMROOM_VERSION,
+    .summary = "ATA机考考场服务程序",
+    .data_env = "EXAMROOM_DATA",
+    .data_default = "/var/lib/examroom",
+    .commands = commands,
+};
+
+int main(int argc, char **argv)
+{
+    return cli_main(&program, argc, argv);
+}

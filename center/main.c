@@ -1,0 +1,31 @@
+/* examcenter: the reference exam center. The command table of PRODUCT.md §3;
+ * summaries are read by the center's staff in --help (zh-CN). */
+#include "center.h"
+
+static const struct cli_command commands[] = {
+    {"init", "", "创建考试中心的密钥、测试CA和本机服务器证书", cli_unavailable},
+    {"plan", "import DIR | sample DIR [--candidates N] [--rooms N] [--start-in MINUTES]",
+     "校验并导入考试计划目录，或生成一个模拟计划", cli_unavailable},
+    {"serial", "issue --room ROOM", "为考场签发一次性注册码", cli_unavailable},
+    {"pack", "[--room ROOM]", "生成各考场的加密试卷包，逐行输出文件路径", cli_unavailable},
+    {"unlock-code", "--session S", "显示场次的开考密码（电话告知离线考场）", cli_unavailable},
+    {"serve", "--listen ADDR:PORT [--tls-cert F --tls-key F]", "运行考试中心的 HTTP(S) 接口",
+     cli_unavailable},
+    {"scores", "[--plan P] [--format csv|json]", "输出已收到的成绩报表", cli_unavailable},
+    {"import", "FILE", "导入考场的U盘文件（与在线上传幂等）", cli_unavailable},
+    {0},
+};
+
+static const struct cli_program program = {
+    .name = "examcenter",
+    .version = EXAMROOM_VERSION,
+    .summary = "ATA机考参考考试中心（计划导入、试卷包生成、密钥发放、成绩接收）",
+    .data_env = "EXAMCENTER_DATA",
+    .data_default = "/var/lib/examcenter",
+    .commands = commands,
+};
+
+int main(int argc, char **argv)
+{
+    return cli_main(&program, argc, argv);
+}

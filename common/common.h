@@ -1,0 +1,159 @@
+/* common: the project's error codes, logging, text helpers, ID-number checks
+ * and the command-line frame shared by examroom and examcenter.
+ *
+ * Every module depends on this one; it depends on nothing but libc. */
+#ifndef EXAMROOM_COMMON_H
+#define EXAMROOM_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors ------------------------------------------------------------
+ *
+ * One enum for the whole project. Functions return 0 on success and a
+ * negative ER_* code on failure. er_strerror() turns a code into the sentence
+ * a proctor reads (zh-CN: what went wrong and what to do); er_name() gives the
+ * stable symbolic name used in logs and in JSON error bodies.
+ *
+ * Codes are never renumbered: they may be stored and sent over the wire. */
+#define ER_CODES(X)                                                                                \
+    X(ER_NOMEM, -1)                                                                                \
+    X(ER_IO, -2)                                                                                   \
+    X(ER_USAGE, -3)                                                                                \
+    X(ER_UNAVAILABLE, -4)                                                                          \
+    X(ER_INTERNAL, -5)                                                                             \
+    X(ER_CODE_LENGTH, -10)                                                                         \
+    X(ER_CODE_CHAR, -11)                                                                           \
+    X(ER_CODE_TYPO, -12)                                                                           \
+    X(ER_ID_LENGTH, -20)                                                                           \
+    X(ER_ID_CHAR, -21)                                                                             \
+    X(ER_ID_BIRTH, -22)                                                                            \
+    X(ER_ID_CHECK, -23)                                                                            \
+    X(ER_RANDOM, -30)
+
+enum er_code {
+    ER_OK = 0,
+#define ER_ENUM_ENTRY(name, value) name = value,
+    ER_CODES(ER_ENUM_ENTRY)
+#undef ER_ENUM_ENTRY
+};
+
+/* The user-facing sentence for code (zh-CN). Never NULL: an unknown code gets
+ * a sentence that names its number. The pointer is to static storage, except
+ * for unknown codes, where it is to a thread-local buffer. */
+const char *er_strerror(int code);
+
+/* "ER_CODE_TYPO" for ER_CODE_TYPO; "ER_UNKNOWN" for a code not in the enum. */
+const char *er_name(int code);
+
+/* ---- logging -----------------------------------------------------------
+ *
+ * To stderr. When stderr is the systemd journal (JOURNAL_STREAM names it),
+ * each line starts with journald's "<N>" priority prefix; otherwise with a UTC
+ * timestamp and the level's name. Messages are for operators and developers
+ * (English); never log a secret. */
+enum log_level {
+    LOG_LEVEL_ERROR = 3, /* syslog's LOG_ERR */
+    LOG_LEVEL_WARN = 4,
+    LOG_LEVEL_NOTICE = 5,
+    LOG_LEVEL_INFO = 6,
+    LOG_LEVEL_DEBUG = 7,
+};
+
+/* Lines above this level are dropped. Default LOG_LEVEL_INFO, or the level
+ * named by $EXAMROOM_LOG ("error", "warn", "notice", "info", "debug") when
+ * log_init() runs. */
+void log_init(const char *program);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* Re-checks whether stderr is the journal; log_init() calls it. Exposed so a
+ * test can point stderr elsewhere and see the format follow. */
+void log_detect_journal(void);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+#define log_error(...)  log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* ---- text --------------------------------------------------------------- */
+
+/* Copies the UTF-8 string in to out, turning the full-width forms that Chinese
+ * input methods produce (U+FF01..U+FF5E) into their ASCII twins and the
+ * ideographic space U+3000 into a space. Everything else is copied unchanged.
+ * Returns the length written, or ER_USAGE when out (outsz bytes, with the NUL)
+ * is too small. */
+int text_fold_fullwidth(const char *in, char *out, size_t outsz);
+
+/* ---- ID numbers (居民身份证, GB 11643-1999) --------------------------------- */
+
+#define IDNUM_LEN 18
+
+/* Normalises and checks an 18-character resident ID number: full-width digits
+ * and letters are folded, surrounding spaces dropped, a lower-case x raised.
+ * On success writes the canonical form (18 characters and a NUL) to out and
+ * returns 0. Errors, checked in this order:
+ *   ER_ID_LENGTH  not 18 characters after normalising
+ *   ER_ID_CHAR    a character other than a digit (or X in the last place)
+ *   ER_ID_BIRTH   the birth date (characters 7-14) is not a real date between
+ *                 1900-01-01 and today
+ *   ER_ID_CHECK   the check character (ISO 7064 MOD 11-2) does not match */
+int idnum_check(const char *in, char out[IDNUM_LEN + 1]);
+
+/* The check character ('0'..'9' or 'X') for the first 17 digits of id. */
+char idnum_check_char(const char *id17);
+
+/* ---- command line ------------------------------------------------------- */
+
+struct cli_command;
+
+struct cli_ctx {
+    const char *program;           /* "examroom" */
+    const char *data_dir;          /* --data, else $ENV, else the default */
+    const struct cli_command *cmd; /* the command being run */
+    int json;                      /* --json given before the command */
+};
+
+struct cli_command {
+    const char *name;    /* "register" */
+    const char *args;    /* "SERIAL" */
+    const char *summary; /* one line, zh-CN */
+    /* argv[0] is the command's name. Returns the exit status: 0, or what
+     * cli_fail() returned. "--help" never reaches it: cli_main answers. */
+    int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+};
+
+struct cli_program {
+    const char *name;    /* "examroom" */
+    const char *version; /* "0.1.0" */
+    const char *summary; /* one line, zh-CN */
+    const char *data_env;
+    const char *data_default;
+    const struct cli_command *commands; /* ends with a zeroed entry */
+};
+
+/* Parses the global options (--data DIR, --json, --verbose, --quiet, --help,
+ * --version), finds the command and runs it. Returns the process exit status:
+ * 0 success, 1 a failure reported with its sentence on stderr, 2 bad usage. */
+int cli_main(const struct cli_program *prog, int argc, char **argv);
+
+/* Reports code on stderr as "PROGRAM: sentence" (plus, for ER_USAGE, the
+ * command's synopsis) and returns the exit status for it: 2 for ER_USAGE,
+ * else 1. */
+int cli_fail(const struct cli_ctx *ctx, int code);
+
+/* Like cli_fail(), with a detail line first ("PROGRAM: detail"), for when the
+ * sentence alone does not say which input was wrong. */
+int cli_fail_detail(const struct cli_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The run function of a command that this version does not provide yet. */
+int cli_unavailable(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,36 @@
+/* Text normalisation for what people type. */
+#include "common.h"
+
+#include <string.h>
+
+int text_fold_fullwidth(const char *in, char *out, size_t outsz)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t n = 0;
+
+    while (*p != '\0') {
+        unsigned char c = *p;
+        size_t take = 1;
+
+        /* U+FF01..U+FF5E is EF BC 81..EF BC BF and EF BD 80..EF BD 9E;
+         * U+3000 is E3 80 80. */
+        if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF) {
+            c = (unsigned char)(p[2] - 0x81 + 0x21);
+            take = 3;
+        } else if (p[0] == 0xEF && p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E) {
+            c = (unsigned char)(p[2] - 0x80 + 0x60);
+            take = 3;
+        } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+            c = ' ';
+            take = 3;
+        }
+        if (n + 1 >= outsz)
+            return ER_USAGE;
+        out[n++] = (char)c;
+        p += take;
+    }
+    if (n >= outsz)
+        return ER_USAGE;
+    out[n] = '\0';
+    return (int)n;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# The command-line contract of PRODUCT.md §3 that exists so far: --help and
+# --version, exit statuses (0 ok, 1 failure with a sentence, 2 bad usage),
+# every command in the table, and typed codes checked before anything else.
+#   cli.sh EXAMROOM EXAMCENTER
+set -u
+room=$1 center=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect STATUS PATTERN CMD...: CMD exits STATUS and its output matches PATTERN.
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>&1
+    got=$?
+    if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $* -> exit $got (want $want), output:"
+        sed 's/^/    /' "$tmp/out"
+        echo "    (wanted a line matching: $pattern)"
+    fi
+}
+
+for prog in "$room" "$center"; do
+    expect 0 "用法" "$prog" --help
+    expect 0 "^$(basename "$prog") [0-9][0-9.]*$" "$prog" --version
+    expect 2 "没有“frobnicate”这个命令" "$prog" frobnicate
+    expect 2 "未知的选项“--frob”" "$prog" --frob
+    expect 2 "用法" "$prog"
+done
+
+# Every command of PRODUCT.md §3 is in the table, with its own --help.
+for c in init register fetch verify serve status unlock roster pair extend move absent \
+    incident submit sync export report; do
+    expect 0 "用法: examroom $c" "$room" "$c" --help
+done
+for c in init plan serial pack unlock-code serve scores import; do
+    expect 0 "用法: examcenter $c" "$center" "$c" --help
+done
+
+# Commands not yet provided say so, exit 1.
+expect 1 "尚未提供" "$room" --data "$tmp/d" fetch
+expect 1 "尚未提供" "$center" --data "$tmp/d" pack
+
+# A serial with a typo is refused locally as a typo; a good one gets further.
+expect 1 "校验位不符" "$room" register 04HM-ASW9-NF6Y-Y09X
+expect 1 "校验位不符" "$room" register 04HM-ASW9-NF6Y-Y0W9
+expect 1 "长度不对" "$room" register 04HM-ASW9-NF6Y
+expect 1 "无效字符" "$room" register 04HM-ASW9-NF6Y-Y0U9
+expect 1 "注册码格式正确" "$room" register 04hm-asw9-nf6y-yo9w
+expect 2 "用法: examroom register SERIAL" "$room" register
+expect 1 "开考密码输入有误" "$room" unlock S1 VTPVX-VYAZT-XBW4H-MASG=
+expect 1 "开考密码格式正确" "$room" unlock S1 vtpvx-vyazt-xbw4h-masg~
+expect 2 "用法" "$room" unlock S1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,264 @@
+/* Unit tests of crypto/: typed codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "crypto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char symbols[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
+
+static void hex_to_bytes(const char *hex, uint8_t *out)
+{
+    for (size_t i = 0; hex[2 * i] != '\0'; i++) {
+        unsigned v;
+
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+}
+
+/* Vectors computed by an independent implementation (Python, value mod 37);
+ * the same ones stand in docs/codes.md. */
+static const struct {
+    const char *hex;
+    unsigned nbits, group;
+    const char *text;
+} vectors[] = {
+    {"00000000000000000000", 75, 4, "0000-0000-0000-0000"},
+    {"FFFFFFFFFFFFFFFFFFE0", 75, 4, "ZZZZ-ZZZZ-ZZZZ-ZZZ7"},
+    {"0123456789ABCDEF0120", 75, 4, "04HM-ASW9-NF6Y-Y09W"},
+    {"DEADBEEFCAFEBABE12345660", 95, 5, "VTPVX-VYAZT-XBW4H-MASG~"},
+    {"000000000000000000000020", 95, 5, "00000-00000-00000-000GG"},
+};
+
+static void code_known_vectors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        uint8_t data[CODE_BYTES(CODE_MAX_SYMBOLS * 5)], back[sizeof(data)];
+        char text[128];
+
+        hex_to_bytes(vectors[i].hex, data);
+        assert_int_equal(code_encode(data, vectors[i].nbits, vectors[i].group, text, sizeof(text)),
+                         0);
+        assert_string_equal(text, vectors[i].text);
+        assert_int_equal(code_decode(text, vectors[i].nbits, back), 0);
+        assert_memory_equal(back, data, CODE_BYTES(vectors[i].nbits));
+    }
+}
+
+static void code_decode_tolerates_what_people_type(void **state)
+{
+    static const char *forms[] = {
+        "04HM-ASW9-NF6Y-Y09W",
+        "04hm-asw9-nf6y-y09w",
+        "04HMASW9NF6YY09W",
+        " 04HM ASW9 NF6Y Y09W ",
+        "o4hm-asw9-nf6y-yo9w",
+        "04HM--ASW9 - NF6Y-Y09W",
+        "０４ＨＭ－ＡＳＷ９－ＮＦ６Ｙ－Ｙ０９Ｗ",
+        "04HM\tASW9\nNF6Y-Y09W",
+    };
+    uint8_t want[10], got[10];
+
+    (void)state;
+    hex_to_bytes("0123456789ABCDEF0120", want);
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        memset(got, 0, sizeof(got));
+        assert_int_equal(code_decode(forms[i], CODE_SERIAL_BITS, got), 0);
+        assert_memory_equal(got, want, sizeof(want));
+    }
+    /* I and L read as 1: "1" in a code may be typed as either. */
+    hex_to_bytes("FFFFFFFFFFFFFFFFFFE0", want);
+    assert_int_equal(code_decode("ZZZZ-ZZZZ-ZZZZ-ZZZ7", CODE_SERIAL_BITS, got), 0);
+    {
+        char text[32];
+        uint8_t d[10], back1[10], backi[10], backl[10];
+
+        hex_to_bytes("08421084210842108420", d); /* every symbol is 1 */
+        assert_int_equal(code_encode(d, 75, 4, text, sizeof(text)), 0);
+        assert_string_equal(text, "1111-1111-1111-1115");
+        assert_int_equal(code_decode("1111-1111-1111-1115", 75, back1), 0);
+        assert_int_equal(code_decode("iiii-llll-IiIi-LlL5", 75, backi), 0);
+        assert_int_equal(code_decode("IIII LLLL 1111 1115", 75, backl), 0);
+        assert_memory_equal(back1, d, 10);
+        assert_memory_equal(backi, d, 10);
+        assert_memory_equal(backl, d, 10);
+    }
+}
+
+static void code_errors(void **state)
+{
+    uint8_t d[CODE_BYTES(CODE_UNLOCK_BITS)] = {0}, untouched[sizeof(d)];
+    char text[64];
+
+    (void)state;
+    memset(d, 0xAA, sizeof(d));
+    memcpy(untouched, d, sizeof(d));
+    assert_int_equal(code_decode("", 75, d), ER_CODE_LENGTH);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y09", 75, d), ER_CODE_LENGTH);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y09WW", 75, d), ER_CODE_LENGTH);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y09W", 95, d), ER_CODE_LENGTH);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y0UW", 75, d), ER_CODE_CHAR);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y0*W", 75, d), ER_CODE_CHAR);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y09W!", 75, d), ER_CODE_CHAR);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-考场", 75, d), ER_CODE_CHAR);
+    assert_int_equal(code_decode("04HM_ASW9_NF6Y_Y09W", 75, d), ER_CODE_CHAR);
+    assert_int_equal(code_decode("04HM-ASW9-NF6Y-Y09X", 75, d), ER_CODE_TYPO);
+    assert_memory_equal(d, untouched, sizeof(d)); /* nothing written on failure */
+
+    /* A text longer than any buffer is the wrong length, not a crash. */
+    {
+        char big[2048];
+
+        memset(big, 'A', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_int_equal(code_decode(big, 75, d), ER_CODE_LENGTH);
+        memset(big, '-', sizeof(big) - 1);
+        memcpy(big + 1000, "04HM-ASW9-NF6Y-Y09W", 19);
+        assert_int_equal(code_decode(big, 75, d), ER_CODE_LENGTH);
+    }
+
+    /* Encoding: bad sizes and unused bits are refused. */
+    memset(d, 0, sizeof(d));
+    assert_int_equal(code_encode(d, 76, 4, text, sizeof(text)), ER_USAGE);
+    assert_int_equal(code_encode(d, 0, 4, text, sizeof(text)), ER_USAGE);
+    assert_int_equal(code_encode(d, 75, 4, text, 19), ER_USAGE);
+    assert_int_equal(code_encode(d, 75, 4, text, 20), 0);
+    d[9] = 0x01; /* bit 80 is beyond 75 */
+    assert_int_equal(code_encode(d, 75, 4, text, sizeof(text)), ER_USAGE);
+    assert_int_equal(code_decode("0000-0000-0000-0000", 76, d), ER_USAGE);
+    assert_int_equal((int)code_text_size(75, 4), 20);
+    assert_int_equal((int)code_text_size(95, 5), 24);
+    assert_int_equal((int)code_text_size(77, 4), 0);
+}
+
+/* Every single-symbol substitution (every place, the check symbol's too, with
+ * every other symbol) and every adjacent transposition of two different
+ * symbols is refused, for a sample code of each kind. */
+static void code_detects_substitutions_and_transpositions(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned nbits;
+    } samples[] = {
+        {"04HMASW9NF6YY09W", 75},
+        {"VTPVXVYAZTXBW4HMASG~", 95},
+    };
+    uint8_t d[CODE_BYTES(CODE_UNLOCK_BITS)];
+    int substitutions = 0, transpositions = 0;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(samples) / sizeof(samples[0]); k++) {
+        const char *code = samples[k].text;
+        size_t n = strlen(code);
+        char bad[64];
+
+        assert_int_equal(code_decode(code, samples[k].nbits, d), 0);
+        for (size_t pos = 0; pos < n; pos++) {
+            for (const char *s = symbols; *s; s++) {
+                int rc;
+
+                if (*s == code[pos])
+                    continue;
+                memcpy(bad, code, n + 1);
+                bad[pos] = *s;
+                rc = code_decode(bad, samples[k].nbits, d);
+                if (rc != ER_CODE_TYPO && rc != ER_CODE_CHAR)
+                    fail_msg("substitution %s accepted (%s)", bad, er_name(rc));
+                substitutions++;
+            }
+        }
+        for (size_t pos = 0; pos + 1 < n; pos++) {
+            int rc;
+
+            if (code[pos] == code[pos + 1])
+                continue;
+            memcpy(bad, code, n + 1);
+            bad[pos] = code[pos + 1];
+            bad[pos + 1] = code[pos];
+            rc = code_decode(bad, samples[k].nbits, d);
+            if (rc != ER_CODE_TYPO && rc != ER_CODE_CHAR)
+                fail_msg("transposition %s accepted (%s)", bad, er_name(rc));
+            transpositions++;
+        }
+    }
+    /* 16 places × 36 + 20 places × 36 substitutions, and every pair. */
+    assert_int_equal(substitutions, (16 + 20) * 36);
+    assert_true(transpositions >= 30);
+}
+
+/* Random codes of both kinds, written the way people write them, come back
+ * as the same bits. */
+static void code_random_round_trips(void **state)
+{
+    static const unsigned kinds[][2] = {
+        {CODE_SERIAL_BITS, CODE_SERIAL_GROUP},
+        {CODE_UNLOCK_BITS, CODE_UNLOCK_GROUP},
+        {5, 0},
+        {CODE_MAX_SYMBOLS * 5, 4},
+    };
+
+    (void)state;
+    srand(20261205);
+    for (int round = 0; round < 5000; round++) {
+        const unsigned *k = kinds[round % 4];
+        uint8_t d[CODE_BYTES(CODE_MAX_SYMBOLS * 5)], back[sizeof(d)];
+        char text[160], typed[400];
+        size_t n = 0;
+
+        assert_int_equal(code_random(k[0], d), 0);
+        assert_int_equal(code_encode(d, k[0], k[1], text, sizeof(text)), 0);
+        assert_int_equal(strlen(text) + 1, code_text_size(k[0], k[1]));
+        /* Retype: random case, separators dropped or doubled, 0 as O. */
+        for (const char *p = text; *p; p++) {
+            char c = *p;
+
+            if (c == '-' && rand() % 3 == 0)
+                continue;
+            if (c == '0' && rand() % 4 == 0)
+                c = 'o';
+            else if (c >= 'A' && c <= 'Z' && rand() % 2)
+                c = (char)(c - 'A' + 'a');
+            typed[n++] = c;
+            if (rand() % 10 == 0)
+                typed[n++] = ' ';
+        }
+        typed[n] = '\0';
+        memset(back, 0, sizeof(back));
+        assert_int_equal(code_decode(typed, k[0], back), 0);
+        assert_memory_equal(back, d, CODE_BYTES(k[0]));
+    }
+}
+
+static void code_random_clears_unused_bits(void **state)
+{
+    uint8_t d[CODE_BYTES(CODE_SERIAL_BITS)];
+
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(code_random(CODE_SERIAL_BITS, d), 0);
+        assert_int_equal(d[9] & 0x1F, 0);
+    }
+    assert_int_equal(code_random(7, d), ER_USAGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(code_known_vectors),
+        cmocka_unit_test(code_decode_tolerates_what_people_type),
+        cmocka_unit_test(code_errors),
+        cmocka_unit_test(code_detects_substitutions_and_transpositions),
+        cmocka_unit_test(code_random_round_trips),
+        cmocka_unit_test(code_random_clears_unused_bits),
+    };
+
+    return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
+}
