@@ -12,6 +12,7 @@
 #   make format     clang-format every C file in place
 #   make clean      remove build/
 
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE ?= cmake

@@ -13,12 +13,8 @@ static void print_program_help(const struct cli_program *prog, FILE *to)
     fprintf(to, "用法: %s [--data 目录] [--json] [--verbose|--quiet] 命令 [参数...]\n\n",
             prog->name);
     fprintf(to, "命令:\n");
-    for (const struct cli_command *c = prog->commands; c->name != NULL; c++) {
-        char synopsis[96];
-
-        snprintf(synopsis, sizeof(synopsis), "%s %s", c->name, c->args);
-        fprintf(to, "  %-44s %s\n", synopsis, c->summary);
-    }
+    for (const struct cli_command *c = prog->commands; c->name != NULL; c++)
+        fprintf(to, "  %s %s\n      %s\n", c->name, c->args, c->summary);
     fprintf(to,
             "\n全局选项:\n"
             "  --data 目录   数据目录（默认取环境变量 %s，否则 %s）\n"
