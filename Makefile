@@ -11,8 +11,11 @@
 #   make deb        the .deb package (CPack) in build/release/packages
 #   make format     clang-format every C file in place
 #   make clean      remove build/
+#
+# BUILD=DIR puts the build trees under DIR instead of build/.
 
 MAKEFLAGS += --no-print-directory
+BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE ?= cmake
@@ -30,55 +33,55 @@ deps:
 deps-test:
 	@packaging/deps.sh test
 
-build/release/CMakeCache.txt:
-	$(CMAKE) -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+$(BUILD)/release/CMakeCache.txt:
+	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build/asan/CMakeCache.txt:
-	CC=clang $(CMAKE) -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DEXAMROOM_SANITIZE=ON
+$(BUILD)/asan/CMakeCache.txt:
+	CC=clang $(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DEXAMROOM_SANITIZE=ON
 
-build/fuzz/CMakeCache.txt:
-	CC=clang $(CMAKE) -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DEXAMROOM_FUZZ=ON \
+$(BUILD)/fuzz/CMakeCache.txt:
+	CC=clang $(CMAKE) -S . -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=Debug -DEXAMROOM_FUZZ=ON \
 	    -DEXAMROOM_TESTS=OFF
 
-release: deps build/release/CMakeCache.txt
-	$(CMAKE) --build build/release -j $(JOBS)
+release: deps $(BUILD)/release/CMakeCache.txt
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS)
 
-asan: deps-test build/asan/CMakeCache.txt
-	$(CMAKE) --build build/asan -j $(JOBS)
+asan: deps-test $(BUILD)/asan/CMakeCache.txt
+	$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
 
 test: deps-test release asan
 	@echo "== tests: release build (gcc) =="
-	cd build/release && $(CTEST) --verbose --output-on-failure
+	cd $(BUILD)/release && $(CTEST) --verbose --output-on-failure
 	@echo "== tests: ASan/UBSan build (clang) =="
-	cd build/asan && $(SAN_ENV) $(CTEST) --verbose --output-on-failure
+	cd $(BUILD)/asan && $(SAN_ENV) $(CTEST) --verbose --output-on-failure
 
 demo: release
-	tests/e2e/demo.sh build/release
+	tests/e2e/demo.sh $(BUILD)/release
 
 bench: release
-	bench/run.sh build/release
+	bench/run.sh $(BUILD)/release
 
-fuzz: deps-test build/fuzz/CMakeCache.txt
-	$(CMAKE) --build build/fuzz -j $(JOBS)
+fuzz: deps-test $(BUILD)/fuzz/CMakeCache.txt
+	$(CMAKE) --build $(BUILD)/fuzz -j $(JOBS)
 
 # Each harness runs FUZZ_SECONDS on a scratch copy of its seed corpus; a
-# finding stops the run and leaves its input in build/fuzz/findings/.
+# finding stops the run and leaves its input in $(BUILD)/fuzz/findings/.
 fuzz-run: fuzz
-	@set -e; for h in build/fuzz/tests/fuzz/fuzz_*; do \
+	@set -e; for h in $(BUILD)/fuzz/tests/fuzz/fuzz_*; do \
 	    name=$${h##*/fuzz_}; \
-	    mkdir -p build/fuzz/corpus/$$name build/fuzz/findings; \
-	    cp -n tests/fuzz/corpus/$$name/* build/fuzz/corpus/$$name/ 2>/dev/null || true; \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$name $(BUILD)/fuzz/findings; \
+	    cp -n tests/fuzz/corpus/$$name/* $(BUILD)/fuzz/corpus/$$name/ 2>/dev/null || true; \
 	    echo "== fuzz $$name for $(FUZZ_SECONDS) s =="; \
 	    $(SAN_ENV) $$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        -artifact_prefix=build/fuzz/findings/$$name- build/fuzz/corpus/$$name; \
+	        -artifact_prefix=$(BUILD)/fuzz/findings/$$name- $(BUILD)/fuzz/corpus/$$name; \
 	done
 
 deb: release
-	cd build/release && cpack
+	cd $(BUILD)/release && cpack
 
 format:
 	find common crypto store sync agent center tests bench -name '*.[ch]' 2>/dev/null \
 	    | xargs clang-format -i
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)

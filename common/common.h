@@ -16,7 +16,10 @@
  * a proctor reads (zh-CN: what went wrong and what to do); er_name() gives the
  * stable symbolic name used in logs and in JSON error bodies.
  *
- * Codes are never renumbered: they may be stored and sent over the wire. */
+ * Codes are never renumbered: they may be stored and sent over the wire.
+ * Ranges: -1..-9 general, -10..-29 typed input, -30..-39 keys and randomness,
+ * -40..-69 the exam package (crypto), -70..-99 the room store (store),
+ * -100..-139 the center link (sync), -140..-199 the room agent and center. */
 #define ER_CODES(X)                                                                                \
     X(ER_NOMEM, -1)                                                                                \
     X(ER_IO, -2)                                                                                   \
@@ -30,7 +33,25 @@
     X(ER_ID_CHAR, -21)                                                                             \
     X(ER_ID_BIRTH, -22)                                                                            \
     X(ER_ID_CHECK, -23)                                                                            \
-    X(ER_RANDOM, -30)
+    X(ER_RANDOM, -30)                                                                              \
+    X(ER_CRYPTO, -31)                                                                              \
+    X(ER_KEY_FILE, -32)                                                                            \
+    X(ER_KEY_PERMS, -33)                                                                           \
+    X(ER_KEY_FORMAT, -34)                                                                          \
+    X(ER_PKG_NOT_PACKAGE, -40)                                                                     \
+    X(ER_PKG_FORMAT_VERSION, -41)                                                                  \
+    X(ER_PKG_BADSIG, -42)                                                                          \
+    X(ER_PKG_CORRUPT, -43)                                                                         \
+    X(ER_PKG_TRUNCATED, -44)                                                                       \
+    X(ER_PKG_TRAILING, -45)                                                                        \
+    X(ER_PKG_OTHER_ROOM, -46)                                                                      \
+    X(ER_PKG_OLD_VERSION, -47)                                                                     \
+    X(ER_PKG_EXPIRED, -48)                                                                         \
+    X(ER_PKG_WRONG_CODE, -49)                                                                      \
+    X(ER_PKG_NO_SESSION, -50)                                                                      \
+    X(ER_PKG_NO_SECTION, -51)                                                                      \
+    X(ER_PKG_LOCKED, -52)                                                                          \
+    X(ER_PKG_TOO_LARGE, -53)
 
 enum er_code {
     ER_OK = 0,
