@@ -1,9 +1,12 @@
 #!/bin/sh
-# make bench: runs every benchmark against the given build and prints each
-# figure beside its baseline from the same run. Copy the table into
-# docs/benchmarks.md with the date and the machine.
+# make bench: runs every benchmark program (bench_*) of the given build; each
+# prints its figures beside its baseline from the same run, as a markdown
+# table. Copy them into docs/benchmarks.md with the date and the machine.
 #   run.sh BUILD_DIR
 set -eu
 build=${1:-build/release}
 echo "# examroom benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
-"$build/bench/bench_input"
+for b in "$build"/bench/bench_*; do
+    [ -x "$b" ] || continue
+    "$b"
+done
