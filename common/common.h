@@ -38,6 +38,7 @@
     X(ER_KEY_FILE, -32)                                                                            \
     X(ER_KEY_PERMS, -33)                                                                           \
     X(ER_KEY_FORMAT, -34)                                                                          \
+    X(ER_BADSIG, -35)                                                                              \
     X(ER_PKG_NOT_PACKAGE, -40)                                                                     \
     X(ER_PKG_FORMAT_VERSION, -41)                                                                  \
     X(ER_PKG_BADSIG, -42)                                                                          \

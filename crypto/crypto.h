@@ -61,4 +61,201 @@ int code_decode(const char *text, unsigned nbits, uint8_t *data);
  * low bits of the last byte. ER_RANDOM when the CSPRNG fails. */
 int code_random(unsigned nbits, uint8_t *data);
 
+/* ---- keys ------------------------------------------------------------------
+ *
+ * Ed25519 for signatures (the center's package and receipt key, the room's
+ * result key), X25519 for the room's wrap key (packages are wrapped to it).
+ * Private keys are PEM files (PKCS#8) written 0600 and refused when group or
+ * others can read them; public keys travel as the base64 of their 32 raw
+ * bytes (center-key.pub). */
+
+enum key_type {
+    KEY_ED25519 = 1,
+    KEY_X25519 = 2,
+};
+
+#define KEY_RAW_LEN 32
+#define KEY_B64_LEN 44 /* base64 of 32 bytes, without the NUL */
+#define KEY_SIG_LEN 64
+
+/* Room for a key fingerprint: 80 bits of SHA-256 as a typed code,
+ * "XXXX-XXXX-XXXX-XXXX-C", so two people can read it to each other. */
+#define KEY_FINGERPRINT_SIZE 22
+
+struct key; /* a private key (which also gives its public half), or a public key */
+
+int key_generate(enum key_type type, struct key **out);
+int key_from_raw_private(enum key_type type, const uint8_t raw[KEY_RAW_LEN], struct key **out);
+int key_from_raw_public(enum key_type type, const uint8_t raw[KEY_RAW_LEN], struct key **out);
+void key_free(struct key *k);
+
+enum key_type key_get_type(const struct key *k);
+int key_has_private(const struct key *k);
+
+/* Writes the private key as PEM to path, 0600, atomically (a temporary file
+ * in the same directory, fsync, rename). */
+int key_save_private(const struct key *k, const char *path);
+
+/* Reads a private key of type from a PEM file. ER_KEY_PERMS when group or
+ * others may read it, ER_KEY_FORMAT when it is not a key of that type,
+ * ER_KEY_FILE when it cannot be read. */
+int key_load_private(enum key_type type, const char *path, struct key **out);
+
+void key_public_raw(const struct key *k, uint8_t raw[KEY_RAW_LEN]);
+void key_public_b64(const struct key *k, char out[KEY_B64_LEN + 1]);
+
+/* Reads a public key given as base64 (surrounding white space allowed), or,
+ * when text names a readable file, from that file's contents. */
+int key_parse_public(enum key_type type, const char *text, struct key **out);
+
+/* SHA-256 of the raw public key: the key's id inside packages and receipts. */
+void key_id(const struct key *k, uint8_t id[32]);
+
+/* The key's fingerprint for people, "XXXX-XXXX-XXXX-XXXX-C". */
+void key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_SIZE]);
+
+/* Ed25519 over msg. ER_USAGE for a key that is not a private Ed25519 key. */
+int key_sign(const struct key *k, const void *msg, size_t n, uint8_t sig[KEY_SIG_LEN]);
+
+/* 0 when sig is k's Ed25519 signature over msg, else ER_BADSIG. */
+int key_verify(const struct key *k, const void *msg, size_t n, const uint8_t sig[KEY_SIG_LEN]);
+
+/* ---- KDFs --------------------------------------------------------------------
+ * Both are slow enough (scrypt: tens to hundreds of milliseconds) that the
+ * agent calls them from the libuv thread pool, never from the loop. */
+
+/* HKDF-SHA-256 (RFC 5869). salt may be NULL/0 (then a zero salt). */
+int kdf_hkdf(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+             const void *info, size_t info_len, uint8_t *out, size_t out_len);
+
+/* scrypt (RFC 7914) with N = 2^log2_n, 32 bytes out. */
+int kdf_scrypt(const uint8_t *pw, size_t pw_len, const uint8_t *salt, size_t salt_len,
+               unsigned log2_n, uint32_t r, uint32_t p, uint8_t out[32]);
+
+/* ---- the exam package (docs/package-format.md) --------------------------------
+ *
+ * Sections of plaintext (the roster, photos, each session's paper and key)
+ * are encrypted in 64 KiB chunks with AES-256-GCM (counter nonce, final-chunk
+ * flag), and each section's chunks are hash-chained so that its first link,
+ * in the header, binds every byte. The header is signed with the center's
+ * Ed25519 key. Sections that belong to a session need that session's key,
+ * derived from the room-wrapped package secret and the session's unlock code.
+ * Both the writer and the reader use constant memory whatever the size (the
+ * writer keeps 32 bytes a chunk). */
+
+#define PKG_CHUNK          65536
+#define PKG_SESSION_KEY    32
+#define PKG_MAX_SECTIONS   1024
+#define PKG_MAX_SESSIONS   64
+#define PKG_MAX_NAME       255
+#define PKG_DEFAULT_LOG2_N 15 /* scrypt N = 32768, r = 8, p = 1: 32 MiB, ~0.1 s */
+
+struct pkg_session_spec {
+    const char *id;             /* "S1" */
+    const uint8_t *unlock_code; /* CODE_BYTES(CODE_UNLOCK_BITS) bytes */
+    int64_t starts_at, ends_at; /* Unix seconds, UTC */
+};
+
+struct pkg_writer_params {
+    const char *plan_id, *room_id;
+    uint64_t version; /* monotonic per room and plan */
+    int64_t created_at, expires_at;
+    const struct key *center_key; /* Ed25519, private */
+    const struct key *room_key;   /* X25519, public */
+    const struct pkg_session_spec *sessions;
+    size_t n_sessions;
+    unsigned scrypt_log2_n; /* 0: PKG_DEFAULT_LOG2_N */
+    uint32_t scrypt_r, scrypt_p;
+    /* 32 bytes from which every random value is derived. Only for the test
+     * vectors of docs/package-format.md: NULL in every real package. */
+    const uint8_t *test_seed;
+};
+
+struct pkg_writer;
+
+/* Starts a package that pkg_writer_finish() writes to path. Runs scrypt once
+ * per session (slow). */
+int pkg_writer_new(const struct pkg_writer_params *params, const char *path,
+                   struct pkg_writer **out);
+
+/* Starts a section. session_id NULL: it opens with the room key alone; else
+ * it needs that session's key too. Names are unique in a package. */
+int pkg_writer_begin(struct pkg_writer *w, const char *name, const char *session_id);
+int pkg_writer_write(struct pkg_writer *w, const void *data, size_t n);
+int pkg_writer_end(struct pkg_writer *w);
+
+/* Writes the package to its path atomically (fsync, rename, fsync of the
+ * directory). */
+int pkg_writer_finish(struct pkg_writer *w);
+
+/* Frees w; an unfinished package leaves no file behind. */
+void pkg_writer_free(struct pkg_writer *w);
+
+struct pkg_trust {
+    const struct key *center_key; /* Ed25519 public key pinned at init */
+    const struct key *room_key;   /* the room's X25519 private key */
+    uint64_t min_version;         /* the last accepted version; older is refused */
+    int64_t now;                  /* Unix seconds; expired packages are refused */
+};
+
+struct pkg_session_info {
+    char id[PKG_MAX_NAME + 1];
+    int64_t starts_at, ends_at;
+};
+
+struct pkg_section_info {
+    char name[PKG_MAX_NAME + 1];
+    int session; /* index into sessions, or -1: the room key alone opens it */
+    uint64_t size;
+};
+
+struct pkg_info {
+    char plan_id[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
+    uint64_t version;
+    int64_t created_at, expires_at;
+    uint8_t package_id[32]; /* SHA-256 of the signed header: names this exact package */
+    uint64_t file_size;
+    size_t n_sessions, n_sections;
+    const struct pkg_session_info *sessions;
+    const struct pkg_section_info *sections;
+};
+
+struct pkg_reader;
+
+/* Opens the package file at path and checks, in this order: that it is a
+ * package (ER_PKG_NOT_PACKAGE) of a known format (ER_PKG_FORMAT_VERSION);
+ * the header's length (ER_PKG_CORRUPT, ER_PKG_TRUNCATED); the center's
+ * signature over the header (ER_PKG_BADSIG), before any field of it is used;
+ * the room (ER_PKG_OTHER_ROOM); expiry (ER_PKG_EXPIRED); version
+ * (ER_PKG_OLD_VERSION); the file's length against the signed one
+ * (ER_PKG_TRUNCATED, ER_PKG_TRAILING); and unwraps the package secret. */
+int pkg_open(const char *path, const struct pkg_trust *trust, struct pkg_reader **out);
+
+const struct pkg_info *pkg_get_info(const struct pkg_reader *r);
+
+/* Checks every chunk of every section against the signed hash chains, with
+ * no key and no decryption (ER_PKG_CORRUPT). Constant memory. The agent runs
+ * it after every download and before the first decryption. */
+int pkg_verify(struct pkg_reader *r);
+
+/* Derives the key of session_id from its unlock code (scrypt: slow) and
+ * checks it against the header's commitment: ER_PKG_WRONG_CODE for a wrong
+ * code or another session's, ER_PKG_NO_SESSION for an unknown session. */
+int pkg_unlock(struct pkg_reader *r, const char *session_id, const uint8_t *unlock_code,
+               uint8_t session_key[PKG_SESSION_KEY]);
+
+/* Receives plaintext, one authenticated chunk at a time. A negative return
+ * stops the read and is returned by pkg_read(). */
+typedef int (*pkg_sink_fn)(void *arg, const uint8_t *data, size_t n);
+
+/* Decrypts section name into sink. Each chunk is checked against the hash
+ * chain and its GCM tag before any byte of it reaches sink. A session's
+ * section needs its key from pkg_unlock() (ER_PKG_LOCKED without one,
+ * ER_PKG_WRONG_CODE for a key that is not this session's); a room section
+ * takes NULL. ER_PKG_NO_SECTION for an unknown name. */
+int pkg_read(struct pkg_reader *r, const char *name, const uint8_t *session_key, pkg_sink_fn sink,
+             void *arg);
+
+void pkg_close(struct pkg_reader *r);
+
 #endif

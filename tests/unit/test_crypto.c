@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char symbols[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
 
@@ -249,6 +251,136 @@ static void code_random_clears_unused_bits(void **state)
     assert_int_equal(code_random(7, d), ER_USAGE);
 }
 
+/* ---- KDFs: the RFCs' own vectors ---- */
+
+static void hex_n(const char *hex, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+}
+
+static void hkdf_rfc5869_case1(void **state)
+{
+    uint8_t ikm[22], salt[13], info[10], want[42], got[42];
+
+    (void)state;
+    memset(ikm, 0x0b, sizeof(ikm));
+    for (int i = 0; i < 13; i++)
+        salt[i] = (uint8_t)i;
+    for (int i = 0; i < 10; i++)
+        info[i] = (uint8_t)(0xf0 + i);
+    hex_n("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+          want, sizeof(want));
+    assert_int_equal(kdf_hkdf(salt, sizeof(salt), ikm, sizeof(ikm), info, sizeof(info), got, 42),
+                     0);
+    assert_memory_equal(got, want, sizeof(want));
+}
+
+static void scrypt_rfc7914(void **state)
+{
+    uint8_t want[32], got[32];
+
+    (void)state;
+    hex_n("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162", want, 32);
+    assert_int_equal(
+        kdf_scrypt((const uint8_t *)"password", 8, (const uint8_t *)"NaCl", 4, 10, 8, 16, got), 0);
+    assert_memory_equal(got, want, sizeof(want));
+    assert_int_equal(kdf_scrypt((const uint8_t *)"p", 1, (const uint8_t *)"s", 1, 0, 8, 1, got),
+                     ER_USAGE);
+}
+
+/* ---- keys ---- */
+
+static void keys_save_load_sign_verify(void **state)
+{
+    char dir[] = "/tmp/examroom-keys-XXXXXX", path[128], b64[KEY_B64_LEN + 1];
+    char fp[KEY_FINGERPRINT_SIZE];
+    struct key *k, *loaded, *pub, *x;
+    uint8_t sig[KEY_SIG_LEN], raw1[KEY_RAW_LEN], raw2[KEY_RAW_LEN], id[32];
+    struct stat st;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/room.pem", dir);
+    assert_int_equal(key_generate(KEY_ED25519, &k), 0);
+    assert_int_equal(key_save_private(k, path), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(key_load_private(KEY_ED25519, path, &loaded), 0);
+    key_public_raw(k, raw1);
+    key_public_raw(loaded, raw2);
+    assert_memory_equal(raw1, raw2, KEY_RAW_LEN);
+
+    /* A signature by the loaded key verifies with the public key read back
+     * from base64, and fails for a changed message or signature. */
+    assert_int_equal(key_sign(loaded, "result", 6, sig), 0);
+    key_public_b64(k, b64);
+    assert_int_equal(strlen(b64), KEY_B64_LEN);
+    assert_int_equal(key_parse_public(KEY_ED25519, b64, &pub), 0);
+    assert_false(key_has_private(pub));
+    assert_int_equal(key_verify(pub, "result", 6, sig), 0);
+    assert_int_equal(key_verify(pub, "resulT", 6, sig), ER_BADSIG);
+    sig[10] ^= 1;
+    assert_int_equal(key_verify(pub, "result", 6, sig), ER_BADSIG);
+    assert_int_equal(key_sign(pub, "x", 1, sig), ER_USAGE);
+
+    /* Same key, same id and fingerprint; a typed-code fingerprint. */
+    key_id(k, id);
+    key_fingerprint(pub, fp);
+    assert_int_equal(strlen(fp), KEY_FINGERPRINT_SIZE - 1);
+    {
+        uint8_t back[10];
+
+        assert_int_equal(code_decode(fp, 80, back), 0);
+        assert_memory_equal(back, id, 10);
+    }
+
+    /* The public key file form: base64 in a file, with a newline. */
+    {
+        char pubpath[160];
+        FILE *f;
+
+        snprintf(pubpath, sizeof(pubpath), "%s/center-key.pub", dir);
+        f = fopen(pubpath, "w");
+        fprintf(f, "%s\n", b64);
+        fclose(f);
+        key_free(pub);
+        assert_int_equal(key_parse_public(KEY_ED25519, pubpath, &pub), 0);
+        sig[10] ^= 1; /* undo the damage above */
+        assert_int_equal(key_verify(pub, "result", 6, sig), 0);
+        unlink(pubpath);
+    }
+    assert_int_equal(key_parse_public(KEY_ED25519, "not base64 at all", &x), ER_KEY_FORMAT);
+    assert_int_equal(key_parse_public(KEY_ED25519, "AAAA", &x), ER_KEY_FORMAT);
+    b64[5] = '*';
+    assert_int_equal(key_parse_public(KEY_ED25519, b64, &x), ER_KEY_FORMAT);
+
+    /* Refused: readable by others, the wrong type, missing, not a key. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(key_load_private(KEY_ED25519, path, &x), ER_KEY_PERMS);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(key_load_private(KEY_X25519, path, &x), ER_KEY_FORMAT);
+    unlink(path);
+    assert_int_equal(key_load_private(KEY_ED25519, path, &x), ER_KEY_FILE);
+    {
+        FILE *f = fopen(path, "w");
+
+        fputs("-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----\n", f);
+        fclose(f);
+        chmod(path, 0600);
+        assert_int_equal(key_load_private(KEY_ED25519, path, &x), ER_KEY_FORMAT);
+        unlink(path);
+    }
+    key_free(k);
+    key_free(loaded);
+    key_free(pub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +390,9 @@ int main(void)
         cmocka_unit_test(code_detects_substitutions_and_transpositions),
         cmocka_unit_test(code_random_round_trips),
         cmocka_unit_test(code_random_clears_unused_bits),
+        cmocka_unit_test(hkdf_rfc5869_case1),
+        cmocka_unit_test(scrypt_rfc7914),
+        cmocka_unit_test(keys_save_load_sign_verify),
     };
 
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
