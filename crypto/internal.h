@@ -52,7 +52,9 @@ struct pkg_header {
 
 /* Parses header bytes (after the signature check) strictly: every length
  * bounded, names unique, sizes consistent with body_len, nothing left over.
- * ER_PKG_CORRUPT for anything else, ER_NOMEM. */
+ * ER_PKG_CORRUPT for anything else, ER_PKG_FORMAT_VERSION for a chunk size
+ * other than PKG_CHUNK, ER_NOMEM. h must be cleared with pkg_header_clear()
+ * whatever the result. */
 int pkg_header_parse(const uint8_t *buf, size_t len, struct pkg_header *h);
 
 /* Encodes h (with its layout heads and sizes) into a malloc'd buffer. */

@@ -221,6 +221,10 @@ int pkg_header_parse(const uint8_t *buf, size_t len, struct pkg_header *h)
     h->scrypt_r = (uint32_t)get_u(&b, 4);
     h->scrypt_p = (uint32_t)get_u(&b, 4);
     h->chunk_size = (uint32_t)get_u(&b, 4);
+    /* Sizes below are computed with this chunk size: refuse another as a
+     * format this reader does not know, before anything is derived from it. */
+    if (!b.failed && h->chunk_size != PKG_CHUNK)
+        return ER_PKG_FORMAT_VERSION;
     h->body_len = get_u(&b, 8);
     n_sessions = (size_t)get_u(&b, 2);
     if (b.failed || n_sessions > PKG_MAX_SESSIONS || !scrypt_params_ok(h))

@@ -45,21 +45,19 @@ static int read_signed_header(struct pkg_reader *r, const struct pkg_trust *t, u
 {
     uint8_t prefix[PKG_PREFIX_LEN], *msg = NULL;
     size_t ctx_len = sizeof(PKG_SIG_CONTEXT) - 1, hdr_len;
-    int rc;
+    size_t have = size < PKG_PREFIX_LEN ? (size_t)size : PKG_PREFIX_LEN;
+    int rc = read_at(r->fd, prefix, have, 0);
 
-    if (size < PKG_PREFIX_LEN) {
-        rc = read_at(r->fd, prefix, (size_t)size, 0);
-        if (rc == 0 && memcmp(prefix, pkg_magic, (size_t)size) == 0)
-            return ER_PKG_TRUNCATED;
-        return ER_PKG_NOT_PACKAGE;
-    }
-    rc = read_at(r->fd, prefix, sizeof(prefix), 0);
     if (rc < 0)
         return rc;
-    if (memcmp(prefix, pkg_magic, PKG_MAGIC_LEN - 1) != 0)
+    /* As much of the magic as the file holds must match; a file that stops
+     * before the header length is an incomplete package. */
+    if (memcmp(prefix, pkg_magic, have < PKG_MAGIC_LEN - 1 ? have : PKG_MAGIC_LEN - 1) != 0)
         return ER_PKG_NOT_PACKAGE;
-    if (prefix[PKG_MAGIC_LEN - 1] != PKG_FORMAT)
+    if (have >= PKG_MAGIC_LEN && prefix[PKG_MAGIC_LEN - 1] != PKG_FORMAT)
         return ER_PKG_FORMAT_VERSION;
+    if (have < PKG_PREFIX_LEN)
+        return ER_PKG_TRUNCATED;
     hdr_len =
         (size_t)prefix[8] << 24 | (size_t)prefix[9] << 16 | (size_t)prefix[10] << 8 | prefix[11];
     if (hdr_len < PKG_HEADER_MIN || hdr_len > PKG_HEADER_MAX)
@@ -98,8 +96,6 @@ static int check_header(struct pkg_reader *r, const struct pkg_trust *t, uint64_
     key_id(t->room_key, room_id);
     if (CRYPTO_memcmp(center_id, r->h.center_key_id, 32) != 0)
         return ER_PKG_BADSIG;
-    if (r->h.chunk_size != PKG_CHUNK)
-        return ER_PKG_FORMAT_VERSION;
     if (CRYPTO_memcmp(room_id, r->h.room_key_id, 32) != 0)
         return ER_PKG_OTHER_ROOM;
     if (r->h.info.expires_at <= t->now)

@@ -2,6 +2,7 @@
  * way a package can be damaged, forged, replayed or misused. In every
  * rejected case the test also counts the plaintext bytes that reached the
  * sink: it must be none. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -504,6 +505,43 @@ static void room_version_expiry_and_signer_checked(void **state)
     }
 }
 
+/* Files shorter than the 12-byte prefix: as much of the magic as there is
+ * must match; then it is an incomplete package (or another format). */
+static void short_files_named_right(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *bytes;
+        size_t n;
+        int want;
+    } v[] = {
+        {"", 0, ER_PKG_TRUNCATED},
+        {"EXR", 3, ER_PKG_TRUNCATED},
+        {"EXRMPKG\x01", 8, ER_PKG_TRUNCATED},
+        {"EXRMPKG\x01\x00\x00\x01", 11, ER_PKG_TRUNCATED},
+        {"EXRMPKG\x02\x00", 9, ER_PKG_FORMAT_VERSION},
+        {"EXRMPKG\x02\x00\x00\x01\x00", 12, ER_PKG_FORMAT_VERSION},
+        {"EXA", 3, ER_PKG_NOT_PACKAGE},
+        {"\xff\x6b\x97\x50\x26\x00\x80\x61\x00", 9, ER_PKG_NOT_PACKAGE},
+        {"EXRMPKG\x01\x00\x00\x00\x10", 12, ER_PKG_CORRUPT}, /* header of 16 bytes */
+        {"EXRMPKG\x01\x00\x00\x01\x00", 12, ER_PKG_TRUNCATED},
+    };
+    char path[128];
+    size_t released;
+
+    path_in(f, "short.pkg", path);
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        FILE *out = fopen(path, "wb");
+        int rc;
+
+        assert_int_equal(fwrite(v[i].bytes, 1, v[i].n, out), v[i].n);
+        fclose(out);
+        rc = open_all(f, path, f->room, 0, NOW, &released);
+        if (rc != v[i].want)
+            fail_msg("case %zu: %s, want %s", i, er_name(rc), er_name(v[i].want));
+    }
+}
+
 static int never_sink(void *arg, const uint8_t *data, size_t n)
 {
     (void)data;
@@ -712,8 +750,87 @@ enum {
     V_KEY_PAPER,
     V_PACKAGE_ID,
     V_PACKAGE,
+    V_B_HEADER,
+    V_B_LINKS,
+    V_B_LENGTH,
+    V_B_SHA256,
     V_COUNT
 };
+
+/* Vector B: vector A's inputs with a three-chunk section and an empty one
+ * between its two sections, so that chains longer than one link, chunk
+ * counters above 0 and an empty chunk are pinned down too. The package is
+ * too big to print: its header, the photos chain, its length and SHA-256. */
+static void compute_vector_b(struct vec *v, const char *dir, const struct key *center,
+                             const struct key *room_pub)
+{
+    const struct pkg_session_spec session = {"S1", v[V_CODE].val, 1796432400, 1796437800};
+    const struct pkg_writer_params p = {
+        .plan_id = "20261205-示例学校",
+        .room_id = "R01",
+        .version = 1,
+        .created_at = 1796400000,
+        .expires_at = 1799078400,
+        .center_key = center,
+        .room_key = room_pub,
+        .sessions = &session,
+        .n_sessions = 1,
+        .scrypt_log2_n = 10,
+        .scrypt_r = 8,
+        .scrypt_p = 1,
+        .test_seed = v[V_SEED].val,
+    };
+    size_t photos = 2 * C + 1, hl, at;
+    uint8_t *buf = malloc(photos), *file = malloc(photos + 4096);
+    const uint8_t *entry;
+    struct pkg_writer *w;
+    char path[128];
+    FILE *f;
+    long n;
+
+    for (size_t j = 0; j < photos; j++)
+        buf[j] = (uint8_t)(j % 251);
+    snprintf(path, sizeof(path), "%s/vector-b.pkg", dir);
+    assert_int_equal(pkg_writer_new(&p, path, &w), 0);
+    assert_int_equal(pkg_writer_begin(w, "roster", NULL), 0);
+    assert_int_equal(pkg_writer_write(w, v[V_ROSTER].val, v[V_ROSTER].len), 0);
+    assert_int_equal(pkg_writer_end(w), 0);
+    assert_int_equal(pkg_writer_begin(w, "photos", NULL), 0);
+    assert_int_equal(pkg_writer_write(w, buf, photos), 0);
+    assert_int_equal(pkg_writer_end(w), 0);
+    assert_int_equal(pkg_writer_begin(w, "empty", NULL), 0);
+    assert_int_equal(pkg_writer_end(w), 0);
+    assert_int_equal(pkg_writer_begin(w, "paper/S1", "S1"), 0);
+    assert_int_equal(pkg_writer_write(w, v[V_PAPER].val, v[V_PAPER].len), 0);
+    assert_int_equal(pkg_writer_end(w), 0);
+    assert_int_equal(pkg_writer_finish(w), 0);
+    pkg_writer_free(w);
+    f = fopen(path, "rb");
+    n = (long)fread(file, 1, photos + 4096, f);
+    fclose(f);
+    unlink(path);
+
+    hl = (size_t)file[8] << 24 | (size_t)file[9] << 16 | (size_t)file[10] << 8 | file[11];
+    assert_true(hl <= VEC_MAX);
+    memcpy(v[V_B_HEADER].val, file + 12, hl);
+    v[V_B_HEADER].len = hl;
+    /* photos' links: H_0 is the last field of its header entry (name, u16
+     * session, u64 size, head); H_1 and H_2 follow its first two chunks. */
+    entry = memmem(file + 12, hl, "\x00\x06photos", 8);
+    assert_non_null(entry);
+    memcpy(v[V_B_LINKS].val, entry + 8 + 2 + 8, 32);
+    at = 12 + hl + 64 + v[V_ROSTER].len + 16; /* the roster is one chunk */
+    memcpy(v[V_B_LINKS].val + 32, file + at + C + 16, 32);
+    memcpy(v[V_B_LINKS].val + 64, file + at + 2 * (C + 16) + 32, 32);
+    v[V_B_LINKS].len = 96;
+    for (int i = 0; i < 8; i++)
+        v[V_B_LENGTH].val[i] = (uint8_t)((uint64_t)n >> (8 * (7 - i)));
+    v[V_B_LENGTH].len = 8;
+    EVP_Digest(file, (size_t)n, v[V_B_SHA256].val, NULL, EVP_sha256(), NULL);
+    v[V_B_SHA256].len = 32;
+    free(buf);
+    free(file);
+}
 
 static void compute_vector(struct vec *v, const char *dir)
 {
@@ -821,6 +938,7 @@ static void compute_vector(struct vec *v, const char *dir)
         pkg_close(r);
     }
     unlink(path);
+    compute_vector_b(v, dir, center, room_pub);
     key_free(center);
     key_free(room);
     key_free(room_pub);
@@ -851,6 +969,10 @@ static void docs_vector_matches(void **state)
         "section_key_paper_S1",
         "package_id",
         "package",
+        "B_header",
+        "B_links_photos",
+        "B_package_length",
+        "B_package_sha256",
     };
     static struct vec v[V_COUNT], d;
     char *doc = read_text(EXAMROOM_SOURCE_DIR "/docs/package-format.md");
@@ -897,6 +1019,7 @@ int main(void)
         cmocka_unit_test(reordered_repeated_appended_rejected),
         cmocka_unit_test(header_over_another_body_rejected),
         cmocka_unit_test(room_version_expiry_and_signer_checked),
+        cmocka_unit_test(short_files_named_right),
         cmocka_unit_test(unlock_codes_checked),
         cmocka_unit_test(read_stops_at_first_bad_chunk),
         cmocka_unit_test(writer_refuses_misuse),
