@@ -52,7 +52,18 @@
     X(ER_PKG_NO_SESSION, -50)                                                                      \
     X(ER_PKG_NO_SECTION, -51)                                                                      \
     X(ER_PKG_LOCKED, -52)                                                                          \
-    X(ER_PKG_TOO_LARGE, -53)
+    X(ER_PKG_TOO_LARGE, -53)                                                                       \
+    X(ER_STORE_DAMAGED, -70)                                                                       \
+    X(ER_STORE_SCHEMA_NEWER, -71)                                                                  \
+    X(ER_STORE_FULL, -72)                                                                          \
+    X(ER_STORE_IO, -73)                                                                            \
+    X(ER_STORE_BUSY, -74)                                                                          \
+    X(ER_STORE_OPEN, -75)                                                                          \
+    X(ER_STORE_NOT_FOUND, -76)                                                                     \
+    X(ER_STORE_CONFLICT, -77)                                                                      \
+    X(ER_STORE_CLOSED, -78)                                                                        \
+    X(ER_STORE_CHAIN, -79)                                                                         \
+    X(ER_STORE_STALE_REV, -80)
 
 enum er_code {
     ER_OK = 0,

@@ -1,0 +1,377 @@
+/* Opening and closing the room store, and the group commit.
+ *
+ * Writes queue on the loop. When no transaction is in flight, the queue
+ * becomes the next batch: one BEGIN IMMEDIATE ... COMMIT on the libuv thread
+ * pool (uv_queue_work), so the fsync never blocks the loop. Writes that arrive
+ * meanwhile wait in the queue and become the batch after it: under load every
+ * fsync carries as many writes as arrived during the previous one. Callbacks
+ * run on the loop in after_batch(), which is only reached once COMMIT has
+ * returned: with synchronous=FULL in WAL mode, COMMIT returns after the WAL
+ * is fsynced, so a callback never runs before its write is durable. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+/* Truncate the WAL back to this after a checkpoint, so one burst does not
+ * keep a large file. */
+#define WAL_SIZE_LIMIT "PRAGMA journal_size_limit = 16777216"
+
+static int valid_name(const char *name)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+
+    if (n == 0 || n > 64 || name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The data directory is 0700 and the file 0600 (SECURITY.md, at rest);
+ * SQLite gives the -wal and -shm files the mode of the database file. */
+static int prepare_files(const char *dir, const char *path)
+{
+    struct stat st;
+    int fd;
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        log_error("store: cannot create %s: %s", dir, strerror(errno));
+        return ER_STORE_OPEN;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        log_error("store: %s is not a directory", dir);
+        return ER_STORE_OPEN;
+    }
+    if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
+        log_error("store: cannot restrict %s to 0700: %s", dir, strerror(errno));
+        return ER_STORE_OPEN;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_error("store: cannot open %s: %s", path, strerror(errno));
+        return ER_STORE_OPEN;
+    }
+    if (fstat(fd, &st) != 0 || ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
+        log_error("store: cannot restrict %s to 0600: %s", path, strerror(errno));
+        close(fd);
+        return ER_STORE_OPEN;
+    }
+    close(fd);
+    return 0;
+}
+
+static int open_conn(const char *path, sqlite3 **out)
+{
+    /* NOMUTEX: each connection is used by one thread at a time, handed over
+     * by libuv (uv_queue_work and its after callback order the accesses). */
+    int rc = sqlite3_open_v2(path, out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        log_error("store: cannot open %s: %s", path,
+                  *out != NULL ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+        return store_map_rc(rc);
+    }
+    sqlite3_extended_result_codes(*out, 1);
+    sqlite3_busy_timeout(*out, BUSY_TIMEOUT_MS);
+    return 0;
+}
+
+/* The file checks first (they only read, so a refused file is left exactly
+ * as it was), then WAL and the settings, then the migrations. */
+static int setup_writer(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int err = store_check_file(db), rc;
+
+    if (err != 0)
+        return err;
+    rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(s, 0), "wal") != 0) {
+        log_error("store: the file system does not allow WAL mode");
+        rc = SQLITE_IOERR;
+    } else if (rc == SQLITE_ROW) {
+        rc = SQLITE_OK;
+    } else {
+        log_error("store: journal_mode: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(s);
+    err = store_map_rc(rc);
+    if (err == 0)
+        err = store_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;" WAL_SIZE_LIMIT);
+    if (err == 0)
+        err = store_migrate(db, STORE_SCHEMA_VERSION);
+    return err;
+}
+
+static int prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &out[i], NULL);
+
+        if (rc != SQLITE_OK) {
+            log_error("store: %s: %s", sql[i], sqlite3_errmsg(db));
+            return store_map_rc(rc) != 0 ? store_map_rc(rc) : ER_INTERNAL;
+        }
+    }
+    return 0;
+}
+
+static void close_conn(sqlite3 **db, sqlite3_stmt **stmts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sqlite3_finalize(stmts[i]);
+        stmts[i] = NULL;
+    }
+    if (*db != NULL && sqlite3_close(*db) != SQLITE_OK)
+        log_error("store: close: %s", sqlite3_errmsg(*db));
+    *db = NULL;
+}
+
+static void store_free(struct store *st)
+{
+    close_conn(&st->r, st->rs, R_COUNT);
+    close_conn(&st->w, st->ws, W_COUNT);
+    free(st);
+}
+
+int store_open(uv_loop_t *loop, const char *data_dir, const char *name, struct store **out)
+{
+    struct store *st = NULL;
+    char path[4096];
+    int err;
+
+    if (loop == NULL || data_dir == NULL || out == NULL || !valid_name(name))
+        return ER_USAGE;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s.db", data_dir, name) >= sizeof(path))
+        return ER_USAGE;
+    err = prepare_files(data_dir, path);
+    if (err != 0)
+        goto out;
+    st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        err = ER_NOMEM;
+        goto out;
+    }
+    st->loop = loop;
+    st->pending_tail = &st->pending;
+    st->batch_max = STORE_BATCH_LIMIT;
+    err = open_conn(path, &st->w);
+    if (err == 0)
+        err = setup_writer(st->w);
+    if (err == 0)
+        err = prepare_all(st->w, store_wsql, st->ws, W_COUNT);
+    /* The loop's own connection: query_only, so no write can ever run on
+     * the loop by mistake; a WAL reader never waits for the writer. */
+    if (err == 0)
+        err = open_conn(path, &st->r);
+    if (err == 0)
+        err = store_exec(st->r, "PRAGMA query_only = ON");
+    if (err == 0)
+        err = prepare_all(st->r, store_rsql, st->rs, R_COUNT);
+out:
+    if (err != 0) {
+        if (st != NULL)
+            store_free(st);
+        return err;
+    }
+    *out = st;
+    return 0;
+}
+
+int store_set_batch_max(struct store *st, unsigned n)
+{
+    if (n < 1 || n > STORE_BATCH_LIMIT)
+        return ER_USAGE;
+    st->batch_max = n;
+    return 0;
+}
+
+void store_get_stats(const struct store *st, struct store_stats *out)
+{
+    *out = st->stats;
+}
+
+int64_t store_limit_pages(struct store *st, int64_t max_pages)
+{
+    char sql[64];
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+
+    if (st->busy)
+        return ER_STORE_BUSY;
+    if (max_pages > 0)
+        snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)max_pages);
+    else
+        snprintf(sql, sizeof(sql), "PRAGMA page_count");
+    if (sqlite3_prepare_v2(st->w, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* ---- the group commit ---- */
+
+static int step_simple(struct store *st, int stmt)
+{
+    sqlite3_stmt *s = st->ws[stmt];
+    int rc = sqlite3_step(s);
+
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        log_error("store: %s: %s", store_wsql[stmt], sqlite3_errmsg(st->w));
+    return store_map_rc(rc);
+}
+
+/* On the thread pool: the whole batch in one transaction. */
+static void run_batch(uv_work_t *req)
+{
+    struct store *st = req->data;
+    int fatal;
+
+    /* A rollback that failed with the last batch's error (the disk gone
+     * bad) left a transaction open: end it before starting anew. */
+    if (!sqlite3_get_autocommit(st->w))
+        step_simple(st, W_ROLLBACK);
+    fatal = step_simple(st, W_BEGIN);
+    for (struct op *op = st->batch; fatal == 0 && op != NULL; op = op->next) {
+        op->status = store_op_exec(st, op);
+        if (store_is_fatal(op->status))
+            fatal = op->status;
+    }
+    if (fatal == 0)
+        fatal = step_simple(st, W_COMMIT);
+    if (fatal != 0) {
+        /* Disk full, I/O error: SQLite may already have rolled back; if not,
+         * do it, so the file is as it was before the batch. */
+        if (!sqlite3_get_autocommit(st->w))
+            step_simple(st, W_ROLLBACK);
+        for (struct op *op = st->batch; op != NULL; op = op->next) {
+            op->status = fatal;
+            memset(&op->ack, 0, sizeof(op->ack));
+        }
+    }
+    st->batch_status = fatal;
+}
+
+static void after_batch(uv_work_t *req, int status);
+static void after_close(uv_work_t *req, int status);
+
+static void close_writer(uv_work_t *req)
+{
+    struct store *st = req->data;
+
+    /* The last connection to close checkpoints the WAL into the file and
+     * removes it: disk work, so here and not on the loop. */
+    close_conn(&st->w, st->ws, W_COUNT);
+}
+
+/* Starts the next transaction, or the close once nothing is left. */
+static void kick(struct store *st)
+{
+    struct op **link = &st->pending;
+    size_t n = 0;
+
+    /* Inside after_batch()'s callbacks: wait for them all, so that the
+     * writes they make go together, and a close waits for the last one. */
+    if (st->busy || st->in_callbacks)
+        return;
+    if (st->pending == NULL) {
+        if (st->closing) {
+            st->busy = 1;
+            close_conn(&st->r, st->rs, R_COUNT);
+            st->work.data = st;
+            uv_queue_work(st->loop, &st->work, close_writer, after_close);
+        }
+        return;
+    }
+    while (*link != NULL && n < st->batch_max) {
+        link = &(*link)->next;
+        n++;
+    }
+    st->batch = st->pending;
+    st->pending = *link;
+    *link = NULL;
+    if (st->pending == NULL)
+        st->pending_tail = &st->pending;
+    st->batch_size = n;
+    st->busy = 1;
+    st->work.data = st;
+    uv_queue_work(st->loop, &st->work, run_batch, after_batch);
+}
+
+static void after_batch(uv_work_t *req, int status)
+{
+    struct store *st = req->data;
+    struct op *done = st->batch;
+
+    (void)status; /* never cancelled */
+    st->batch = NULL;
+    st->busy = 0;
+    if (st->batch_status == 0)
+        st->stats.commits++;
+    else
+        st->stats.failed++;
+    st->stats.writes += st->batch_size;
+    if (st->batch_size > st->stats.max_batch)
+        st->stats.max_batch = st->batch_size;
+    /* What queued meanwhile goes to disk while these callbacks run. */
+    if (st->pending != NULL)
+        kick(st);
+    st->in_callbacks = 1;
+    while (done != NULL) {
+        struct op *next = done->next;
+
+        done->cb(done->status, &done->ack, done->arg);
+        store_op_free(done);
+        done = next;
+    }
+    st->in_callbacks = 0;
+    kick(st);
+}
+
+static void after_close(uv_work_t *req, int status)
+{
+    struct store *st = req->data;
+    store_close_cb cb = st->close_cb;
+    void *arg = st->close_arg;
+
+    (void)status;
+    free(st);
+    if (cb != NULL)
+        cb(arg);
+}
+
+int store_submit(struct store *st, struct op *op)
+{
+    if (st->closing) {
+        store_op_free(op);
+        return ER_STORE_CLOSED;
+    }
+    op->next = NULL;
+    *st->pending_tail = op;
+    st->pending_tail = &op->next;
+    kick(st);
+    return 0;
+}
+
+void store_close(struct store *st, store_close_cb cb, void *arg)
+{
+    st->closing = 1;
+    st->close_cb = cb;
+    st->close_arg = arg;
+    kick(st);
+}

@@ -1,0 +1,363 @@
+/* store: the room's SQLite store (one file per room) and its group commit.
+ * Depends on common, crypto (OpenSSL for ids and hashes), SQLite and libuv.
+ *
+ * Durability contract: a write's callback runs on the libuv loop only after
+ * the transaction that holds it is durable (WAL, synchronous=FULL, COMMIT
+ * returned). Writes that arrive while a commit is in flight are batched into
+ * the next transaction, so many concurrent writers share one fsync. The
+ * transaction and its fsync run on the libuv thread pool, never on the loop.
+ *
+ * Reads are synchronous, on the loop, on their own connection: a WAL reader
+ * sees the last committed state and never waits for the writer.
+ *
+ * Writes take a store_done_cb. A write function that returns an error never
+ * calls its callback; one that returns 0 calls it exactly once, later, on the
+ * loop. Within one transaction, an operation that fails on its own (a
+ * conflict, a missing row, a stale rev) changes nothing and the others still
+ * commit; a failure of the file (disk full, I/O error) fails every operation
+ * of that transaction, leaves the file as it was before it, and the next
+ * transaction tries again. Callbacks run in the order the writes were made.
+ *
+ * Strings are UTF-8 and NUL-terminated; times are Unix seconds (UTC) unless
+ * a name says otherwise. Read functions that take a visitor call it with
+ * pointers valid only during the call; a visitor must not call the store. */
+#ifndef EXAMROOM_STORE_H
+#define EXAMROOM_STORE_H
+
+#include "common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* Latest schema version (PRAGMA user_version) this build writes. */
+#define STORE_SCHEMA_VERSION 2
+
+#define STORE_UID_LEN     16  /* ids of results, events and outbox rows */
+#define STORE_HASH_LEN    32  /* SHA-256 */
+#define STORE_ITEM_MAX    64  /* bytes of an item id */
+#define STORE_ANSWER_MAX  256 /* bytes of an answer */
+#define STORE_BATCH_LIMIT 1024
+
+struct store;
+
+/* What a write reports to its callback; each write says which fields it
+ * fills, the others are zero. */
+struct store_ack {
+    int64_t id;                        /* the row id made (terminal, sign-in, receipt) */
+    uint8_t uid[STORE_UID_LEN];        /* the id generated at creation (result, event) */
+    int64_t rev;                       /* answers: the stored rev after the write */
+    int64_t count;                     /* outbox rows newly marked acknowledged */
+    char answer[STORE_ANSWER_MAX + 1]; /* answers: stored answer when the rev was stale */
+};
+
+/* status is 0 or a negative ER_* code; ack is never NULL. */
+typedef void (*store_done_cb)(int status, const struct store_ack *ack, void *arg);
+typedef void (*store_close_cb)(void *arg);
+
+/* ---- open and close ------------------------------------------------------ */
+
+/* Opens (creating when missing) the room store <data_dir>/<name>.db for use
+ * on loop. name is 1-64 of [A-Za-z0-9_.-], not starting with '.'. data_dir is
+ * created (0700) when missing and tightened to 0700, the file to 0600.
+ * Synchronous: runs quick_check and the schema migrations before returning,
+ * so call it at start-up, before the loop serves. Errors:
+ *   ER_STORE_OPEN          the directory or file cannot be created or opened
+ *   ER_STORE_DAMAGED       not a room store, or quick_check found damage
+ *   ER_STORE_SCHEMA_NEWER  written by a newer examroom
+ *   ER_STORE_BUSY          another process holds the write lock
+ *   ER_STORE_FULL, ER_STORE_IO, ER_NOMEM, ER_USAGE */
+int store_open(uv_loop_t *loop, const char *data_dir, const char *name, struct store **out);
+
+/* Stops accepting writes (they return ER_STORE_CLOSED), lets the queued ones
+ * commit and their callbacks run, closes the connections (the last close,
+ * which checkpoints the WAL, on the thread pool), frees st and then calls cb
+ * (when not NULL) on the loop. Call no other store function on st after it. */
+void store_close(struct store *st, store_close_cb cb, void *arg);
+
+/* Largest number of writes put in one transaction (1..STORE_BATCH_LIMIT,
+ * default STORE_BATCH_LIMIT). 1 gives one transaction per write: the
+ * benchmark's baseline. */
+int store_set_batch_max(struct store *st, unsigned n);
+
+struct store_stats {
+    uint64_t commits;   /* transactions committed */
+    uint64_t failed;    /* transactions rolled back by a file error */
+    uint64_t writes;    /* writes that went through a transaction */
+    uint64_t max_batch; /* most writes in one transaction */
+};
+void store_get_stats(const struct store *st, struct store_stats *out);
+
+/* ---- the room and its registrations -------------------------------------- */
+
+struct store_room {
+    const char *name;       /* may be NULL */
+    const char *center_url; /* required */
+    const uint8_t *center_key;
+    size_t center_key_len; /* required: the pinned center signing key */
+    const char *center_ca; /* PEM, may be NULL */
+    const uint8_t *room_pubkey;
+    size_t room_pubkey_len; /* may be 0 */
+    int64_t created_at;     /* reads only */
+};
+
+/* Sets the room's one row (identity and center settings); created_at is kept
+ * from the first call. */
+int store_set_room(struct store *st, const struct store_room *room, store_done_cb cb, void *arg);
+/* ER_STORE_NOT_FOUND before the first store_set_room. */
+int store_get_room(struct store *st, void (*fn)(const struct store_room *, void *), void *arg);
+
+struct store_registration {
+    const char *plan_id;     /* one registration per plan */
+    const char *center_room; /* the center's id of this room */
+    const char *site;        /* may be NULL */
+    const uint8_t *credential;
+    size_t credential_len; /* the center's answer, kept as received */
+    int64_t registered_at; /* reads only */
+};
+
+/* ER_STORE_CONFLICT (to cb) when the plan is already registered. */
+int store_add_registration(struct store *st, const struct store_registration *reg, store_done_cb cb,
+                           void *arg);
+int store_get_registration(struct store *st, const char *plan_id,
+                           void (*fn)(const struct store_registration *, void *), void *arg);
+
+/* ---- packages ------------------------------------------------------------ */
+
+enum store_pkg_state { STORE_PKG_DOWNLOADING, STORE_PKG_VERIFIED, STORE_PKG_REJECTED };
+
+struct store_package {
+    const char *plan_id;
+    int64_t version; /* >= 1, monotonic per room and plan */
+    uint8_t header_hash[STORE_HASH_LEN];
+    const char *path;
+    enum store_pkg_state state;
+    int64_t updated_at; /* reads only */
+};
+
+/* Records a package or its new state. To cb: ER_PKG_OLD_VERSION when a
+ * higher version of the plan is already verified (rollback); ER_STORE_CONFLICT
+ * when this version is known with another header hash. */
+int store_put_package(struct store *st, const struct store_package *pkg, store_done_cb cb,
+                      void *arg);
+/* The highest verified version of the plan, or ER_STORE_NOT_FOUND. */
+int store_latest_package(struct store *st, const char *plan_id,
+                         void (*fn)(const struct store_package *, void *), void *arg);
+
+/* ---- the roster (from the package) ---------------------------------------- */
+
+enum store_session_state {
+    STORE_SESSION_LOCKED,
+    STORE_SESSION_UNLOCKED,
+    STORE_SESSION_RUNNING,
+    STORE_SESSION_ENDED
+};
+
+struct store_session {
+    const char *id;
+    const char *plan_id;
+    int64_t starts_at, ends_at;
+    int late_admission_minutes, earliest_submit_minutes;
+    enum store_session_state state; /* reads only: a loaded session starts locked */
+    const uint8_t *sealed_key;
+    size_t sealed_key_len; /* reads only */
+};
+
+struct store_seat {
+    int seat; /* >= 1 */
+    const char *label;
+    int spare;
+};
+
+enum store_cand_state {
+    STORE_CAND_REGISTERED,
+    STORE_CAND_SIGNED_IN,
+    STORE_CAND_RUNNING,
+    STORE_CAND_SUBMITTED,
+    STORE_CAND_ABSENT
+};
+
+struct store_candidate {
+    int64_t id; /* reads only: the store's id, used by answers and results */
+    const char *session_id, *ticket, *name, *gender, *id_type, *id_number;
+    const char *occupation, *level, *paper_id, *photo;
+    int seat;                    /* 0: none */
+    enum store_cand_state state; /* reads only */
+    int extra_seconds;           /* reads only */
+};
+
+struct store_roster {
+    const struct store_session *sessions;
+    size_t n_sessions;
+    const struct store_seat *seats;
+    size_t n_seats;
+    const struct store_candidate *candidates;
+    size_t n_candidates;
+};
+
+/* Loads (or refreshes, from a newer package) sessions, seats and candidates
+ * in one transaction; rows are matched by session id, seat number and
+ * (session, ticket), and what the exam day changed (states, extra time,
+ * answers) is kept. To cb: ER_STORE_NOT_FOUND when a candidate names a
+ * session or seat not in the roster; ER_STORE_CONFLICT for two candidates on
+ * one seat of a session. */
+int store_load_roster(struct store *st, const struct store_roster *roster, store_done_cb cb,
+                      void *arg);
+int store_set_session_state(struct store *st, const char *session_id,
+                            enum store_session_state state, const uint8_t *sealed_key,
+                            size_t sealed_key_len, store_done_cb cb, void *arg);
+/* Changes a candidate: state, seat (0 keeps it) and extra time added
+ * (seconds, may be 0). ER_STORE_NOT_FOUND, ER_STORE_CONFLICT (seat taken). */
+int store_update_candidate(struct store *st, int64_t candidate_id, enum store_cand_state state,
+                           int seat, int add_seconds, store_done_cb cb, void *arg);
+
+int store_get_session(struct store *st, const char *session_id,
+                      void (*fn)(const struct store_session *, void *), void *arg);
+int store_find_candidate(struct store *st, const char *session_id, const char *ticket,
+                         void (*fn)(const struct store_candidate *, void *), void *arg);
+/* Every candidate (of session_id, or of all sessions when NULL), by session
+ * then seat then ticket. Returns how many were visited. */
+int store_foreach_candidate(struct store *st, const char *session_id,
+                            void (*fn)(const struct store_candidate *, void *), void *arg);
+int store_foreach_seat(struct store *st, void (*fn)(const struct store_seat *, void *), void *arg);
+
+/* ---- terminals and sign-ins ----------------------------------------------- */
+
+enum store_term_state { STORE_TERM_PENDING, STORE_TERM_APPROVED, STORE_TERM_REVOKED };
+
+struct store_terminal {
+    int64_t id;
+    const char *pairing_code;
+    const uint8_t *token_hash; /* NULL until approved */
+    int seat;                  /* 0 until approved */
+    enum store_term_state state;
+    int64_t created_at;
+};
+
+/* A terminal asks to pair: ack->id is its id. ER_STORE_CONFLICT: code taken. */
+int store_add_terminal(struct store *st, const char *pairing_code, store_done_cb cb, void *arg);
+/* The proctor approves: the terminal gets a seat and the hash of its token
+ * (the token itself is never stored). ER_STORE_NOT_FOUND unless pending. */
+int store_approve_terminal(struct store *st, const char *pairing_code,
+                           const uint8_t token_hash[STORE_HASH_LEN], int seat, store_done_cb cb,
+                           void *arg);
+/* ER_STORE_NOT_FOUND unless approved. */
+int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg);
+/* The approved terminal holding this token, or ER_STORE_NOT_FOUND. */
+int store_find_terminal(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+                        void (*fn)(const struct store_terminal *, void *), void *arg);
+
+struct store_signin {
+    int64_t id, candidate_id, terminal_id;
+    int seat;
+    const uint8_t *token_hash; /* hash of the candidate token */
+    int64_t at;
+};
+
+/* ack->id is the sign-in's id. ER_STORE_NOT_FOUND: no such candidate or
+ * terminal; ER_STORE_CONFLICT: token hash reused. */
+int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
+                     const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb, void *arg);
+/* The sign-in holding this candidate token, or ER_STORE_NOT_FOUND. */
+int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+                      void (*fn)(const struct store_signin *, void *), void *arg);
+
+/* ---- answers ---------------------------------------------------------------- */
+
+/* Saves a candidate's answer to item at rev (>= 1). The stored rev never
+ * goes down: when rev is lower than or equal to the stored one, nothing
+ * changes and cb gets ER_STORE_STALE_REV with ack->rev and ack->answer the
+ * stored ones (the HTTP layer's 409). On success ack->rev is rev. Every
+ * accepted change is also appended to the answer log, in the same statement.
+ * ER_USAGE (returned) for rev < 1 or an item or answer too long;
+ * ER_STORE_NOT_FOUND (to cb) for an unknown candidate. */
+int store_put_answer(struct store *st, int64_t candidate_id, const char *item, const char *answer,
+                     int64_t rev, store_done_cb cb, void *arg);
+
+/* Copies the stored answer (NUL-terminated) to answer (STORE_ANSWER_MAX + 1
+ * bytes) and its rev; ER_STORE_NOT_FOUND when none. */
+int store_get_answer(struct store *st, int64_t candidate_id, const char *item,
+                     char answer[STORE_ANSWER_MAX + 1], int64_t *rev);
+
+struct store_answer {
+    int64_t candidate_id;
+    const char *item, *answer;
+    int64_t rev;
+    int64_t at_ms; /* when the store accepted it, Unix milliseconds */
+};
+
+/* The latest answers of a candidate, by item. Returns how many. */
+int store_foreach_answer(struct store *st, int64_t candidate_id,
+                         void (*fn)(const struct store_answer *, void *), void *arg);
+/* Every accepted change of a candidate's answers, in acceptance order. */
+int store_foreach_answer_log(struct store *st, int64_t candidate_id,
+                             void (*fn)(const struct store_answer *, void *), void *arg);
+
+/* ---- results, events, the outbox and receipts --------------------------------- */
+
+struct store_result {
+    uint8_t id[STORE_UID_LEN]; /* reads only: generated at creation */
+    int64_t candidate_id;
+    int64_t chain_pos;                 /* the head's position + 1 */
+    uint8_t prev_hash[STORE_HASH_LEN]; /* the head's hash (zeros for the first) */
+    uint8_t hash[STORE_HASH_LEN];      /* reads only: SHA-256 of sealed */
+    int score;
+    const uint8_t *sealed; /* the signed canonical bytes, which hold chain_pos and prev_hash */
+    size_t sealed_len;
+    int64_t created_at; /* reads only */
+};
+
+/* Appends a sealed result to the chain with its outbox row, in one
+ * transaction; ack->uid is its id, ack->id its chain position. To cb:
+ * ER_STORE_CHAIN when chain_pos or prev_hash is not the head's (another
+ * result came first: seal again on the new head); ER_STORE_CONFLICT when the
+ * candidate already has a result; ER_STORE_NOT_FOUND for an unknown candidate. */
+int store_add_result(struct store *st, const struct store_result *res, store_done_cb cb, void *arg);
+/* The chain's head: position (0 when empty) and hash (zeros when empty). */
+int store_chain_head(struct store *st, int64_t *pos, uint8_t hash[STORE_HASH_LEN]);
+int store_get_result(struct store *st, int64_t candidate_id,
+                     void (*fn)(const struct store_result *, void *), void *arg);
+
+enum store_event_kind { STORE_EVENT_ATTENDANCE, STORE_EVENT_INCIDENT, STORE_EVENT_AUDIT };
+
+struct store_event {
+    uint8_t id[STORE_UID_LEN]; /* reads only */
+    enum store_event_kind kind;
+    int64_t candidate_id; /* 0: none */
+    const char *body;     /* JSON text */
+    int64_t at;           /* reads only */
+};
+
+/* Records an event with its outbox row, in one transaction; ack->uid is its
+ * id. ER_STORE_NOT_FOUND for an unknown candidate. */
+int store_add_event(struct store *st, const struct store_event *ev, store_done_cb cb, void *arg);
+/* Events of one kind, oldest first. Returns how many. */
+int store_foreach_event(struct store *st, enum store_event_kind kind,
+                        void (*fn)(const struct store_event *, void *), void *arg);
+
+enum store_outbox_kind { STORE_OUTBOX_RESULT, STORE_OUTBOX_EVENT };
+
+struct store_outbox {
+    uint8_t id[STORE_UID_LEN];
+    enum store_outbox_kind kind;
+    const uint8_t *payload; /* the sealed result, or the event's JSON */
+    size_t payload_len;
+    int64_t created_at;
+    int64_t acked_at;   /* 0 while unacknowledged */
+    int64_t receipt_id; /* 0 while unacknowledged */
+};
+
+/* Outbox rows in creation order, only the unacknowledged ones when
+ * pending_only. Returns how many. */
+int store_foreach_outbox(struct store *st, int pending_only,
+                         void (*fn)(const struct store_outbox *, void *), void *arg);
+
+/* Keeps a verified receipt (its bytes as received) and marks the outbox rows
+ * it names as acknowledged, in one transaction; only call it after the
+ * receipt's signature was verified. ack->id is the receipt's id, ack->count
+ * the rows newly marked (ids already marked or unknown are not counted).
+ * n may be 0; ER_USAGE (returned) for an empty receipt. */
+int store_ack_outbox(struct store *st, const uint8_t *receipt, size_t receipt_len,
+                     const uint8_t (*ids)[STORE_UID_LEN], size_t n, store_done_cb cb, void *arg);
+
+#endif

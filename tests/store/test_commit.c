@@ -1,0 +1,480 @@
+/* The group commit of store/: writes made while a commit is in flight share
+ * the next transaction; callbacks run on the loop, in order, after COMMIT;
+ * one failing write does not sink its batch; a full disk fails the batch
+ * cleanly and writes succeed again once there is room; reads on the loop
+ * never wait for a writer; closing lets queued writes finish. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "internal.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define N_CANDS 8
+
+struct fx {
+    uv_loop_t loop;
+    struct store *st;
+    char dir[64];
+    char path[128];
+    int64_t cand[N_CANDS];
+};
+
+struct done {
+    int called;
+    int status;
+    int order;
+    struct store_ack ack;
+    pthread_t thread;
+};
+
+static int callbacks_run;
+
+static void on_done(int status, const struct store_ack *ack, void *arg)
+{
+    struct done *d = arg;
+
+    d->called++;
+    d->status = status;
+    d->ack = *ack;
+    d->thread = pthread_self();
+    d->order = ++callbacks_run;
+}
+
+static void run_until(struct fx *f, const int *flag)
+{
+    while (!*flag) {
+        int active = uv_run(&f->loop, UV_RUN_ONCE);
+
+        if (!*flag)
+            assert_int_not_equal(active, 0);
+    }
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[512];
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        remove(path);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(dir);
+}
+
+static void keep_id(const struct store_candidate *c, void *arg)
+{
+    *(int64_t *)arg = c->id;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    static const struct store_session session = {
+        .id = "S1", .plan_id = "P", .starts_at = 1000, .ends_at = 2000};
+    struct store_candidate cands[N_CANDS];
+    char tickets[N_CANDS][8];
+    struct store_roster roster = {&session, 1, NULL, 0, cands, N_CANDS};
+    struct done d = {0};
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/examroom-commit-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/room.db", f->dir);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    assert_int_equal(store_open(&f->loop, f->dir, "room", &f->st), 0);
+    for (int i = 0; i < N_CANDS; i++) {
+        snprintf(tickets[i], sizeof(tickets[i]), "T%03d", i);
+        cands[i] = (struct store_candidate){.session_id = "S1",
+                                            .ticket = tickets[i],
+                                            .name = "考生",
+                                            .id_number = "X",
+                                            .occupation = "电工",
+                                            .level = "四级",
+                                            .paper_id = "P1"};
+    }
+    assert_int_equal(store_load_roster(f->st, &roster, on_done, &d), 0);
+    run_until(f, &d.called);
+    assert_int_equal(d.status, 0);
+    for (int i = 0; i < N_CANDS; i++)
+        assert_int_equal(store_find_candidate(f->st, "S1", tickets[i], keep_id, &f->cand[i]), 0);
+    callbacks_run = 0;
+    *state = f;
+    return 0;
+}
+
+static void on_closed(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    int closed = 0;
+
+    if (f->st != NULL) {
+        store_close(f->st, on_closed, &closed);
+        run_until(f, &closed);
+    }
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    remove_dir(f->dir);
+    free(f);
+    return 0;
+}
+
+static sqlite3 *raw(struct fx *f)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static int64_t raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* ---- group commit ---- */
+
+static void writes_in_flight_share_one_commit(void **state)
+{
+    struct fx *f = *state;
+    static struct done d[100];
+    struct store_stats stats;
+    pthread_t loop_thread = pthread_self();
+    char item[16];
+
+    memset(d, 0, sizeof(d));
+    /* The first write starts a transaction at once; the other 99 arrive while
+     * it is in flight (the loop has not run yet) and must share the next. */
+    for (int i = 0; i < 100; i++) {
+        snprintf(item, sizeof(item), "q%d", i);
+        assert_int_equal(
+            store_put_answer(f->st, f->cand[i % N_CANDS], item, "A", 1, on_done, &d[i]), 0);
+    }
+    run_until(f, &d[99].called);
+    store_get_stats(f->st, &stats);
+    assert_int_equal(stats.commits, 1 + 1 + 1); /* the roster, then 1, then 99 */
+    assert_int_equal(stats.max_batch, 99);
+    assert_int_equal(stats.failed, 0);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(d[i].called, 1);
+        assert_int_equal(d[i].status, 0);
+        /* In the order written, on the loop's thread. */
+        assert_int_equal(d[i].order, i + 1);
+        assert_true(pthread_equal(d[i].thread, loop_thread));
+    }
+}
+
+static void one_transaction_per_write_when_batch_max_is_1(void **state)
+{
+    struct fx *f = *state;
+    static struct done d[20];
+    struct store_stats before, after;
+    char item[16];
+
+    memset(d, 0, sizeof(d));
+    assert_int_equal(store_set_batch_max(f->st, 0), ER_USAGE);
+    assert_int_equal(store_set_batch_max(f->st, STORE_BATCH_LIMIT + 1), ER_USAGE);
+    assert_int_equal(store_set_batch_max(f->st, 1), 0);
+    store_get_stats(f->st, &before);
+    for (int i = 0; i < 20; i++) {
+        snprintf(item, sizeof(item), "q%d", i);
+        assert_int_equal(store_put_answer(f->st, f->cand[0], item, "A", 1, on_done, &d[i]), 0);
+    }
+    run_until(f, &d[19].called);
+    store_get_stats(f->st, &after);
+    assert_int_equal(after.commits - before.commits, 20);
+    assert_int_equal(after.max_batch, 1);
+}
+
+static void a_failing_write_does_not_sink_its_batch(void **state)
+{
+    struct fx *f = *state;
+    static struct done d[6];
+    struct store_stats stats;
+    char answer[STORE_ANSWER_MAX + 1];
+    int64_t rev;
+
+    memset(d, 0, sizeof(d));
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "q1", "A", 5, on_done, &d[0]), 0);
+    /* These five share one transaction: an unknown candidate, a stale rev,
+     * a result with a wrong chain position, and two good answers. */
+    assert_int_equal(store_put_answer(f->st, f->cand[1], "q1", "B", 1, on_done, &d[1]), 0);
+    assert_int_equal(store_put_answer(f->st, 999, "q1", "B", 1, on_done, &d[2]), 0);
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "q1", "C", 2, on_done, &d[3]), 0);
+    {
+        struct store_result r = {.candidate_id = f->cand[2],
+                                 .chain_pos = 5,
+                                 .sealed = (const uint8_t *)"x",
+                                 .sealed_len = 1};
+
+        assert_int_equal(store_add_result(f->st, &r, on_done, &d[4]), 0);
+    }
+    assert_int_equal(store_put_answer(f->st, f->cand[3], "q1", "D", 1, on_done, &d[5]), 0);
+    run_until(f, &d[5].called);
+    store_get_stats(f->st, &stats);
+    assert_int_equal(stats.max_batch, 5);
+    assert_int_equal(d[0].status, 0);
+    assert_int_equal(d[1].status, 0);
+    assert_int_equal(d[2].status, ER_STORE_NOT_FOUND);
+    /* The stale write saw the first one, committed just before. */
+    assert_int_equal(d[3].status, ER_STORE_STALE_REV);
+    assert_int_equal(d[3].ack.rev, 5);
+    assert_int_equal(d[4].status, ER_STORE_CHAIN);
+    assert_int_equal(d[5].status, 0);
+    assert_int_equal(store_get_answer(f->st, f->cand[1], "q1", answer, &rev), 0);
+    assert_string_equal(answer, "B");
+    assert_int_equal(store_get_answer(f->st, f->cand[3], "q1", answer, &rev), 0);
+    assert_string_equal(answer, "D");
+    assert_int_equal(store_get_answer(f->st, f->cand[0], "q1", answer, &rev), 0);
+    assert_string_equal(answer, "A");
+    assert_int_equal(rev, 5);
+}
+
+/* ---- reads ---- */
+
+static void reads_do_not_wait_for_a_writer(void **state)
+{
+    struct fx *f = *state;
+    char answer[STORE_ANSWER_MAX + 1];
+    struct done d = {0};
+    struct timespec t0, t1;
+    int64_t rev = 0;
+    sqlite3 *other;
+
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "q1", "A", 1, on_done, &d), 0);
+    run_until(f, &d.called);
+    /* Another writer holds the write lock with a change not yet committed. */
+    other = raw(f);
+    assert_int_equal(sqlite3_exec(other,
+                                  "BEGIN IMMEDIATE; UPDATE answers SET answer = 'Z', rev = 2"
+                                  " WHERE item = 'q1'",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(store_get_answer(f->st, f->cand[0], "q1", answer, &rev), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* The committed state, at once (the busy timeout is 5 s). */
+    assert_string_equal(answer, "A");
+    assert_int_equal(rev, 1);
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", 0, 0, 0), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(store_get_answer(f->st, f->cand[0], "q1", answer, &rev), 0);
+    assert_string_equal(answer, "Z");
+}
+
+/* ---- close ---- */
+
+static void close_lets_queued_writes_finish(void **state)
+{
+    struct fx *f = *state;
+    static struct done d[10];
+    struct done late = {0};
+    int closed = 0;
+    sqlite3 *db;
+    char item[16];
+
+    memset(d, 0, sizeof(d));
+    for (int i = 0; i < 10; i++) {
+        snprintf(item, sizeof(item), "q%d", i);
+        assert_int_equal(store_put_answer(f->st, f->cand[0], item, "A", 1, on_done, &d[i]), 0);
+    }
+    store_close(f->st, on_closed, &closed);
+    /* Refused, and its callback never runs. */
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "qx", "A", 1, on_done, &late),
+                     ER_STORE_CLOSED);
+    run_until(f, &closed);
+    f->st = NULL;
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(d[i].called, 1);
+        assert_int_equal(d[i].status, 0);
+        assert_true(d[i].order < callbacks_run + 1);
+    }
+    assert_int_equal(late.called, 0);
+    db = raw(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM answers"), 10);
+    sqlite3_close(db);
+    /* The last close checkpointed and removed the WAL. */
+    {
+        char wal[160];
+
+        snprintf(wal, sizeof(wal), "%s-wal", f->path);
+        assert_int_not_equal(access(wal, F_OK), 0);
+    }
+}
+
+/* A close asked for in a callback waits for the batch's other callbacks,
+ * which may still read. */
+struct closing_ctx {
+    struct fx *f;
+    int closed, reads_ok, calls;
+};
+
+static void on_write_then_close(int status, const struct store_ack *ack, void *arg)
+{
+    struct closing_ctx *c = arg;
+    char answer[STORE_ANSWER_MAX + 1];
+    int64_t rev;
+
+    (void)ack;
+    assert_int_equal(status, 0);
+    if (c->calls++ == 1)
+        store_close(c->f->st, on_closed, &c->closed);
+    else if (c->calls > 2)
+        c->reads_ok += store_get_answer(c->f->st, c->f->cand[0], "q1", answer, &rev) == 0;
+}
+
+static void close_from_a_callback_waits_for_the_batch(void **state)
+{
+    struct fx *f = *state;
+    struct closing_ctx c = {f, 0, 0, 0};
+    char item[16];
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(item, sizeof(item), "q%d", i);
+        assert_int_equal(store_put_answer(f->st, f->cand[0], item, "A", 1, on_write_then_close, &c),
+                         0);
+    }
+    run_until(f, &c.closed);
+    f->st = NULL;
+    assert_int_equal(c.calls, 6);
+    assert_int_equal(c.reads_ok, 4);
+}
+
+/* ---- a full disk (SQLite's max_page_count) ---- */
+
+/* Saves one answer per item until a save fails; returns how many were
+ * acknowledged, and the failure. */
+static int fill(struct fx *f, int from, int rounds, int *failure, int *batch_failed)
+{
+    static struct done d[64];
+    char item[16], answer[STORE_ANSWER_MAX + 1];
+    int acked = 0;
+
+    memset(answer, 'A', STORE_ANSWER_MAX);
+    answer[STORE_ANSWER_MAX] = '\0';
+    for (int round = 0; round < rounds; round++) {
+        memset(d, 0, sizeof(d));
+        for (int i = 0; i < 64; i++) {
+            snprintf(item, sizeof(item), "f%d", from + round * 64 + i);
+            assert_int_equal(
+                store_put_answer(f->st, f->cand[i % N_CANDS], item, answer, 1, on_done, &d[i]), 0);
+        }
+        run_until(f, &d[63].called);
+        for (int i = 0; i < 64; i++) {
+            if (d[i].status != 0) {
+                *failure = d[i].status;
+                /* A batch fails whole: every write after the first failure
+                 * in this round failed too (they shared its transaction). */
+                *batch_failed = 1;
+                for (int j = i; j < 64; j++)
+                    *batch_failed &= d[j].status == d[i].status;
+                return acked;
+            }
+            acked++;
+        }
+    }
+    return acked;
+}
+
+static void a_full_disk_fails_cleanly_and_recovers(void **state)
+{
+    struct fx *f = *state;
+    char answer[STORE_ANSWER_MAX + 1], item[16];
+    struct store_stats stats;
+    int failure = 0, whole = 0, acked;
+    int64_t pages, rev;
+    struct done d = {0};
+    sqlite3 *db;
+
+    pages = store_limit_pages(f->st, 0);
+    assert_true(pages > 0);
+    assert_int_equal(store_limit_pages(f->st, pages + 20), pages + 20);
+    acked = fill(f, 0, 1000, &failure, &whole);
+    assert_true(acked > 0);
+    assert_int_equal(failure, ER_STORE_FULL);
+    assert_true(whole);
+    store_get_stats(f->st, &stats);
+    assert_true(stats.failed >= 1);
+
+    /* Every acknowledged save is there; the file is sound. */
+    for (int i = 0; i < acked; i++) {
+        snprintf(item, sizeof(item), "f%d", i);
+        assert_int_equal(store_get_answer(f->st, f->cand[i % N_CANDS], item, answer, &rev), 0);
+        assert_int_equal(rev, 1);
+    }
+    snprintf(item, sizeof(item), "f%d", acked);
+    assert_int_equal(store_get_answer(f->st, f->cand[acked % N_CANDS], item, answer, &rev),
+                     ER_STORE_NOT_FOUND);
+    db = raw(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM answers"), acked);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM answer_log"), acked);
+    {
+        sqlite3_stmt *s = NULL;
+
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL), 0);
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+
+    /* Still full: a small save fails too, and cleanly. */
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "x", "A", 1, on_done, &d), 0);
+    run_until(f, &d.called);
+    if (d.status != 0)
+        assert_int_equal(d.status, ER_STORE_FULL);
+
+    /* Room again: saves succeed, the failed ones can be made again. */
+    assert_int_equal(store_limit_pages(f->st, 1 << 30), 1 << 30);
+    failure = 0;
+    assert_int_equal(fill(f, acked, 20, &failure, &whole), 64 * 20);
+    assert_int_equal(failure, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(writes_in_flight_share_one_commit),
+        T(one_transaction_per_write_when_batch_max_is_1),
+        T(a_failing_write_does_not_sink_its_batch),
+        T(reads_do_not_wait_for_a_writer),
+        T(close_lets_queued_writes_finish),
+        T(close_from_a_callback_waits_for_the_batch),
+        T(a_full_disk_fails_cleanly_and_recovers),
+#undef T
+    };
+
+    /* The disk-full test logs its errors on purpose. */
+    log_set_level(LOG_LEVEL_ERROR - 1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
