@@ -3,16 +3,18 @@
 #include "center.h"
 
 static const struct cli_command commands[] = {
-    {"init", "", "创建考试中心的密钥、测试CA和本机服务器证书", cli_unavailable},
+    {"init", "", "创建考试中心的密钥、测试CA和本机服务器证书", cmd_init},
     {"plan", "import DIR | sample DIR [--candidates N] [--rooms N] [--start-in MINUTES]",
-     "校验并导入考试计划目录，或生成一个模拟计划", cli_unavailable},
-    {"serial", "issue --room ROOM", "为考场签发一次性注册码", cli_unavailable},
-    {"pack", "[--room ROOM]", "生成各考场的加密试卷包，逐行输出文件路径", cli_unavailable},
-    {"unlock-code", "--session S", "显示场次的开考密码（电话告知离线考场）", cli_unavailable},
-    {"serve", "--listen ADDR:PORT [--tls-cert F --tls-key F]", "运行考试中心的 HTTP(S) 接口",
-     cli_unavailable},
-    {"scores", "[--plan P] [--format csv|json]", "输出已收到的成绩报表", cli_unavailable},
-    {"import", "FILE", "导入考场的U盘文件（与在线上传幂等）", cli_unavailable},
+     "校验并导入考试计划目录，或生成一个模拟计划", cmd_plan},
+    {"serial", "issue --room ROOM [--plan P]", "为考场签发一次性注册码", cmd_serial},
+    {"pack", "[--room ROOM] [--plan P]", "为已注册的考场生成加密试卷包，逐行输出文件路径",
+     cmd_pack},
+    {"unlock-code", "--session S [--plan P]", "显示场次的开考密码（电话告知离线考场）",
+     cmd_unlock_code},
+    {"serve", "--listen ADDR:PORT [--tls-cert F --tls-key F] [--key-lead MINUTES] [--plain-http]",
+     "运行考试中心的 HTTPS 接口（--plain-http 只供测试）", cmd_serve},
+    {"scores", "[--plan P] [--format csv|json]", "输出已收到的成绩报表", cmd_scores},
+    {"import", "FILE", "导入考场的U盘文件（与在线上传幂等）", cmd_import},
     {0},
 };
 

@@ -19,7 +19,8 @@
  * Codes are never renumbered: they may be stored and sent over the wire.
  * Ranges: -1..-9 general, -10..-29 typed input, -30..-39 keys and randomness,
  * -40..-69 the exam package (crypto), -70..-99 the room store (store),
- * -100..-139 the center link (sync), -140..-199 the room agent and center. */
+ * -100..-139 the center link (sync), -140..-199 the center and the room
+ * agent (-142..-159 the plan importer). */
 #define ER_CODES(X)                                                                                \
     X(ER_NOMEM, -1)                                                                                \
     X(ER_IO, -2)                                                                                   \
@@ -63,7 +64,16 @@
     X(ER_STORE_CONFLICT, -77)                                                                      \
     X(ER_STORE_CLOSED, -78)                                                                        \
     X(ER_STORE_CHAIN, -79)                                                                         \
-    X(ER_STORE_STALE_REV, -80)
+    X(ER_STORE_STALE_REV, -80)                                                                     \
+    X(ER_CENTER_DB, -140)                                                                          \
+    X(ER_CENTER_DB_NEWER, -141)                                                                    \
+    X(ER_PLAN_INVALID, -142)                                                                       \
+    X(ER_PLAN_EXISTS, -143)                                                                        \
+    X(ER_PLAN_NOT_FOUND, -144)                                                                     \
+    X(ER_ROOM_NOT_FOUND, -145)                                                                     \
+    X(ER_SESSION_NOT_FOUND, -146)                                                                  \
+    X(ER_ROOM_NOT_REGISTERED, -160)                                                                \
+    X(ER_BUNDLE_REFUSED, -161)
 
 enum er_code {
     ER_OK = 0,
@@ -123,6 +133,10 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
  * Returns the length written, or ER_USAGE when out (outsz bytes, with the NUL)
  * is too small. */
 int text_fold_fullwidth(const char *in, char *out, size_t outsz);
+
+/* Creates directory path and any missing parents, each with mode (existing
+ * ones are left as they are). 0, or ER_IO. */
+int fs_mkdir_p(const char *path, unsigned mode);
 
 /* ---- ID numbers (居民身份证, GB 11643-1999) --------------------------------- */
 

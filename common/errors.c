@@ -59,6 +59,20 @@ static const char *const sentences[] = {
         "成绩记录的链位置与已保存的不符，本次未保存。请重试；如仍失败，请保留日志并联系技术支持。",
     [-ER_STORE_STALE_REV] =
         "提交的答案比已保存的旧，未覆盖已保存的答案。页面会显示已保存的答案，请核对后继续作答。",
+    [-ER_CENTER_DB] = "考试中心数据库无法打开或读写。请检查数据目录的权限和磁盘空间，详情见日志。",
+    [-ER_CENTER_DB_NEWER] =
+        "考试中心数据库由更新版本的程序创建。请安装相同或更新版本的 examcenter。",
+    [-ER_PLAN_INVALID] =
+        "考试计划有错误，未导入任何内容。请按上面列出的文件和行号逐项改正后重新导入。",
+    [-ER_PLAN_EXISTS] =
+        "该考试计划已经导入过。如需更改，请使用新的计划编号，或先联系管理员撤下旧计划。",
+    [-ER_PLAN_NOT_FOUND] = "没有找到该考试计划。请先用 plan import 导入，或核对计划编号。",
+    [-ER_ROOM_NOT_FOUND] = "考试计划中没有这个考场。请核对考场编号。",
+    [-ER_SESSION_NOT_FOUND] = "考试计划中没有这个场次。请核对场次编号。",
+    [-ER_BUNDLE_REFUSED] =
+        "U盘文件的内容与考试中心已有的记录冲突，未导入任何内容。请保留该文件并联系技术支持。",
+    [-ER_ROOM_NOT_REGISTERED] =
+        "考场尚未用注册码注册，还不能为它生成试卷包。请先让考场执行 examroom register。",
 };
 
 #define N_SENTENCES (sizeof(sentences) / sizeof(sentences[0]))

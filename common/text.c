@@ -1,7 +1,9 @@
-/* Text normalisation for what people type. */
+/* Text normalisation for what people type, and directories. */
 #include "common.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int text_fold_fullwidth(const char *in, char *out, size_t outsz)
 {
@@ -33,4 +35,25 @@ int text_fold_fullwidth(const char *in, char *out, size_t outsz)
         return ER_USAGE;
     out[n] = '\0';
     return (int)n;
+}
+
+int fs_mkdir_p(const char *path, unsigned mode)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return ER_IO;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+            return ER_IO;
+        *p = '/';
+    }
+    if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+        return ER_IO;
+    return 0;
 }

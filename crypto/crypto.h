@@ -258,4 +258,103 @@ int pkg_read(struct pkg_reader *r, const char *name, const uint8_t *session_key,
 
 void pkg_close(struct pkg_reader *r);
 
+/* The package id (SHA-256 of the signed header) of a package file, without
+ * checking anything: for the center, naming the files it wrote itself. */
+int pkg_package_id(const char *path, uint8_t id[32]);
+
+/* ---- the center protocol's signatures (docs/protocol.md) ------------------------
+ *
+ * Every request from a registered room carries four headers: the room's key
+ * id, the time, a fresh nonce, and the room's Ed25519 signature over
+ *   "EXAMROOM-REQUEST-V1\n" METHOD "\n" PATH "\n" TIME "\n" NONCE "\n" hex(SHA-256(body))
+ * The center answers some bodies (the manifest, receipts) with its own
+ * signature over CONTEXT "\n" body. Both ends use these functions, so the
+ * strings that are signed are written down once. */
+
+#define PROTO_HDR_ROOM       "X-Examroom-Room"
+#define PROTO_HDR_TIME       "X-Examroom-Time"
+#define PROTO_HDR_NONCE      "X-Examroom-Nonce"
+#define PROTO_HDR_SIGNATURE  "X-Examroom-Signature"
+#define PROTO_HDR_CENTER_SIG "X-Examroom-Center-Signature"
+#define PROTO_CTX_MANIFEST   "EXAMROOM-MANIFEST-V1"
+#define PROTO_CTX_RECEIPT    "EXAMROOM-RECEIPT-V1"
+#define PROTO_CTX_REGISTER   "EXAMROOM-REGISTER-V1"
+#define PROTO_CTX_RESULT     "EXAMROOM-RESULT-V1" /* the room seals a result */
+#define PROTO_CTX_EVENT      "EXAMROOM-EVENT-V1"  /* the room seals an event */
+#define PROTO_CTX_CHAIN      "EXAMROOM-CHAIN-V1"  /* the room signs its chain head */
+#define PROTO_SKEW_MAX       300                  /* seconds either way */
+
+struct proto_auth {
+    char room[65];  /* hex of key_id() of the room's Ed25519 key */
+    char time[21];  /* Unix seconds, decimal */
+    char nonce[33]; /* 16 random bytes, hex */
+    char sig[89];   /* base64 of the 64-byte signature */
+};
+
+/* Fills auth for a request signed by room (its private Ed25519 key). */
+int proto_sign_request(const struct key *room, const char *method, const char *path, int64_t now,
+                       const void *body, size_t body_len, struct proto_auth *auth);
+
+/* Checks auth's signature with the room's public key: 0 or ER_BADSIG. The
+ * caller has found the key by auth->room, and checks the time and the nonce:
+ * proto_parse_time() reads the time. */
+int proto_verify_request(const struct key *room, const char *method, const char *path,
+                         const struct proto_auth *auth, const void *body, size_t body_len);
+
+/* The time of auth, or -1 when it is not a decimal number of seconds. */
+int64_t proto_parse_time(const char *text);
+
+/* The center's signature over context "\n" body, as base64 (88 characters). */
+int proto_sign_body(const struct key *center, const char *context, const void *body, size_t n,
+                    char sig_b64[89]);
+int proto_verify_body(const struct key *center, const char *context, const void *body, size_t n,
+                      const char *sig_b64);
+
+/* ---- the USB bundle (docs/protocol.md "USB bundles") ----
+ *
+ * What a room that cannot reach the center carries to it on a USB stick: the
+ * same records an upload carries, encrypted to the center's X25519 bundle key
+ * and signed by the room:
+ *   "EXRMUSB" 01 | u32 n | header (n bytes of JSON) | AES-256-GCM ciphertext+tag
+ *   | Ed25519 signature by the room over all that precedes it
+ * The header names the room (key id), the plan and room ids, the center key
+ * and an ephemeral X25519 public key; the GCM key is
+ * HKDF(salt = eph_pub || center_pub, ikm = X25519, info = "examroom/v1/bundle"),
+ * nonce 12 zero bytes, associated data magic | n | header. */
+
+#define BUNDLE_MAX (256u << 20)
+
+/* Writes a bundle of body (JSON) to path, atomically. header_json is the
+ * JSON object text of the fields the room adds (plan, room, created_at): the
+ * key ids and eph_pub are added here. */
+int bundle_write(const char *path, const struct key *room_sign, const struct key *center_bundle,
+                 const char *plan, const char *room, int64_t created_at, const void *body,
+                 size_t body_len);
+
+/* Reads the header of the bundle at path without trusting it: the room's key
+ * id (hex) to look the room up by. ER_PKG_NOT_PACKAGE when it is no bundle. */
+int bundle_peek(const char *path, char room_key_id[65]);
+
+/* Checks the room's signature (room_sign: its public key), then decrypts
+ * with the center's bundle key. *body is malloc'd. ER_BADSIG, ER_PKG_CORRUPT,
+ * ER_PKG_TRUNCATED, ER_PKG_NOT_PACKAGE, ER_PKG_OTHER_ROOM (encrypted to
+ * another center key). */
+int bundle_read(const char *path, const struct key *room_sign, const struct key *center_bundle,
+                uint8_t **body, size_t *body_len);
+
+/* Standard base64 with padding: encode returns a malloc'd string; decode
+ * returns the exact bytes in a malloc'd buffer, or ER_USAGE for anything
+ * that is not canonical base64. */
+char *base64_encode(const uint8_t *in, size_t n);
+int base64_decode(const char *text, uint8_t **out, size_t *out_len);
+
+/* SHA-256 of n bytes. */
+void sha256(const void *data, size_t n, uint8_t out[32]);
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Reads exactly 2n hex digits of text into out: 0, or ER_USAGE. */
+int hex_decode(const char *text, uint8_t *out, size_t n);
+
 #endif

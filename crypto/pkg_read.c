@@ -329,3 +329,28 @@ void pkg_close(struct pkg_reader *r)
     pkg_header_clear(&r->h);
     free(r);
 }
+
+int pkg_package_id(const char *path, uint8_t id[32])
+{
+    uint8_t prefix[PKG_PREFIX_LEN], *buf;
+    size_t hdr_len;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return ER_IO;
+    rc = read_at(fd, prefix, sizeof(prefix), 0);
+    hdr_len =
+        (size_t)prefix[8] << 24 | (size_t)prefix[9] << 16 | (size_t)prefix[10] << 8 | prefix[11];
+    if (rc == 0 && (memcmp(prefix, pkg_magic, PKG_MAGIC_LEN) != 0 || hdr_len > PKG_HEADER_MAX))
+        rc = ER_PKG_NOT_PACKAGE;
+    buf = rc == 0 ? malloc(PKG_PREFIX_LEN + hdr_len) : NULL;
+    if (rc == 0 && buf == NULL)
+        rc = ER_NOMEM;
+    if (rc == 0)
+        rc = read_at(fd, buf, PKG_PREFIX_LEN + hdr_len, 0);
+    if (rc == 0)
+        EVP_Digest(buf, PKG_PREFIX_LEN + hdr_len, id, NULL, EVP_sha256(), NULL);
+    free(buf);
+    close(fd);
+    return rc;
+}

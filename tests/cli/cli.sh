@@ -44,7 +44,13 @@ done
 
 # Commands not yet provided say so, exit 1.
 expect 1 "尚未提供" "$room" --data "$tmp/d" fetch
-expect 1 "尚未提供" "$center" --data "$tmp/d" pack
+
+# examcenter: errors a center's engineer meets first.
+expect 1 "无法读取或写入密钥文件" "$center" --data "$tmp/nothing" pack
+expect 2 "用法" "$center" --data "$tmp/c" serial issue
+expect 0 "考试中心已初始化" "$center" --data "$tmp/c/deep/dir" init
+expect 1 "没有找到该考试计划" "$center" --data "$tmp/c/deep/dir" serial issue --room R01
+expect 1 "没有找到该考试计划" "$center" --data "$tmp/c/deep/dir" scores
 
 # A serial with a typo is refused locally as a typo; a good one gets further.
 expect 1 "校验位不符" "$room" register 04HM-ASW9-NF6Y-Y09X

@@ -1,0 +1,90 @@
+/* Small shared steps of the center's commands: which plan, which room,
+ * which session, and option parsing. */
+#include "center.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int center_resolve_plan(sqlite3 *db, const char *given, char plan[PKG_MAX_NAME + 1])
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    /* Without --plan: the plan imported last (usually the only one). */
+    rc = sqlite3_prepare_v2(db,
+                            given ? "SELECT id FROM plans WHERE id = ?1"
+                                  : "SELECT id FROM plans ORDER BY imported_at DESC, rowid DESC "
+                                    "LIMIT 1",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return ER_CENTER_DB;
+    if (given)
+        sqlite3_bind_text(st, 1, given, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(plan, PKG_MAX_NAME + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? ER_PLAN_NOT_FOUND : ER_CENTER_DB;
+}
+
+int center_exists(sqlite3 *db, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return ER_CENTER_DB;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b != NULL)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : ER_CENTER_DB;
+}
+
+const char *center_option(int argc, char **argv, const char *name, int *bad)
+{
+    const char *value = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) != 0)
+            continue;
+        if (i + 1 >= argc || value != NULL) {
+            *bad = 1;
+            return NULL;
+        }
+        value = argv[++i];
+    }
+    return value;
+}
+
+int center_check_options(int argc, char **argv, int first, const char *const *names)
+{
+    for (int i = first; i < argc; i++) {
+        int known = 0;
+
+        for (const char *const *n = names; *n != NULL; n++)
+            if (strcmp(argv[i], *n) == 0)
+                known = 1;
+        if (!known)
+            return ER_USAGE;
+        i++; /* its value */
+        if (i >= argc)
+            return ER_USAGE;
+    }
+    return 0;
+}
+
+int center_now_override(int64_t *now)
+{
+    /* Tests move the center's clock with EXAMCENTER_NOW (Unix seconds); the
+     * variable is named for what it does and read nowhere else. */
+    const char *env = getenv("EXAMCENTER_NOW");
+
+    *now = env != NULL ? proto_parse_time(env) : (int64_t)time(NULL);
+    return *now < 0 ? ER_USAGE : 0;
+}

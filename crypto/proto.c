@@ -1,0 +1,228 @@
+/* The signatures of the center protocol: what exactly is signed, in one
+ * place for both ends. */
+#include "crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sha256(const void *data, size_t n, uint8_t out[32])
+{
+    EVP_Digest(data, n, out, NULL, EVP_sha256(), NULL);
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(const char *text, uint8_t *out, size_t n)
+{
+    if (strlen(text) != 2 * n)
+        return ER_USAGE;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return ER_USAGE;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+char *base64_encode(const uint8_t *in, size_t n)
+{
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+    if (out != NULL)
+        EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    return out;
+}
+
+int base64_decode(const char *text, uint8_t **out, size_t *out_len)
+{
+    size_t n = strlen(text), pad = 0;
+    uint8_t *buf;
+    int got;
+
+    if (n % 4 != 0 || n > (size_t)1 << 30)
+        return ER_USAGE;
+    if (n > 0 && text[n - 1] == '=')
+        pad++;
+    if (n > 1 && text[n - 2] == '=')
+        pad++;
+    for (size_t i = 0; i < n - pad; i++) {
+        char c = text[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/'))
+            return ER_USAGE;
+    }
+    buf = malloc(n / 4 * 3 + 1);
+    if (buf == NULL)
+        return ER_NOMEM;
+    got = n == 0 ? 0 : EVP_DecodeBlock(buf, (const unsigned char *)text, (int)n);
+    if (got < 0 || (size_t)got < pad) {
+        free(buf);
+        return ER_USAGE;
+    }
+    *out = buf;
+    *out_len = (size_t)got - pad;
+    return 0;
+}
+
+int64_t proto_parse_time(const char *text)
+{
+    int64_t v = 0;
+
+    if (text == NULL || *text == '\0' || strlen(text) > 18)
+        return -1;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* "EXAMROOM-REQUEST-V1\n" METHOD "\n" PATH "\n" TIME "\n" NONCE "\n" BODYHASH,
+ * malloc'd. */
+static char *request_string(const char *method, const char *path, const struct proto_auth *a,
+                            const void *body, size_t body_len, size_t *len)
+{
+    uint8_t digest[32];
+    char hex[65], *s;
+    size_t n = strlen(method) + strlen(path) + strlen(a->time) + strlen(a->nonce) + 128;
+
+    EVP_Digest(body, body_len, digest, NULL, EVP_sha256(), NULL);
+    hex_encode(digest, sizeof(digest), hex);
+    s = malloc(n);
+    if (s == NULL)
+        return NULL;
+    *len = (size_t)snprintf(s, n, "EXAMROOM-REQUEST-V1\n%s\n%s\n%s\n%s\n%s", method, path, a->time,
+                            a->nonce, hex);
+    return s;
+}
+
+int proto_sign_request(const struct key *room, const char *method, const char *path, int64_t now,
+                       const void *body, size_t body_len, struct proto_auth *auth)
+{
+    uint8_t id[32], nonce[16], sig[KEY_SIG_LEN];
+    size_t len;
+    char *msg;
+    int rc;
+
+    key_id(room, id);
+    hex_encode(id, sizeof(id), auth->room);
+    snprintf(auth->time, sizeof(auth->time), "%lld", (long long)now);
+    if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+        return ER_RANDOM;
+    hex_encode(nonce, sizeof(nonce), auth->nonce);
+    msg = request_string(method, path, auth, body, body_len, &len);
+    if (msg == NULL)
+        return ER_NOMEM;
+    rc = key_sign(room, msg, len, sig);
+    free(msg);
+    if (rc == 0)
+        EVP_EncodeBlock((unsigned char *)auth->sig, sig, KEY_SIG_LEN);
+    return rc;
+}
+
+static int decode_sig(const char *b64, uint8_t sig[KEY_SIG_LEN])
+{
+    uint8_t raw[KEY_SIG_LEN + 2];
+
+    /* 64 bytes are 88 base64 characters ending in "==". */
+    if (strlen(b64) != 88 || b64[86] != '=' || b64[87] != '=' ||
+        EVP_DecodeBlock(raw, (const unsigned char *)b64, 88) != KEY_SIG_LEN + 2)
+        return ER_BADSIG;
+    memcpy(sig, raw, KEY_SIG_LEN);
+    return 0;
+}
+
+int proto_verify_request(const struct key *room, const char *method, const char *path,
+                         const struct proto_auth *auth, const void *body, size_t body_len)
+{
+    uint8_t sig[KEY_SIG_LEN];
+    size_t len;
+    char *msg;
+    int rc = decode_sig(auth->sig, sig);
+
+    if (rc < 0)
+        return rc;
+    msg = request_string(method, path, auth, body, body_len, &len);
+    if (msg == NULL)
+        return ER_NOMEM;
+    rc = key_verify(room, msg, len, sig);
+    free(msg);
+    return rc;
+}
+
+static char *body_string(const char *context, const void *body, size_t n, size_t *len)
+{
+    size_t c = strlen(context);
+    char *s = malloc(c + 1 + n);
+
+    if (s == NULL)
+        return NULL;
+    memcpy(s, context, c);
+    s[c] = '\n';
+    if (n > 0)
+        memcpy(s + c + 1, body, n);
+    *len = c + 1 + n;
+    return s;
+}
+
+int proto_sign_body(const struct key *center, const char *context, const void *body, size_t n,
+                    char sig_b64[89])
+{
+    uint8_t sig[KEY_SIG_LEN];
+    size_t len;
+    char *msg = body_string(context, body, n, &len);
+    int rc;
+
+    if (msg == NULL)
+        return ER_NOMEM;
+    rc = key_sign(center, msg, len, sig);
+    free(msg);
+    if (rc == 0)
+        EVP_EncodeBlock((unsigned char *)sig_b64, sig, KEY_SIG_LEN);
+    return rc;
+}
+
+int proto_verify_body(const struct key *center, const char *context, const void *body, size_t n,
+                      const char *sig_b64)
+{
+    uint8_t sig[KEY_SIG_LEN];
+    size_t len;
+    char *msg;
+    int rc = decode_sig(sig_b64, sig);
+
+    if (rc < 0)
+        return rc;
+    msg = body_string(context, body, n, &len);
+    if (msg == NULL)
+        return ER_NOMEM;
+    rc = key_verify(center, msg, len, sig);
+    free(msg);
+    return rc;
+}

@@ -1,0 +1,1065 @@
+/* Protocol tests against a running `examcenter serve` over HTTPS on
+ * loopback, with the test CA pinned (issue 5, docs/protocol.md). The room's
+ * side is played by this client: it signs requests with room keys and seals
+ * results the way docs/protocol.md says.
+ *   test_protocol EXAMCENTER */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "crypto.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const char *examcenter;
+static char dir[64], data[128], ca[160], base[96];
+static pid_t server_pid;
+
+struct room {
+    struct key *sign, *wrap;
+    char id[65];
+};
+
+struct resp {
+    long status;
+    char *body;
+    size_t len;
+    char center_sig[128], etag[128], content_range[128];
+};
+
+/* ---- running examcenter ---- */
+
+/* Runs "examcenter --data DATA args" and returns its first line of stdout. */
+__attribute__((format(printf, 3, 4))) static int center(char *out, size_t outsz, const char *fmt,
+                                                        ...)
+{
+    char args[512], cmd[1024], line[512] = "";
+    va_list ap;
+    FILE *p;
+    int status;
+
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof(cmd), "%s --data %s %s", examcenter, data, args);
+    p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    if (fgets(line, sizeof(line), p) != NULL)
+        line[strcspn(line, "\n")] = '\0';
+    while (fgetc(p) != EOF)
+        ;
+    status = pclose(p);
+    if (out != NULL)
+        snprintf(out, outsz, "%s", line);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Starts serve on an ephemeral port and reads the port from its ready line. */
+static pid_t start_server(const char *extra, char *url, size_t urlsz)
+{
+    int fds[2];
+    pid_t pid;
+    char line[256] = "";
+    FILE *f;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        char cmd[512];
+
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        snprintf(cmd, sizeof(cmd), "exec %s --data %s serve --listen 127.0.0.1:0 %s", examcenter,
+                 data, extra);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    f = fdopen(fds[0], "r");
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_non_null(strstr(line, "listening on https://127.0.0.1:"));
+    snprintf(url, urlsz, "https://localhost:%s", strrchr(line, ':') + 1);
+    url[strcspn(url, "\n")] = '\0';
+    return pid;
+}
+
+static void stop_server(pid_t pid)
+{
+    int status;
+
+    kill(pid, SIGTERM);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* clean shutdown */
+}
+
+/* ---- HTTP ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct resp *r = arg;
+    char *b = realloc(r->body, r->len + size * n + 1);
+
+    if (b == NULL)
+        return 0;
+    r->body = b;
+    memcpy(r->body + r->len, p, size * n);
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+static void keep_header(const char *line, const char *name, char *out, size_t outsz)
+{
+    size_t n = strlen(name);
+
+    if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+        snprintf(out, outsz, "%s", line + n + 1 + (line[n + 1] == ' '));
+        out[strcspn(out, "\r\n")] = '\0';
+    }
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct resp *r = arg;
+    char line[512];
+
+    snprintf(line, sizeof(line), "%.*s", (int)(size * n), p);
+    keep_header(line, PROTO_HDR_CENTER_SIG, r->center_sig, sizeof(r->center_sig));
+    keep_header(line, "ETag", r->etag, sizeof(r->etag));
+    keep_header(line, "Content-Range", r->content_range, sizeof(r->content_range));
+    return size * n;
+}
+
+struct req {
+    const char *method, *path;
+    const void *body;
+    size_t len;
+    const struct room *room;    /* signs with its key */
+    const struct proto_auth *a; /* or these exact headers (a replay) */
+    struct proto_auth *used;    /* the headers sent */
+    int64_t time_shift;
+    const char *extra[4]; /* more headers */
+    int no_ca;            /* do not pin the CA */
+};
+
+static CURLcode http(const struct req *q, struct resp *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    struct proto_auth auth;
+    char url[256], line[256];
+    CURLcode rc;
+
+    memset(r, 0, sizeof(*r));
+    snprintf(url, sizeof(url), "%s%s", base, q->path);
+    if (q->a != NULL) {
+        auth = *q->a;
+    } else if (q->room != NULL) {
+        assert_int_equal(proto_sign_request(q->room->sign, q->method, q->path,
+                                            time(NULL) + q->time_shift, q->body ? q->body : "",
+                                            q->len, &auth),
+                         0);
+    }
+    if (q->a != NULL || q->room != NULL) {
+        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_ROOM, auth.room);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_TIME, auth.time);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_NONCE, auth.nonce);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_SIGNATURE, auth.sig);
+        h = curl_slist_append(h, line);
+        if (q->used != NULL)
+            *q->used = auth;
+    }
+    for (int i = 0; i < 4 && q->extra[i] != NULL; i++)
+        h = curl_slist_append(h, q->extra[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    if (!q->no_ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    if (q->body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)q->len);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+static const char *error_code(const struct resp *r)
+{
+    static char code[64];
+    json_t *doc = json_loads(r->body ? r->body : "", 0, NULL);
+
+    snprintf(code, sizeof(code), "%s",
+             json_string_value(json_object_get(doc, "error"))
+                 ? json_string_value(json_object_get(doc, "error"))
+                 : "");
+    json_decref(doc);
+    return code;
+}
+
+static void new_room(struct room *r)
+{
+    uint8_t id[32];
+
+    assert_int_equal(key_generate(KEY_ED25519, &r->sign), 0);
+    assert_int_equal(key_generate(KEY_X25519, &r->wrap), 0);
+    key_id(r->sign, id);
+    hex_encode(id, 32, r->id);
+}
+
+static void free_room(struct room *r)
+{
+    key_free(r->sign);
+    key_free(r->wrap);
+}
+
+static char *register_body(const struct room *r, const char *serial)
+{
+    char sign[KEY_B64_LEN + 1], wrap[KEY_B64_LEN + 1];
+    json_t *doc;
+    char *text;
+
+    key_public_b64(r->sign, sign);
+    key_public_b64(r->wrap, wrap);
+    doc = json_pack("{s:s, s:s, s:s, s:s}", "serial", serial, "sign_pub", sign, "wrap_pub", wrap,
+                    "name", "第一考场服务器");
+    text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+static struct key *center_bundle; /* from the register answer */
+
+static struct key *read_center_key(void)
+{
+    char path[256], b64[128] = "";
+    struct key *k;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/center-key.pub", data);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(b64, sizeof(b64), f));
+    fclose(f);
+    assert_int_equal(key_parse_public(KEY_ED25519, b64, &k), 0);
+    return k;
+}
+
+static long do_register(const struct room *r, const char *serial, struct resp *out)
+{
+    char *body = register_body(r, serial);
+    struct req q = {
+        .method = "POST", .path = "/v1/register", .body = body, .len = strlen(body), .room = r};
+    struct resp tmp, *resp = out ? out : &tmp;
+
+    assert_int_equal(http(&q, resp), CURLE_OK);
+    free(body);
+    if (out == NULL)
+        free(tmp.body);
+    return resp->status;
+}
+
+/* ---- the world: a center with a generated plan, serving ---- */
+
+static char serial_r01[32], serial_r01b[32], serial_r02[32];
+static struct room room1, room2, intruder;
+
+static int setup(void **state)
+{
+    char out[256];
+
+    (void)state;
+    strcpy(dir, "/tmp/examcenter-proto-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(data, sizeof(data), "%s/center", dir);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", data);
+    assert_int_equal(center(NULL, 0, "init"), 0);
+    assert_int_equal(
+        center(NULL, 0, "plan sample %s/plan --candidates 40 --rooms 2 --start-in 60", dir), 0);
+    assert_int_equal(center(out, sizeof(out), "plan import %s/plan", dir), 0);
+    assert_int_equal(center(serial_r01, sizeof(serial_r01), "serial issue --room R01"), 0);
+    assert_int_equal(center(serial_r01b, sizeof(serial_r01b), "serial issue --room R01"), 0);
+    assert_int_equal(center(serial_r02, sizeof(serial_r02), "serial issue --room R02"), 0);
+    assert_int_equal(strlen(serial_r01), 19);
+    server_pid = start_server("", base, sizeof(base));
+    new_room(&room1);
+    new_room(&room2);
+    new_room(&intruder);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    stop_server(server_pid);
+    free_room(&room1);
+    free_room(&room2);
+    free_room(&intruder);
+    key_free(center_bundle);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+/* ---- tests, in order: each builds on the state the one before left ---- */
+
+static void tls_is_verified_against_the_pinned_ca(void **state)
+{
+    struct req q = {.method = "GET", .path = "/v1/time"};
+    struct resp r;
+    json_t *doc;
+
+    (void)state;
+    assert_int_equal(http(&q, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    doc = json_loads(r.body, 0, NULL);
+    assert_true(llabs((long long)json_integer_value(json_object_get(doc, "time")) - time(NULL)) <
+                5);
+    json_decref(doc);
+    free(r.body);
+    /* The system's CAs do not know the test CA: verification fails. */
+    q.no_ca = 1;
+    assert_int_equal(http(&q, &r), CURLE_PEER_FAILED_VERIFICATION);
+    free(r.body);
+}
+
+static void serial_is_single_use(void **state)
+{
+    struct resp r;
+    json_t *doc;
+
+    (void)state;
+    assert_int_equal(do_register(&room1, serial_r01, &r), 200);
+    /* Signed by the center: the room takes its bundle key from here. */
+    {
+        struct key *center_pub = read_center_key();
+
+        assert_int_equal(
+            proto_verify_body(center_pub, PROTO_CTX_REGISTER, r.body, r.len, r.center_sig), 0);
+        key_free(center_pub);
+    }
+    doc = json_loads(r.body, 0, NULL);
+    assert_int_equal(key_parse_public(KEY_X25519,
+                                      json_string_value(json_object_get(doc, "bundle_key")),
+                                      &center_bundle),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "room"), "id")),
+                        "R01");
+    assert_true(json_array_size(json_object_get(doc, "sessions")) >= 1);
+    json_decref(doc);
+    free(r.body);
+    /* The same room again (its answer was lost): the same registration. */
+    assert_int_equal(do_register(&room1, serial_r01, NULL), 200);
+    /* Another key with the used serial: refused, with a clear code. */
+    assert_int_equal(do_register(&intruder, serial_r01, &r), 409);
+    assert_string_equal(error_code(&r), "serial_used");
+    free(r.body);
+    /* A typo, an unknown serial. */
+    {
+        char typo[32];
+
+        strcpy(typo, serial_r02);
+        typo[0] = typo[0] == 'A' ? 'B' : 'A';
+        assert_int_equal(do_register(&intruder, typo, &r), 400);
+        assert_string_equal(error_code(&r), "serial_typo");
+        free(r.body);
+        assert_int_equal(do_register(&intruder, "0000-0000-0000-0000", &r), 404);
+        assert_string_equal(error_code(&r), "serial_unknown");
+        free(r.body);
+    }
+    assert_int_equal(do_register(&room2, serial_r02, NULL), 200);
+    /* A key registered once cannot take a second serial. */
+    assert_int_equal(do_register(&room1, serial_r01b, &r), 409);
+    assert_string_equal(error_code(&r), "room_key_in_use");
+    free(r.body);
+}
+
+static void requests_are_authenticated(void **state)
+{
+    struct proto_auth used, forged;
+    struct req q = {.method = "GET",
+                    .path = "/v1/manifest",
+                    .body = NULL,
+                    .len = 0,
+                    .room = &room1,
+                    .a = NULL,
+                    .used = &used};
+    struct resp r;
+
+    (void)state;
+    assert_int_equal(http(&q, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    /* The very same request again: a replay. */
+    q.room = NULL;
+    q.a = &used;
+    q.used = NULL;
+    assert_int_equal(http(&q, &r), CURLE_OK);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(error_code(&r), "replay");
+    free(r.body);
+    /* A clock far off, either way: refused, with the center's time. */
+    for (int sign = -1; sign <= 1; sign += 2) {
+        struct req s = {
+            .method = "GET", .path = "/v1/manifest", .body = NULL, .len = 0, .room = &room1};
+        json_t *doc;
+
+        s.time_shift = sign * (PROTO_SKEW_MAX + 60);
+        assert_int_equal(http(&s, &r), CURLE_OK);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(error_code(&r), "clock_skew");
+        doc = json_loads(r.body, 0, NULL);
+        assert_true(json_is_integer(json_object_get(doc, "center_time")));
+        json_decref(doc);
+        free(r.body);
+    }
+    /* Another room's id with this room's signature: refused. */
+    {
+        struct req s = {.method = "GET",
+                        .path = "/v1/manifest",
+                        .body = NULL,
+                        .len = 0,
+                        .room = &room2,
+                        .a = NULL,
+                        .used = &forged};
+
+        s.used = &forged;
+        assert_int_equal(
+            proto_sign_request(room2.sign, "GET", "/v1/manifest", time(NULL), "", 0, &forged), 0);
+        strcpy(forged.room, room1.id);
+        s.room = NULL;
+        s.a = &forged;
+        s.used = NULL;
+        assert_int_equal(http(&s, &r), CURLE_OK);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(error_code(&r), "bad_signature");
+        free(r.body);
+    }
+    /* An unregistered key. */
+    {
+        struct req s = {
+            .method = "GET", .path = "/v1/manifest", .body = NULL, .len = 0, .room = &intruder};
+
+        assert_int_equal(http(&s, &r), CURLE_OK);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(error_code(&r), "unknown_room");
+        free(r.body);
+    }
+}
+
+static char plan_id[256];
+
+static json_t *manifest(const struct room *room)
+{
+    struct req q = {.method = "GET", .path = "/v1/manifest", .body = NULL, .len = 0, .room = room};
+    struct resp r;
+    struct key *center_pub;
+    char path[256], b64[128] = "";
+    FILE *f;
+    json_t *doc;
+
+    assert_int_equal(http(&q, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    /* Signed by the center key that init wrote out. */
+    snprintf(path, sizeof(path), "%s/center-key.pub", data);
+    f = fopen(path, "r");
+    assert_non_null(fgets(b64, sizeof(b64), f));
+    fclose(f);
+    assert_int_equal(key_parse_public(KEY_ED25519, b64, &center_pub), 0);
+    assert_int_equal(proto_verify_body(center_pub, PROTO_CTX_MANIFEST, r.body, r.len, r.center_sig),
+                     0);
+    r.body[0] = ' '; /* a changed body no longer matches */
+    assert_int_equal(proto_verify_body(center_pub, PROTO_CTX_MANIFEST, r.body, r.len, r.center_sig),
+                     ER_BADSIG);
+    r.body[0] = '{';
+    key_free(center_pub);
+    doc = json_loads(r.body, 0, NULL);
+    free(r.body);
+    assert_non_null(doc);
+    snprintf(plan_id, sizeof(plan_id), "%s", json_string_value(json_object_get(doc, "plan")));
+    return doc;
+}
+
+static void packages_download_and_resume(void **state)
+{
+    char line[512], etag[128];
+    json_t *m, *pkg;
+    struct resp r, part;
+    const char *path;
+    long size;
+
+    (void)state;
+    m = manifest(&room1);
+    assert_int_equal(json_array_size(json_object_get(m, "packages")), 0);
+    json_decref(m);
+    assert_int_equal(center(line, sizeof(line), "pack"), 0); /* both registered rooms */
+    m = manifest(&room1);
+    pkg = json_array_get(json_object_get(m, "packages"), 0);
+    assert_int_equal(json_integer_value(json_object_get(pkg, "version")), 1);
+    path = json_string_value(json_object_get(pkg, "path"));
+    size = (long)json_integer_value(json_object_get(pkg, "size"));
+    {
+        struct req q = {.method = "GET", .path = path, .body = NULL, .len = 0, .room = &room1};
+
+        assert_int_equal(http(&q, &r), CURLE_OK);
+    }
+    assert_int_equal(r.status, 200);
+    assert_int_equal((long)r.len, size);
+    snprintf(etag, sizeof(etag), "\"%s\"", json_string_value(json_object_get(pkg, "package_id")));
+    assert_string_equal(r.etag, etag);
+    /* It is this room's package: it opens with this room's key. */
+    {
+        char file[200];
+        FILE *f;
+        struct key *center_pub;
+        struct pkg_reader *rd;
+        char cpath[256], b64[128];
+        struct pkg_trust t = {NULL, room1.wrap, 0, time(NULL)};
+
+        snprintf(file, sizeof(file), "%s/r01.pkg", dir);
+        f = fopen(file, "wb");
+        fwrite(r.body, 1, r.len, f);
+        fclose(f);
+        snprintf(cpath, sizeof(cpath), "%s/center-key.pub", data);
+        f = fopen(cpath, "r");
+        assert_non_null(fgets(b64, sizeof(b64), f));
+        fclose(f);
+        assert_int_equal(key_parse_public(KEY_ED25519, b64, &center_pub), 0);
+        t.center_key = center_pub;
+        assert_int_equal(pkg_open(file, &t, &rd), 0);
+        assert_int_equal(pkg_verify(rd), 0);
+        assert_string_equal(pkg_get_info(rd)->room_id, "R01");
+        pkg_close(rd);
+        t.room_key = room2.wrap;
+        assert_int_equal(pkg_open(file, &t, &rd), ER_PKG_OTHER_ROOM);
+        key_free(center_pub);
+    }
+    /* Range: the right bytes; If-Range with this ETag still a range. */
+    {
+        char if_range[160];
+        struct req q = {.method = "GET",
+                        .path = path,
+                        .body = NULL,
+                        .len = 0,
+                        .room = &room1,
+                        .extra = {"Range: bytes=100-1099"}};
+
+        assert_int_equal(http(&q, &part), CURLE_OK);
+        assert_int_equal(part.status, 206);
+        assert_int_equal(part.len, 1000);
+        assert_memory_equal(part.body, r.body + 100, 1000);
+        snprintf(line, sizeof(line), "bytes 100-1099/%ld", size);
+        assert_string_equal(part.content_range, line);
+        free(part.body);
+        snprintf(if_range, sizeof(if_range), "If-Range: %s", etag);
+        q.extra[1] = if_range;
+        q.extra[0] = "Range: bytes=1000-";
+        assert_int_equal(http(&q, &part), CURLE_OK);
+        assert_int_equal(part.status, 206);
+        assert_int_equal((long)part.len, size - 1000);
+        assert_memory_equal(part.body, r.body + 1000, part.len);
+        free(part.body);
+        /* A room holding part of another (changed) package gets it whole. */
+        q.extra[1] =
+            "If-Range: \"0000000000000000000000000000000000000000000000000000000000000000\"";
+        assert_int_equal(http(&q, &part), CURLE_OK);
+        assert_int_equal(part.status, 200);
+        assert_int_equal((long)part.len, size);
+        free(part.body);
+        q.extra[1] = NULL;
+        snprintf(line, sizeof(line), "Range: bytes=%ld-", size);
+        q.extra[0] = line;
+        assert_int_equal(http(&q, &part), CURLE_OK);
+        assert_int_equal(part.status, 416);
+        free(part.body);
+    }
+    free(r.body);
+    /* Another room cannot fetch this room's versions: its own are its own. */
+    {
+        struct req q = {
+            .method = "GET", .path = "/v1/packages/99", .body = NULL, .len = 0, .room = &room1};
+
+        assert_int_equal(http(&q, &part), CURLE_OK);
+        assert_int_equal(part.status, 404);
+        free(part.body);
+    }
+    json_decref(m);
+}
+
+static void session_keys_wait_for_their_window(void **state)
+{
+    struct resp r;
+    json_t *doc, *reg;
+    char code[64], url[96];
+    const char *session;
+    pid_t early;
+
+    (void)state;
+    /* The sessions start in an hour; keys open 15 minutes before. */
+    reg = manifest(&room1);
+    json_decref(reg);
+    {
+        struct resp rr;
+        char *body = register_body(&room1, serial_r01);
+        struct req q = {.method = "POST",
+                        .path = "/v1/register",
+                        .body = body,
+                        .len = strlen(body),
+                        .room = &room1};
+
+        assert_int_equal(http(&q, &rr), CURLE_OK);
+        free(body);
+        reg = json_loads(rr.body, 0, NULL);
+        free(rr.body);
+    }
+    session = json_string_value(
+        json_object_get(json_array_get(json_object_get(reg, "sessions"), 0), "id"));
+    snprintf(url, sizeof(url), "/v1/sessions/%s/key", session);
+    {
+        struct req q = {.method = "GET", .path = url, .body = NULL, .len = 0, .room = &room1};
+        json_t *s = json_array_get(json_object_get(reg, "sessions"), 0);
+
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 403);
+        assert_string_equal(error_code(&r), "too_early");
+        doc = json_loads(r.body, 0, NULL);
+        assert_int_equal(json_integer_value(json_object_get(doc, "opens_at")),
+                         json_integer_value(json_object_get(s, "starts_at")) - 15 * 60);
+        json_decref(doc);
+        free(r.body);
+    }
+    /* A center that releases keys two hours ahead: the key is the unlock code. */
+    {
+        char saved[96];
+        struct req q = {.method = "GET", .path = url, .body = NULL, .len = 0, .room = &room1};
+
+        strcpy(saved, base);
+        early = start_server("--key-lead 120", base, sizeof(base));
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 200);
+        doc = json_loads(r.body, 0, NULL);
+        assert_int_equal(center(code, sizeof(code), "unlock-code --session %s", session), 0);
+        assert_string_equal(json_string_value(json_object_get(doc, "unlock_code")), code);
+        json_decref(doc);
+        free(r.body);
+        /* An unregistered key gets nothing. */
+        q.room = &intruder;
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 401);
+        free(r.body);
+        /* Nor does an unknown session. */
+        q.room = &room1;
+        q.path = "/v1/sessions/NOPE/key";
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 404);
+        free(r.body);
+        stop_server(early);
+        strcpy(base, saved);
+    }
+    json_decref(reg);
+}
+
+/* ---- results: sealed and chained by the room, stored once ---- */
+
+struct chain {
+    int64_t pos;
+    uint8_t head[32];
+};
+
+/* A result sealed as docs/protocol.md says, appended to chain c. */
+static json_t *seal(const struct room *room, struct chain *c, const char *id, const char *ticket,
+                    int score)
+{
+    char prev[65], sig[89], *payload, *b64;
+    json_t *doc, *item;
+
+    hex_encode(c->head, 32, prev);
+    c->pos++; /* positions start at 1; 0 is the empty chain */
+    doc =
+        json_pack("{s:{s:{s:s, s:i}}, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}", "answers",
+                  "1", "answer", "B", "rev", 1, "chain_pos", (json_int_t)c->pos, "id", id, "plan",
+                  plan_id, "prev", prev, "room", "R01", "score", score, "session", "S1", "status",
+                  "submitted", "submitted_at", (json_int_t)(1796436000 + c->pos), "ticket", ticket);
+    payload = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    assert_int_equal(proto_sign_body(room->sign, PROTO_CTX_RESULT, payload, strlen(payload), sig),
+                     0);
+    sha256(payload, strlen(payload), c->head);
+    b64 = base64_encode((const uint8_t *)payload, strlen(payload));
+    item = json_pack("{s:s, s:s, s:s}", "id", id, "payload", b64, "sig", sig);
+    free(b64);
+    free(payload);
+    return item;
+}
+
+static json_t *head_of(const struct room *room, const struct chain *c)
+{
+    char hash[65], text[96], sig[89];
+
+    hex_encode(c->head, 32, hash);
+    snprintf(text, sizeof(text), "%lld\n%s", (long long)c->pos, hash);
+    assert_int_equal(proto_sign_body(room->sign, PROTO_CTX_CHAIN, text, strlen(text), sig), 0);
+    return json_pack("{s:I, s:s, s:s}", "pos", (json_int_t)c->pos, "hash", hash, "sig", sig);
+}
+
+static long upload(const struct room *room, json_t *results, json_t *head, int gzip, struct resp *r)
+{
+    json_t *doc = json_pack("{s:O, s:o}", "results", results, "head", head);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    uint8_t *body = (uint8_t *)text;
+    size_t len = strlen(text);
+    struct req q = {.method = "POST", .path = "/v1/results", .body = NULL, .len = 0, .room = room};
+
+    json_decref(doc);
+    if (gzip) {
+        z_stream z = {0};
+
+        body = malloc(len + 1024);
+        deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+        z.next_in = (Bytef *)text;
+        z.avail_in = (uInt)len;
+        z.next_out = body;
+        z.avail_out = (uInt)(len + 1024);
+        assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+        len = z.total_out;
+        deflateEnd(&z);
+        q.extra[0] = "Content-Encoding: gzip";
+    }
+    q.body = body;
+    q.len = len;
+    assert_int_equal(http(&q, r), CURLE_OK);
+    if (gzip)
+        free(body);
+    free(text);
+    return r->status;
+}
+
+/* Rows in one of the center's tables, read from its database directly. */
+static int count(const char *table)
+{
+    char path[200], sql[96];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = -1;
+
+    snprintf(path, sizeof(path), "%s/center.db", data);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void results_are_stored_once_with_signed_receipts(void **state)
+{
+    struct chain c = {0};
+    json_t *batch = json_array(), *head;
+    struct resp r1, r2, r;
+    struct key *center_pub;
+    char path[200], b64[128];
+    FILE *f;
+
+    (void)state;
+    json_array_append_new(batch, seal(&room1, &c, "r01-0001", "T0001", 85));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0002", "T0002", 40));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0003", "T0003", 100));
+    head = head_of(&room1, &c);
+    assert_int_equal(upload(&room1, batch, json_incref(head), 1, &r1), 200);
+    assert_int_equal(count("results"), 3);
+    /* The receipt is signed by the center and lists what it holds. */
+    snprintf(path, sizeof(path), "%s/center-key.pub", data);
+    f = fopen(path, "r");
+    assert_non_null(fgets(b64, sizeof(b64), f));
+    fclose(f);
+    assert_int_equal(key_parse_public(KEY_ED25519, b64, &center_pub), 0);
+    assert_int_equal(
+        proto_verify_body(center_pub, PROTO_CTX_RECEIPT, r1.body, r1.len, r1.center_sig), 0);
+    assert_non_null(strstr(r1.body, "\"stored\":[\"r01-0001\",\"r01-0002\",\"r01-0003\"]"));
+    /* The same upload again (its receipt was lost): stored once, the same
+     * receipt byte for byte. */
+    assert_int_equal(upload(&room1, batch, json_incref(head), 0, &r2), 200);
+    assert_int_equal(count("results"), 3);
+    assert_int_equal(r1.len, r2.len);
+    assert_memory_equal(r1.body, r2.body, r1.len);
+    assert_string_equal(r1.center_sig, r2.center_sig);
+    free(r1.body);
+    free(r2.body);
+
+    /* The same id with another payload: 409, and nothing of that batch kept. */
+    {
+        struct chain fork = {0};
+        json_t *bad = json_array();
+
+        json_array_append_new(bad, seal(&room1, &fork, "r01-0001", "T0001", 99));
+        json_array_append_new(bad, seal(&room1, &c, "r01-0004", "T0004", 70));
+        assert_int_equal(upload(&room1, bad, head_of(&room1, &c), 0, &r), 409);
+        assert_string_equal(error_code(&r), "conflict");
+        assert_non_null(strstr(r.body, "r01-0001"));
+        assert_int_equal(count("results"), 3);
+        free(r.body);
+        json_decref(bad);
+    }
+    json_decref(head);
+    json_decref(batch);
+    key_free(center_pub);
+}
+
+static void rewritten_or_truncated_history_is_refused(void **state)
+{
+    struct chain c = {0}, other = {0};
+    json_t *batch = json_array(), *older;
+    struct resp r;
+
+    (void)state;
+    /* Rebuild room1's chain as it stands (three results), then a fourth. */
+    json_decref(seal(&room1, &c, "r01-0001", "T0001", 85));
+    json_decref(seal(&room1, &c, "r01-0002", "T0002", 40));
+    json_decref(seal(&room1, &c, "r01-0003", "T0003", 100));
+    older = head_of(&room1, &c);
+    json_array_append_new(batch, seal(&room1, &c, "r01-0004", "T0004", 70));
+    assert_int_equal(upload(&room1, batch, head_of(&room1, &c), 0, &r), 200);
+    free(r.body);
+    assert_int_equal(count("results"), 4);
+    /* A head older than one the center has seen: history was truncated. */
+    json_decref(batch);
+    batch = json_array();
+    assert_int_equal(upload(&room1, batch, older, 0, &r), 409);
+    assert_string_equal(error_code(&r), "chain_rollback");
+    free(r.body);
+    /* A result at position 4 that does not follow position 3: rewritten. */
+    json_decref(seal(&room1, &other, "x1", "T1", 1));
+    json_decref(seal(&room1, &other, "x2", "T2", 1));
+    json_decref(seal(&room1, &other, "x3", "T3", 1));
+    json_decref(seal(&room1, &other, "x4", "T4", 1));
+    json_decref(batch);
+    batch = json_array();
+    json_array_append_new(batch, seal(&room1, &other, "r01-0005", "T0005", 60));
+    assert_int_equal(upload(&room1, batch, head_of(&room1, &other), 0, &r), 409);
+    assert_string_equal(error_code(&r), "chain_broken");
+    free(r.body);
+    assert_int_equal(count("results"), 4);
+    /* A result signed by another room's key is refused outright. */
+    json_decref(batch);
+    batch = json_array();
+    json_array_append_new(batch, seal(&room2, &c, "r01-0005", "T0005", 60));
+    assert_int_equal(upload(&room1, batch, head_of(&room1, &c), 0, &r), 401);
+    assert_string_equal(error_code(&r), "bad_signature");
+    free(r.body);
+    json_decref(batch);
+    assert_int_equal(count("results"), 4);
+}
+
+static void events_are_stored_once(void **state)
+{
+    char sig[89], *payload, *b64, *text;
+    json_t *ev, *doc;
+    struct resp r;
+    int i;
+
+    (void)state;
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", "ev-1", "plan", plan_id, "room", "R01",
+                   "kind", "incident", "ticket", "T0001", "text", "考生举手报告鼠标失灵，已更换");
+    payload = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(ev);
+    assert_int_equal(proto_sign_body(room1.sign, PROTO_CTX_EVENT, payload, strlen(payload), sig),
+                     0);
+    b64 = base64_encode((const uint8_t *)payload, strlen(payload));
+    doc = json_pack("{s:[{s:s, s:s, s:s}]}", "events", "id", "ev-1", "payload", b64, "sig", sig);
+    text = json_dumps(doc, JSON_COMPACT);
+    for (i = 0; i < 2; i++) {
+        struct req q = {.method = "POST",
+                        .path = "/v1/events",
+                        .body = text,
+                        .len = strlen(text),
+                        .room = &room1};
+
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, "\"kind\":\"events\""));
+        free(r.body);
+    }
+    assert_int_equal(count("events"), 1);
+    free(text);
+    json_decref(doc);
+    free(b64);
+    free(payload);
+}
+
+/* Exit status of "examcenter import FILE", with its first line in out. */
+static int import(const char *file, char *out, size_t outsz)
+{
+    return center(out, outsz, "import %s 2>&1", file);
+}
+
+static void usb_bundles_import_idempotently(void **state)
+{
+    struct chain c = {0};
+    json_t *results = json_array(), *doc, *ev;
+    char *body, file[160], bad[160], line[512], sig[89], *payload, *b64;
+
+    (void)state;
+    /* The room's unacknowledged records: four the center already has (sent
+     * online, their receipt lost), two new ones, one known event, one new. */
+    json_array_append_new(results, seal(&room1, &c, "r01-0001", "T0001", 85));
+    json_array_append_new(results, seal(&room1, &c, "r01-0002", "T0002", 40));
+    json_array_append_new(results, seal(&room1, &c, "r01-0003", "T0003", 100));
+    json_array_append_new(results, seal(&room1, &c, "r01-0004", "T0004", 70));
+    json_array_append_new(results, seal(&room1, &c, "r01-0005", "T0005", 60));
+    json_array_append_new(results, seal(&room1, &c, "r01-0006", "T0006", 0));
+    ev = json_pack("{s:s, s:s, s:s, s:s}", "id", "ev-2", "plan", plan_id, "room", "R01", "kind",
+                   "attendance");
+    payload = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(ev);
+    assert_int_equal(proto_sign_body(room1.sign, PROTO_CTX_EVENT, payload, strlen(payload), sig),
+                     0);
+    b64 = base64_encode((const uint8_t *)payload, strlen(payload));
+    doc = json_pack("{s:o, s:o, s:[{s:s, s:s, s:s}]}", "results", results, "head",
+                    head_of(&room1, &c), "events", "id", "ev-2", "payload", b64, "sig", sig);
+    free(b64);
+    free(payload);
+    body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    snprintf(file, sizeof(file), "%s/r01.usb", dir);
+    assert_int_equal(bundle_write(file, room1.sign, center_bundle, plan_id, "R01", time(NULL), body,
+                                  strlen(body)),
+                     0);
+    /* Encrypted: the records are not in the file in the clear. */
+    {
+        FILE *f = fopen(file, "rb");
+        char all[65536];
+        size_t n = fread(all, 1, sizeof(all) - 1, f);
+
+        fclose(f);
+        all[n] = '\0';
+        assert_null(memmem(all, n, "T0005", 5));
+    }
+    assert_int_equal(count("results"), 4);
+    assert_int_equal(import(file, line, sizeof(line)), 0);
+    assert_int_equal(count("results"), 6);
+    assert_int_equal(count("events"), 2);
+    /* Again: nothing changes. */
+    assert_int_equal(import(file, line, sizeof(line)), 0);
+    assert_int_equal(count("results"), 6);
+    assert_int_equal(count("events"), 2);
+
+    /* One bit changed: refused, nothing stored. */
+    snprintf(bad, sizeof(bad), "%s/bad.usb", dir);
+    {
+        FILE *in = fopen(file, "rb"), *out = fopen(bad, "wb");
+        int ch;
+        long i = 0;
+
+        while ((ch = fgetc(in)) != EOF)
+            fputc(i++ == 300 ? ch ^ 4 : ch, out);
+        fclose(in);
+        fclose(out);
+    }
+    assert_int_equal(import(bad, line, sizeof(line)), 1);
+    assert_non_null(strstr(line, "无法导入"));
+    /* Encrypted to another center's key: refused. */
+    {
+        struct key *other;
+
+        assert_int_equal(key_generate(KEY_X25519, &other), 0);
+        assert_int_equal(
+            bundle_write(bad, room1.sign, other, plan_id, "R01", time(NULL), body, strlen(body)),
+            0);
+        key_free(other);
+        assert_int_equal(import(bad, line, sizeof(line)), 1);
+    }
+    /* Another room's key cannot bring R01's results. */
+    assert_int_equal(bundle_write(bad, room2.sign, center_bundle, plan_id, "R02", time(NULL), body,
+                                  strlen(body)),
+                     0);
+    assert_int_equal(import(bad, line, sizeof(line)), 1);
+    assert_int_equal(count("results"), 6);
+    assert_int_equal(count("events"), 2);
+    free(body);
+}
+
+static void malformed_requests_get_4xx(void **state)
+{
+    static const struct {
+        const char *method, *path, *body, *extra;
+        long status;
+    } cases[] = {
+        {"POST", "/v1/register", "not json", NULL, 400},
+        {"POST", "/v1/register", "{\"serial\": 5}", NULL, 400},
+        {"GET", "/v1/register", NULL, NULL, 405},
+        {"GET", "/nowhere", NULL, NULL, 404},
+        {"POST", "/v1/results", "{\"results\": 7, \"head\": {}}", NULL, 400},
+        {"POST", "/v1/results", "garbage", "Content-Encoding: gzip", 400},
+        {"POST", "/v1/results", "{}", "Content-Encoding: br", 415},
+    };
+    struct resp r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct req q = {.method = cases[i].method,
+                        .path = cases[i].path,
+                        .body = cases[i].body,
+                        .len = cases[i].body ? strlen(cases[i].body) : 0,
+                        .room = &room1};
+
+        q.extra[0] = cases[i].extra;
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        if (r.status != cases[i].status)
+            fail_msg("%s %s: %ld, want %ld (%s)", cases[i].method, cases[i].path, r.status,
+                     cases[i].status, r.body ? r.body : "");
+        free(r.body);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tls_is_verified_against_the_pinned_ca),
+        cmocka_unit_test(serial_is_single_use),
+        cmocka_unit_test(requests_are_authenticated),
+        cmocka_unit_test(packages_download_and_resume),
+        cmocka_unit_test(session_keys_wait_for_their_window),
+        cmocka_unit_test(results_are_stored_once_with_signed_receipts),
+        cmocka_unit_test(rewritten_or_truncated_history_is_refused),
+        cmocka_unit_test(events_are_stored_once),
+        cmocka_unit_test(usb_bundles_import_idempotently),
+        cmocka_unit_test(malformed_requests_get_4xx),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_protocol EXAMCENTER\n");
+        return 2;
+    }
+    examcenter = argv[1];
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return cmocka_run_group_tests_name("center protocol", tests, setup, teardown);
+}
