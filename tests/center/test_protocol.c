@@ -1007,6 +1007,49 @@ static void usb_bundles_import_idempotently(void **state)
     free(body);
 }
 
+/* The score report lists what arrived, joined with the roster. */
+static void scores_report_what_arrived(void **state)
+{
+    char cmd[512], line[1024];
+    json_t *doc, *row;
+    FILE *p;
+    size_t i;
+    int found = 0;
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "%s --data %s scores --format json", examcenter, data);
+    p = popen(cmd, "r");
+    doc = json_loadf(p, 0, NULL);
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(json_array_size(doc), 6);
+    json_array_foreach(doc, i, row)
+    {
+        static const char *fields[] = {"plan",  "session", "ticket", "name", "occupation", "level",
+                                       "score", "passed",  "status", "room", "seat"};
+
+        for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+            assert_non_null(json_object_get(row, fields[f]));
+        if (strcmp(json_string_value(json_object_get(row, "ticket")), "T0002") == 0) {
+            found = 1;
+            assert_int_equal(json_integer_value(json_object_get(row, "score")), 40);
+            assert_true(json_is_false(json_object_get(row, "passed"))); /* below 60 */
+            assert_string_equal(json_string_value(json_object_get(row, "room")), "R01");
+        }
+    }
+    assert_true(found);
+    json_decref(doc);
+    /* CSV: UTF-8 with a BOM and a Chinese header row, one line per result. */
+    snprintf(cmd, sizeof(cmd), "%s --data %s scores", examcenter, data);
+    p = popen(cmd, "r");
+    assert_non_null(fgets(line, sizeof(line), p));
+    assert_memory_equal(line, "\xEF\xBB\xBF", 3);
+    assert_non_null(strstr(line, "准考证号,姓名"));
+    for (i = 0; fgets(line, sizeof(line), p) != NULL; i++)
+        assert_non_null(strstr(line, plan_id));
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(i, 6);
+}
+
 static void malformed_requests_get_4xx(void **state)
 {
     static const struct {
@@ -1052,6 +1095,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(rewritten_or_truncated_history_is_refused),
         cmocka_unit_test(events_are_stored_once),
         cmocka_unit_test(usb_bundles_import_idempotently),
+        cmocka_unit_test(scores_report_what_arrived),
         cmocka_unit_test(malformed_requests_get_4xx),
     };
 
