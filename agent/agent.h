@@ -1,11 +1,78 @@
 /* agent: the examroom program. One file per command (cmd_*.c), each with
- * one entry function declared here; main.c holds the command table. */
+ * one entry function declared here; main.c holds the command table; room.c
+ * is what the commands share. */
 #ifndef EXAMROOM_AGENT_H
 #define EXAMROOM_AGENT_H
 
-#include "crypto.h"
+#include "sync.h"
 
+#include <uv.h>
+
+/* ---- the room (room.c) ---- */
+
+#define ROOM_PATH_MAX 4096
+
+struct room {
+    const struct cli_ctx *ctx;
+    uv_loop_t loop;
+    int loop_ready, initialised;
+    struct store *st;
+    struct key *sign, *wrap; /* the room's keys (private) */
+    struct key *center;      /* the center's signing key, pinned at init */
+    char center_url[512], name[128];
+    char *center_ca; /* PEM, or NULL */
+};
+
+/* Opens the store (and, when the room is initialised, its keys and center
+ * settings). need_init: ER_ROOM_NOT_INIT when init has not run. */
+int room_open(const struct cli_ctx *ctx, struct room *r, int need_init);
+void room_close(struct room *r);
+
+int room_path(const struct room *r, const char *name, char out[ROOM_PATH_MAX]);
+
+/* Waiting on the loop for one store write. */
+struct room_wait {
+    int done, status;
+    struct store_ack ack;
+};
+void room_done(int status, const struct store_ack *ack, void *arg); /* a store_done_cb */
+int room_wait(struct room *r, struct room_wait *w);
+/* rc is what the write function returned: an error, or wait for its callback. */
+int room_write_wait(struct room *r, int rc, struct room_wait *w);
+
+int room_sync_new(struct room *r, struct sync_client **out);
+void room_sync_close(struct room *r, struct sync_client *c);
+
+/* Sends req and runs the loop until its answer. 0 for a 2xx answer (the
+ * clock offset and last contact noted), else the ER_* code of the failure;
+ * either way *out holds the answer, whose body the caller frees. A 401
+ * clock_skew is retried once with the center's time. */
+int room_call(struct room *r, struct sync_client *c, const struct sync_request *req,
+              struct sync_response *out);
+
+/* When we last heard from the center, and its clock minus ours. */
+struct room_contact {
+    int64_t last_contact, clock_offset;
+};
+int room_read_contact(const struct room *r, struct room_contact *c);
+void room_note_contact(const struct room *r, int64_t center_time);
+
+/* ---- packages (package.c) ---- */
+
+/* Opens the package at path and verifies it completely (signature, room,
+ * expiry against the center's clock, version >= min_version, every chunk). */
+int room_open_package(struct room *r, const char *path, int64_t min_version,
+                      struct pkg_reader **out);
+/* Loads the package's roster (room.json) into the store. */
+int room_load_roster(struct room *r, struct pkg_reader *rd);
+
+/* ---- commands ---- */
+
+int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_register(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

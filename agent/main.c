@@ -2,18 +2,19 @@
  * proctor reads the summaries in --help (zh-CN). */
 #include "agent.h"
 
+#include <sys/stat.h>
+
 static const struct cli_command commands[] = {
     {"init",
      "--center URL --center-key KEY [--center-ca FILE] [--name NAME] "
      "[--proctor-password-file F]",
-     "创建本考场的数据库和密钥对，登记考试中心地址和公钥", cli_unavailable},
+     "创建本考场的数据库和密钥对，登记考试中心地址和公钥", cmd_init},
     {"register", "SERIAL", "用考场注册码向考试中心注册本考场", cmd_register},
-    {"fetch", "[--from FILE]", "下载并校验本考场的试卷包（--from 从U盘文件导入）", cli_unavailable},
-    {"verify", "[FILE]", "离线重新校验已存的试卷包或指定的试卷包文件", cli_unavailable},
+    {"fetch", "[--from FILE]", "下载并校验本考场的试卷包（--from 从U盘文件导入）", cmd_fetch},
+    {"verify", "[FILE]", "离线重新校验已存的试卷包或指定的试卷包文件", cmd_verify},
     {"serve", "[--listen ADDR:PORT]", "运行考场服务（考生机、监考台、场次计时、后台同步）",
      cli_unavailable},
-    {"status", "[--json]", "显示注册、试卷包、场次、考生状态、待同步数量和时钟偏差",
-     cli_unavailable},
+    {"status", "[--json]", "显示注册、试卷包、场次、考生状态、待同步数量和时钟偏差", cmd_status},
     {"unlock", "SESSION CODE", "用开考密码解锁场次试卷（离线开考）", cmd_unlock},
     {"roster", "[--session S] [--format table|csv|json]", "显示考生名单及每人状态",
      cli_unavailable},
@@ -42,5 +43,8 @@ static const struct cli_program program = {
 
 int main(int argc, char **argv)
 {
+    /* Everything the agent creates in its data directory is the room's
+     * alone: files 0600, directories 0700 (SECURITY.md, at rest). */
+    umask(077);
     return cli_main(&program, argc, argv);
 }

@@ -43,13 +43,6 @@ int center_resolve_plan(sqlite3 *db, const char *given, char plan[PKG_MAX_NAME +
 /* 1 when sql (binding a, and b unless NULL) returns a row, 0 when not. */
 int center_exists(sqlite3 *db, const char *sql, const char *a, const char *b);
 
-/* The value of option name in argv[1..]; *bad set when it has no value or
- * is given twice. */
-const char *center_option(int argc, char **argv, const char *name, int *bad);
-
-/* ER_USAGE unless argv[first..] are pairs "--name value" with known names. */
-int center_check_options(int argc, char **argv, int first, const char *const *names);
-
 /* The center's clock: time(NULL), or EXAMCENTER_NOW when the tests set it. */
 int center_now_override(int64_t *now);
 

@@ -12,14 +12,14 @@ int cmd_serial(struct cli_ctx *ctx, int argc, char **argv)
     uint8_t code[CODE_BYTES(CODE_SERIAL_BITS)];
     char text[32], plan[PKG_MAX_NAME + 1];
     int bad = 0, rc;
-    const char *room = center_option(argc, argv, "--room", &bad);
-    const char *given = center_option(argc, argv, "--plan", &bad);
+    const char *room = cli_option(argc, argv, "--room", &bad);
+    const char *given = cli_option(argc, argv, "--plan", &bad);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t now;
 
     if (argc < 2 || strcmp(argv[1], "issue") != 0 || bad || room == NULL ||
-        center_check_options(argc, argv, 2, code_options) < 0)
+        cli_check_options(argc, argv, 2, code_options) < 0)
         return cli_fail(ctx, ER_USAGE);
     rc = center_now_override(&now);
     if (rc == 0)
@@ -82,11 +82,11 @@ int cmd_unlock_code(struct cli_ctx *ctx, int argc, char **argv)
     uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)];
     char text[32], plan[PKG_MAX_NAME + 1];
     int bad = 0, rc;
-    const char *session = center_option(argc, argv, "--session", &bad);
-    const char *given = center_option(argc, argv, "--plan", &bad);
+    const char *session = cli_option(argc, argv, "--session", &bad);
+    const char *given = cli_option(argc, argv, "--plan", &bad);
     sqlite3 *db = NULL;
 
-    if (bad || session == NULL || center_check_options(argc, argv, 1, code_options) < 0)
+    if (bad || session == NULL || cli_check_options(argc, argv, 1, code_options) < 0)
         return cli_fail(ctx, ER_USAGE);
     rc = center_db_open(ctx->data_dir, &db);
     if (rc == 0)

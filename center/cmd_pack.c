@@ -300,15 +300,15 @@ int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
     static const char *const names[] = {"--room", "--plan", NULL};
     char plan[PKG_MAX_NAME + 1], key_path[CENTER_PATH_MAX];
     int bad = 0, rc, packed = 0;
-    const char *room = center_option(argc, argv, "--room", &bad);
-    const char *given = center_option(argc, argv, "--plan", &bad);
+    const char *room = cli_option(argc, argv, "--room", &bad);
+    const char *given = cli_option(argc, argv, "--plan", &bad);
     struct pack p = {0};
     struct key *center = NULL;
     json_t *rooms = NULL, *r;
     int64_t now;
     size_t i;
 
-    if (bad || center_check_options(argc, argv, 1, names) < 0)
+    if (bad || cli_check_options(argc, argv, 1, names) < 0)
         return cli_fail(ctx, ER_USAGE);
     rc = center_now_override(&now);
     if (rc == 0)

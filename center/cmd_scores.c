@@ -26,8 +26,8 @@ int cmd_scores(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--plan", "--format", NULL};
     int bad = 0, rc, json = ctx->json;
-    const char *given = center_option(argc, argv, "--plan", &bad);
-    const char *format = center_option(argc, argv, "--format", &bad);
+    const char *given = cli_option(argc, argv, "--plan", &bad);
+    const char *format = cli_option(argc, argv, "--format", &bad);
     char plan[PKG_MAX_NAME + 1];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -37,7 +37,7 @@ int cmd_scores(struct cli_ctx *ctx, int argc, char **argv)
         json = 1;
     else if (format != NULL && strcmp(format, "csv") != 0)
         bad = 1;
-    if (bad || center_check_options(argc, argv, 1, names) < 0) {
+    if (bad || cli_check_options(argc, argv, 1, names) < 0) {
         json_decref(list);
         return cli_fail(ctx, ER_USAGE);
     }

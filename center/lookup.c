@@ -46,39 +46,6 @@ int center_exists(sqlite3 *db, const char *sql, const char *a, const char *b)
     return rc == SQLITE_DONE ? 0 : ER_CENTER_DB;
 }
 
-const char *center_option(int argc, char **argv, const char *name, int *bad)
-{
-    const char *value = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], name) != 0)
-            continue;
-        if (i + 1 >= argc || value != NULL) {
-            *bad = 1;
-            return NULL;
-        }
-        value = argv[++i];
-    }
-    return value;
-}
-
-int center_check_options(int argc, char **argv, int first, const char *const *names)
-{
-    for (int i = first; i < argc; i++) {
-        int known = 0;
-
-        for (const char *const *n = names; *n != NULL; n++)
-            if (strcmp(argv[i], *n) == 0)
-                known = 1;
-        if (!known)
-            return ER_USAGE;
-        i++; /* its value */
-        if (i >= argc)
-            return ER_USAGE;
-    }
-    return 0;
-}
-
 int center_now_override(int64_t *now)
 {
     /* Tests move the center's clock with EXAMCENTER_NOW (Unix seconds); the

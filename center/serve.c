@@ -415,10 +415,10 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     static const char *const names[] = {"--listen",   "--tls-cert",   "--tls-key",
                                         "--key-lead", "--plain-http", NULL};
     int bad = 0, rc, sig, plain = 0;
-    const char *listen = center_option(argc, argv, "--listen", &bad);
-    const char *cert = center_option(argc, argv, "--tls-cert", &bad);
-    const char *tls_key = center_option(argc, argv, "--tls-key", &bad);
-    const char *lead = center_option(argc, argv, "--key-lead", &bad);
+    const char *listen = cli_option(argc, argv, "--listen", &bad);
+    const char *cert = cli_option(argc, argv, "--tls-cert", &bad);
+    const char *tls_key = cli_option(argc, argv, "--tls-key", &bad);
+    const char *lead = cli_option(argc, argv, "--key-lead", &bad);
     char path[CENTER_PATH_MAX], cert_path[CENTER_PATH_MAX], key_path[CENTER_PATH_MAX];
     char *cert_pem = NULL, *key_pem = NULL;
     struct server server = {.key_lead = CENTER_KEY_LEAD};
@@ -427,6 +427,9 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     const union MHD_DaemonInfo *info;
     sigset_t set;
 
+    /* A daemon: its access log is wanted, unless EXAMROOM_LOG says otherwise. */
+    if (getenv("EXAMROOM_LOG") == NULL && log_get_level() < LOG_LEVEL_INFO)
+        log_set_level(LOG_LEVEL_INFO);
     /* --plain-http takes no value: take it out before the pairs are checked. */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--plain-http") == 0) {
@@ -437,7 +440,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         }
     if (bad || listen == NULL || parse_listen(listen, &ss) < 0 ||
         (cert == NULL) != (tls_key == NULL) || (plain && cert != NULL) ||
-        center_check_options(argc, argv, 1, names) < 0)
+        cli_check_options(argc, argv, 1, names) < 0)
         return cli_fail(ctx, ER_USAGE);
     if (lead != NULL && (server.key_lead = proto_parse_time(lead) * 60) < 0)
         return cli_fail(ctx, ER_USAGE);

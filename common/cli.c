@@ -70,6 +70,39 @@ int cli_unavailable(struct cli_ctx *ctx, int argc, char **argv)
     return cli_fail_detail(ctx, ER_UNAVAILABLE, "“%s”命令尚未提供。", ctx->cmd->name);
 }
 
+const char *cli_option(int argc, char **argv, const char *name, int *bad)
+{
+    const char *value = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) != 0)
+            continue;
+        if (i + 1 >= argc || value != NULL) {
+            *bad = 1;
+            return NULL;
+        }
+        value = argv[++i];
+    }
+    return value;
+}
+
+int cli_check_options(int argc, char **argv, int first, const char *const *names)
+{
+    for (int i = first; i < argc; i++) {
+        int known = 0;
+
+        for (const char *const *n = names; *n != NULL; n++)
+            if (strcmp(argv[i], *n) == 0)
+                known = 1;
+        if (!known)
+            return ER_USAGE;
+        i++; /* its value */
+        if (i >= argc)
+            return ER_USAGE;
+    }
+    return 0;
+}
+
 static const struct cli_command *find_command(const struct cli_program *prog, const char *name)
 {
     for (const struct cli_command *c = prog->commands; c->name != NULL; c++)

@@ -65,6 +65,19 @@
     X(ER_STORE_CLOSED, -78)                                                                        \
     X(ER_STORE_CHAIN, -79)                                                                         \
     X(ER_STORE_STALE_REV, -80)                                                                     \
+    X(ER_SYNC_UNREACHABLE, -100)                                                                   \
+    X(ER_SYNC_TLS, -101)                                                                           \
+    X(ER_SYNC_TIMEOUT, -102)                                                                       \
+    X(ER_SYNC_NETWORK, -103)                                                                       \
+    X(ER_SYNC_PROTOCOL, -104)                                                                      \
+    X(ER_SYNC_SERVER, -105)                                                                        \
+    X(ER_SYNC_SERIAL_USED, -106)                                                                   \
+    X(ER_SYNC_SERIAL_UNKNOWN, -107)                                                                \
+    X(ER_SYNC_CLOCK, -108)                                                                         \
+    X(ER_SYNC_UNREGISTERED, -109)                                                                  \
+    X(ER_SYNC_BADSIG, -110)                                                                        \
+    X(ER_SYNC_NO_PACKAGE, -111)                                                                    \
+    X(ER_SYNC_CANCELLED, -112)                                                                     \
     X(ER_CENTER_DB, -140)                                                                          \
     X(ER_CENTER_DB_NEWER, -141)                                                                    \
     X(ER_PLAN_INVALID, -142)                                                                       \
@@ -73,7 +86,12 @@
     X(ER_ROOM_NOT_FOUND, -145)                                                                     \
     X(ER_SESSION_NOT_FOUND, -146)                                                                  \
     X(ER_ROOM_NOT_REGISTERED, -160)                                                                \
-    X(ER_BUNDLE_REFUSED, -161)
+    X(ER_BUNDLE_REFUSED, -161)                                                                     \
+    X(ER_ROOM_NOT_INIT, -162)                                                                      \
+    X(ER_ROOM_ALREADY_INIT, -163)                                                                  \
+    X(ER_NOT_REGISTERED, -164)                                                                     \
+    X(ER_PASSWORD_SHORT, -165)                                                                     \
+    X(ER_CA_FILE, -166)
 
 enum er_code {
     ER_OK = 0,
@@ -104,9 +122,10 @@ enum log_level {
     LOG_LEVEL_DEBUG = 7,
 };
 
-/* Lines above this level are dropped. Default LOG_LEVEL_INFO, or the level
- * named by $EXAMROOM_LOG ("error", "warn", "notice", "info", "debug") when
- * log_init() runs. */
+/* Lines above this level are dropped. Default LOG_LEVEL_NOTICE (a daemon
+ * raises it to INFO with log_set_level()), or the level named by
+ * $EXAMROOM_LOG ("error", "warn", "notice", "info", "debug") when log_init()
+ * runs. */
 void log_init(const char *program);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
@@ -199,6 +218,14 @@ int cli_fail(const struct cli_ctx *ctx, int code);
  * sentence alone does not say which input was wrong. */
 int cli_fail_detail(const struct cli_ctx *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The value of option name ("--room") in argv[1..] of a command; *bad is
+ * set when it has no value or is given twice. NULL when absent. */
+const char *cli_option(int argc, char **argv, const char *name, int *bad);
+
+/* ER_USAGE unless argv[first..] are pairs "--name value" with names from
+ * the NULL-terminated list. */
+int cli_check_options(int argc, char **argv, int first, const char *const *names);
 
 /* The run function of a command that this version does not provide yet. */
 int cli_unavailable(struct cli_ctx *ctx, int argc, char **argv);

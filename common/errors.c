@@ -59,6 +59,25 @@ static const char *const sentences[] = {
         "成绩记录的链位置与已保存的不符，本次未保存。请重试；如仍失败，请保留日志并联系技术支持。",
     [-ER_STORE_STALE_REV] =
         "提交的答案比已保存的旧，未覆盖已保存的答案。页面会显示已保存的答案，请核对后继续作答。",
+    [-ER_SYNC_UNREACHABLE] =
+        "无法连接考试中心。请检查网络连接和中心地址；网络恢复后再试，已保存的数据不受影响。",
+    [-ER_SYNC_TLS] = "考试中心的证书无法验证（证书不匹配，或不是 init 时指定的 CA "
+                     "签发的）。请核对中心地址和 CA 文件，切勿忽略此错误。",
+    [-ER_SYNC_TIMEOUT] = "连接考试中心超时。网络可能很慢或中断，请稍后重试。",
+    [-ER_SYNC_NETWORK] = "与考试中心的连接中断。请检查网络后重试；下载会从中断处继续。",
+    [-ER_SYNC_PROTOCOL] =
+        "考试中心的回答无法识别。请确认中心地址正确、中心软件版本匹配，并联系考试中心。",
+    [-ER_SYNC_SERVER] = "考试中心暂时出错。请稍后重试；如持续出现，请联系考试中心。",
+    [-ER_SYNC_SERIAL_USED] =
+        "该注册码已被其他考场服务器使用过。请联系考试中心确认或重新申请注册码。",
+    [-ER_SYNC_SERIAL_UNKNOWN] =
+        "考试中心没有这个注册码。请核对注册码（注意是否为本场考试的注册码）。",
+    [-ER_SYNC_CLOCK] = "本机时间与考试中心相差过大。请校准本机时间（时区为北京时间）后重试。",
+    [-ER_SYNC_UNREGISTERED] = "考试中心不认识本考场。请先执行 examroom register 注册。",
+    [-ER_SYNC_BADSIG] = "考试中心回答的签名无效（可能连接被篡改，或中心公钥不对）。请勿继续，联系考"
+                        "试中心核对中心公钥。",
+    [-ER_SYNC_NO_PACKAGE] = "考试中心还没有为本考场生成试卷包。请稍后重试，或联系考试中心。",
+    [-ER_SYNC_CANCELLED] = "与考试中心的通信已取消（程序正在退出）。",
     [-ER_CENTER_DB] = "考试中心数据库无法打开或读写。请检查数据目录的权限和磁盘空间，详情见日志。",
     [-ER_CENTER_DB_NEWER] =
         "考试中心数据库由更新版本的程序创建。请安装相同或更新版本的 examcenter。",
@@ -69,6 +88,14 @@ static const char *const sentences[] = {
     [-ER_PLAN_NOT_FOUND] = "没有找到该考试计划。请先用 plan import 导入，或核对计划编号。",
     [-ER_ROOM_NOT_FOUND] = "考试计划中没有这个考场。请核对考场编号。",
     [-ER_SESSION_NOT_FOUND] = "考试计划中没有这个场次。请核对场次编号。",
+    [-ER_ROOM_NOT_INIT] =
+        "本机尚未初始化为考场服务器。请先执行 examroom init（用法见 examroom init --help）。",
+    [-ER_ROOM_ALREADY_INIT] = "本机已经初始化过，未做任何更改（考场密钥是本考场在考试中心的身份，不"
+                              "能重建）。如确需重建，请联系考试中心后换用新的数据目录。",
+    [-ER_NOT_REGISTERED] = "本考场尚未注册。请先用考场注册码执行 examroom register。",
+    [-ER_PASSWORD_SHORT] = "监考密码太短（至少 8 个字符）。请换一个更长的密码。",
+    [-ER_CA_FILE] =
+        "中心 CA 文件无法读取，或不是 PEM 格式的证书。请核对考试中心提供的 ca.pem 文件。",
     [-ER_BUNDLE_REFUSED] =
         "U盘文件的内容与考试中心已有的记录冲突，未导入任何内容。请保留该文件并联系技术支持。",
     [-ER_ROOM_NOT_REGISTERED] =

@@ -41,6 +41,9 @@ void log_init(const char *program)
 
     if (program != NULL)
         log_program = program;
+    /* A command's output is for a person: routine lines stay out of it
+     * unless asked for (--verbose, or EXAMROOM_LOG). Daemons raise it. */
+    log_level_max = LOG_LEVEL_NOTICE;
     if (env != NULL) {
         for (int l = LOG_LEVEL_ERROR; l <= LOG_LEVEL_DEBUG; l++)
             if (strcmp(env, level_names[l]) == 0)

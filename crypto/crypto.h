@@ -348,6 +348,18 @@ int bundle_read(const char *path, const struct key *room_sign, const struct key 
 char *base64_encode(const uint8_t *in, size_t n);
 int base64_decode(const char *text, uint8_t **out, size_t *out_len);
 
+/* n bytes from OpenSSL's CSPRNG: 0 or ER_RANDOM. */
+int crypto_random(uint8_t *buf, size_t n);
+
+/* ---- the proctor password ----
+ * Stored as one line "scrypt$LOGN$R$P$SALT$HASH" (base64), never in the
+ * clear. password_verify() takes ~0.1 s (scrypt): run it off the loop. */
+#define PASSWORD_LOG2_N   15
+#define PASSWORD_LINE_MAX 160
+int password_hash(const char *password, char *out, size_t outsz);
+/* 0 when password matches, ER_BADSIG when not, ER_KEY_FORMAT for a bad line. */
+int password_verify(const char *stored, const char *password);
+
 /* SHA-256 of n bytes. */
 void sha256(const void *data, size_t n, uint8_t out[32]);
 

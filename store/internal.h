@@ -44,6 +44,7 @@ enum wstmt {
 enum rstmt {
     R_ROOM,
     R_REG,
+    R_REG_ALL,
     R_PKG_LATEST,
     R_SESSION,
     R_CAND_FIND,

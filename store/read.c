@@ -89,6 +89,27 @@ int store_get_registration(struct store *st, const char *plan_id,
     return finish(st, s, rc, n, 1);
 }
 
+int store_foreach_registration(struct store *st,
+                               void (*fn)(const struct store_registration *, void *), void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_REG_ALL];
+    int rc, n = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_registration r = {
+            .plan_id = TEXT(s, 0),
+            .center_room = TEXT(s, 1),
+            .site = TEXT(s, 2),
+            .credential = sqlite3_column_blob(s, 3),
+            .credential_len = (size_t)sqlite3_column_bytes(s, 3),
+            .registered_at = INT(s, 4),
+        };
+        fn(&r, arg);
+        n++;
+    }
+    return finish(st, s, rc, n, 0);
+}
+
 int store_latest_package(struct store *st, const char *plan_id,
                          void (*fn)(const struct store_package *, void *), void *arg)
 {

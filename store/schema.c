@@ -256,6 +256,8 @@ const char *const store_wsql[W_COUNT] = {
 const char *const store_rsql[R_COUNT] = {
     [R_ROOM] = "SELECT name, center_url, center_key, center_ca, room_pubkey, created_at"
                " FROM room WHERE id = 1",
+    [R_REG_ALL] = "SELECT plan_id, center_room, site, credential, registered_at FROM registrations"
+                  " ORDER BY registered_at, plan_id",
     [R_REG] = "SELECT plan_id, center_room, site, credential, registered_at FROM registrations"
               " WHERE plan_id = ?1",
     [R_PKG_LATEST] = "SELECT plan_id, version, header_hash, path, state, updated_at FROM packages"

@@ -122,6 +122,10 @@ int store_add_registration(struct store *st, const struct store_registration *re
 int store_get_registration(struct store *st, const char *plan_id,
                            void (*fn)(const struct store_registration *, void *), void *arg);
 
+/* Every registration, oldest first. Returns how many. */
+int store_foreach_registration(struct store *st,
+                               void (*fn)(const struct store_registration *, void *), void *arg);
+
 /* ---- packages ------------------------------------------------------------ */
 
 enum store_pkg_state { STORE_PKG_DOWNLOADING, STORE_PKG_VERIFIED, STORE_PKG_REJECTED };

@@ -43,7 +43,7 @@ for c in init plan serial pack unlock-code serve scores import; do
 done
 
 # Commands not yet provided say so, exit 1.
-expect 1 "尚未提供" "$room" --data "$tmp/d" fetch
+expect 1 "尚未提供" "$room" --data "$tmp/d" serve
 
 # examcenter: errors a center's engineer meets first.
 expect 1 "无法读取或写入密钥文件" "$center" --data "$tmp/nothing" pack
@@ -57,7 +57,7 @@ expect 1 "校验位不符" "$room" register 04HM-ASW9-NF6Y-Y09X
 expect 1 "校验位不符" "$room" register 04HM-ASW9-NF6Y-Y0W9
 expect 1 "长度不对" "$room" register 04HM-ASW9-NF6Y
 expect 1 "无效字符" "$room" register 04HM-ASW9-NF6Y-Y0U9
-expect 1 "注册码格式正确" "$room" register 04hm-asw9-nf6y-yo9w
+expect 1 "尚未初始化" "$room" --data "$tmp/d" register 04hm-asw9-nf6y-yo9w
 expect 2 "用法: examroom register SERIAL" "$room" register
 expect 1 "开考密码输入有误" "$room" unlock S1 VTPVX-VYAZT-XBW4H-MASG=
 expect 1 "开考密码格式正确" "$room" unlock S1 vtpvx-vyazt-xbw4h-masg~

@@ -1,0 +1,318 @@
+/* examroom fetch [--from FILE]: downloads (or takes from a USB stick) the
+ * room's package, verifies it completely with the center's key and the
+ * room's key, and only then records it and loads its roster. An interrupted
+ * download resumes where it stopped (Range + If-Range). */
+#include "agent.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ATTEMPTS_MAX   50
+#define BACKOFF_MAX_MS 30000
+
+struct plan_ref {
+    char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1];
+    int found;
+};
+
+static void first_registration(const struct store_registration *reg, void *arg)
+{
+    struct plan_ref *p = arg;
+
+    /* The newest registration is the current exam. */
+    snprintf(p->plan, sizeof(p->plan), "%s", reg->plan_id);
+    snprintf(p->room, sizeof(p->room), "%s", reg->center_room);
+    p->found = 1;
+}
+
+struct latest {
+    int64_t version;
+    char path[ROOM_PATH_MAX];
+};
+
+static void keep_latest(const struct store_package *pkg, void *arg)
+{
+    struct latest *l = arg;
+
+    l->version = pkg->version;
+    snprintf(l->path, sizeof(l->path), "%s", pkg->path);
+}
+
+/* ---- progress ---- */
+
+struct progress {
+    uint64_t base, total, last_bytes;
+    double started, last_print;
+    int tty;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void show(void *arg, uint64_t received)
+{
+    struct progress *p = arg;
+    double t = now_s(), rate;
+    uint64_t have = p->base + received;
+
+    if (!p->tty || t - p->last_print < 0.2)
+        return;
+    p->last_print = t;
+    rate = (double)(have - p->base) / (t - p->started + 1e-9);
+    printf("\r下载 %.1f / %.1f MiB  %.1f MiB/s  剩余约 %.0f 秒   ", have / 1048576.0,
+           p->total / 1048576.0, rate / 1048576.0,
+           rate > 0 ? (double)(p->total - (have < p->total ? have : p->total)) / rate : 0.0);
+    fflush(stdout);
+}
+
+/* ---- download, resumed across failures ---- */
+
+static int transient(int rc)
+{
+    return rc == ER_SYNC_NETWORK || rc == ER_SYNC_TIMEOUT || rc == ER_SYNC_UNREACHABLE ||
+           rc == ER_SYNC_SERVER;
+}
+
+static int download(struct room *r, struct sync_client *c, const char *path, uint64_t size,
+                    const char *etag, const char *part)
+{
+    struct progress p = {.total = size, .tty = isatty(STDOUT_FILENO)};
+    unsigned backoff_ms = 500;
+    int rc = 0;
+
+    for (int attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+        struct sync_response resp = {0};
+        struct stat st;
+        uint64_t have = stat(part, &st) == 0 ? (uint64_t)st.st_size : 0;
+        char range[48];
+        int fd;
+
+        if (have == size)
+            return 0;
+        fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return ER_IO;
+        if (have > size && (ftruncate(fd, 0) != 0 || (have = 0) != 0)) {
+            close(fd);
+            return ER_IO;
+        }
+        snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)have);
+        {
+            const struct sync_request req = {.method = "GET",
+                                             .path = path,
+                                             .sign = 1,
+                                             .fd = fd,
+                                             .range = have > 0 ? range : NULL,
+                                             .if_range = have > 0 ? etag : NULL,
+                                             .progress = show};
+
+            p.base = have;
+            p.started = now_s();
+            rc = room_call(r, c, &req, &resp);
+        }
+        close(fd);
+        free(resp.body);
+        if (rc == 0)
+            continue; /* the size check above decides */
+        if (resp.error == 0 && resp.status == 416) {
+            truncate(part, 0); /* our part is not a prefix of this file */
+            continue;
+        }
+        if (!transient(rc))
+            return rc;
+        if (p.tty)
+            printf("\n");
+        printf("下载中断（%s），%.1f 秒后从 %.1f MiB 处继续。\n", er_strerror(rc),
+               backoff_ms / 1000.0, (stat(part, &st) == 0 ? (double)st.st_size : 0) / 1048576.0);
+        fflush(stdout);
+        uv_sleep(backoff_ms);
+        backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
+    }
+    return rc < 0 ? rc : ER_SYNC_NETWORK;
+}
+
+/* ---- the manifest ---- */
+
+struct wanted {
+    int64_t version;
+    uint64_t size;
+    char path[64], etag[80];
+};
+
+static int read_manifest(struct room *r, struct sync_client *c, struct wanted *want)
+{
+    const struct sync_request req = {.method = "GET", .path = "/v1/manifest", .sign = 1, .fd = -1};
+    struct sync_response resp = {0};
+    json_t *doc = NULL, *pkg;
+    size_t i;
+    int rc = room_call(r, c, &req, &resp);
+
+    if (rc == 0 &&
+        proto_verify_body(r->center, PROTO_CTX_MANIFEST, resp.body, resp.len, resp.center_sig) != 0)
+        rc = ER_SYNC_BADSIG;
+    if (rc == 0 && (doc = json_loads((const char *)resp.body, 0, NULL)) == NULL)
+        rc = ER_SYNC_PROTOCOL;
+    want->version = 0;
+    json_array_foreach(json_object_get(doc, "packages"), i, pkg)
+    {
+        int64_t v = json_integer_value(json_object_get(pkg, "version"));
+        const char *path = json_string_value(json_object_get(pkg, "path"));
+        const char *id = json_string_value(json_object_get(pkg, "package_id"));
+
+        if (rc < 0 || v <= want->version || path == NULL || id == NULL || strlen(path) >= 64)
+            continue;
+        want->version = v;
+        want->size = (uint64_t)json_integer_value(json_object_get(pkg, "size"));
+        snprintf(want->path, sizeof(want->path), "%s", path);
+        snprintf(want->etag, sizeof(want->etag), "\"%.64s\"", id);
+    }
+    if (rc == 0 && want->version == 0)
+        rc = ER_SYNC_NO_PACKAGE;
+    json_decref(doc);
+    free(resp.body);
+    return rc;
+}
+
+/* ---- installing a verified package ---- */
+
+static int copy_file(const char *from, const char *to)
+{
+    char buf[65536];
+    int in = open(from, O_RDONLY | O_CLOEXEC), out, rc = 0;
+    ssize_t n;
+
+    if (in < 0)
+        return ER_IO;
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0) {
+        close(in);
+        return ER_IO;
+    }
+    while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0)
+        rc = n < 0 || write(out, buf, (size_t)n) != n ? ER_IO : 0;
+    if (rc == 0 && fsync(out) != 0)
+        rc = ER_IO;
+    close(in);
+    if (close(out) != 0 && rc == 0)
+        rc = ER_IO;
+    return rc;
+}
+
+static void count_one(const struct store_candidate *c, void *arg)
+{
+    (void)c;
+    (void)arg;
+}
+
+/* Verifies part completely, then makes it the room's package: renamed to
+ * its final name, recorded as verified, its roster loaded. */
+static int install(struct room *r, const struct plan_ref *reg, int64_t latest, const char *part)
+{
+    char final[ROOM_PATH_MAX], name[PKG_MAX_NAME + 64];
+    struct pkg_reader *rd = NULL;
+    const struct pkg_info *info;
+    struct store_package pkg = {0};
+    struct room_wait w = {0};
+    int rc = room_open_package(r, part, latest, &rd);
+
+    if (rc < 0)
+        return rc;
+    info = pkg_get_info(rd);
+    if (strcmp(info->plan_id, reg->plan) != 0 || strcmp(info->room_id, reg->room) != 0)
+        rc = ER_PKG_OTHER_ROOM;
+    snprintf(name, sizeof(name), "packages/%s.v%llu.pkg", info->plan_id,
+             (unsigned long long)info->version);
+    if (rc == 0)
+        rc = room_path(r, name, final);
+    if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
+        rc = ER_IO;
+    if (rc == 0) {
+        pkg.plan_id = info->plan_id;
+        pkg.version = (int64_t)info->version;
+        memcpy(pkg.header_hash, info->package_id, STORE_HASH_LEN);
+        pkg.path = final;
+        pkg.state = STORE_PKG_VERIFIED;
+        rc = room_write_wait(r, store_put_package(r->st, &pkg, room_done, &w), &w);
+    }
+    if (rc == 0)
+        rc = room_load_roster(r, rd);
+    if (rc == 0) {
+        int n = store_foreach_candidate(r->st, NULL, count_one, NULL);
+
+        printf("试卷包第 %llu 版已校验通过并保存：%zu 个场次，%d 名考生。\n",
+               (unsigned long long)info->version, info->n_sessions, n < 0 ? 0 : n);
+    }
+    pkg_close(rd);
+    return rc;
+}
+
+int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const names[] = {"--from", NULL};
+    int bad = 0, rc;
+    const char *from = cli_option(argc, argv, "--from", &bad);
+    struct plan_ref reg = {0};
+    struct latest latest = {0};
+    struct sync_client *c = NULL;
+    struct wanted want = {0};
+    char part[ROOM_PATH_MAX], dir[ROOM_PATH_MAX], name[PKG_MAX_NAME + 64];
+    struct room r;
+
+    if (bad || cli_check_options(argc, argv, 1, names) < 0)
+        return cli_fail(ctx, ER_USAGE);
+    rc = room_open(ctx, &r, 1);
+    if (rc == 0 && store_foreach_registration(r.st, first_registration, &reg) >= 0 && !reg.found)
+        rc = ER_NOT_REGISTERED;
+    if (rc == 0)
+        store_latest_package(r.st, reg.plan, keep_latest, &latest);
+    if (rc == 0 && room_path(&r, "packages", dir) == 0 && fs_mkdir_p(dir, 0700) < 0)
+        rc = ER_IO;
+    if (rc == 0 && from != NULL) {
+        /* From a USB stick: copy first, so the stick can go. */
+        snprintf(name, sizeof(name), "packages/%s.usb.part", reg.plan);
+        rc = room_path(&r, name, part);
+        if (rc == 0)
+            rc = copy_file(from, part);
+        if (rc == 0)
+            rc = install(&r, &reg, latest.version, part);
+        if (rc < 0)
+            unlink(part);
+    } else if (rc == 0) {
+        rc = room_sync_new(&r, &c);
+        if (rc == 0)
+            rc = read_manifest(&r, c, &want);
+        if (rc == 0 && want.version < latest.version)
+            rc = ER_PKG_OLD_VERSION;
+        if (rc == 0 && want.version == latest.version && access(latest.path, R_OK) == 0) {
+            printf("试卷包已是最新（第 %lld 版），无需下载。\n", (long long)latest.version);
+        } else if (rc == 0) {
+            snprintf(name, sizeof(name), "packages/%s.v%lld.pkg.part", reg.plan,
+                     (long long)want.version);
+            rc = room_path(&r, name, part);
+            if (rc == 0)
+                rc = download(&r, c, want.path, want.size, want.etag, part);
+            if (isatty(STDOUT_FILENO))
+                printf("\n");
+            if (rc == 0)
+                rc = install(&r, &reg, latest.version, part);
+            /* A complete file that fails verification is no use to resume. */
+            if (rc < 0 && rc != ER_IO && !transient(rc) && rc != ER_SYNC_CANCELLED)
+                unlink(part);
+        }
+    }
+    if (c != NULL)
+        room_sync_close(&r, c);
+    room_close(&r);
+    return rc < 0 ? cli_fail(ctx, rc) : 0;
+}

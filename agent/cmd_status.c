@@ -1,0 +1,173 @@
+/* examroom status [--json]: what a proctor needs to know at a glance:
+ * registration, packages, sessions, candidates per state, what has not
+ * reached the center yet, and the clock offset to the center. */
+#include "agent.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const session_states[] = {"locked", "unlocked", "running", "ended"};
+static const char *const cand_states[] = {"registered", "signed_in", "running", "submitted",
+                                          "absent"};
+
+struct collect {
+    struct room *r;
+    json_t *regs, *packages, *sessions, *counts;
+    int64_t backlog;
+};
+
+static void on_package(const struct store_package *p, void *arg)
+{
+    struct collect *c = arg;
+
+    json_array_append_new(c->packages,
+                          json_pack("{s:s, s:I, s:s, s:s}", "plan", p->plan_id, "version",
+                                    (json_int_t)p->version, "state", "verified", "path", p->path));
+}
+
+static void on_registration(const struct store_registration *reg, void *arg)
+{
+    struct collect *c = arg;
+
+    json_array_append_new(c->regs, json_pack("{s:s, s:s, s:s?, s:I}", "plan", reg->plan_id, "room",
+                                             reg->center_room, "site", reg->site, "registered_at",
+                                             (json_int_t)reg->registered_at));
+    store_latest_package(c->r->st, reg->plan_id, on_package, c);
+}
+
+static void on_candidate(const struct store_candidate *cand, void *arg)
+{
+    struct collect *c = arg;
+    json_t *session;
+    const char *state = cand_states[cand->state % 5];
+
+    if (json_object_get(c->sessions, cand->session_id) == NULL)
+        return;
+    session = json_object_get(json_object_get(c->sessions, cand->session_id), "candidates");
+    json_object_set_new(session, state,
+                        json_integer(json_integer_value(json_object_get(session, state)) + 1));
+}
+
+static void on_session(const struct store_session *s, void *arg)
+{
+    struct collect *c = arg;
+
+    json_object_set_new(c->sessions, s->id,
+                        json_pack("{s:s, s:I, s:I, s:{}}", "state", session_states[s->state % 4],
+                                  "starts_at", (json_int_t)s->starts_at, "ends_at",
+                                  (json_int_t)s->ends_at, "candidates"));
+}
+
+static void on_candidate_session(const struct store_candidate *cand, void *arg)
+{
+    struct collect *c = arg;
+
+    if (json_object_get(c->sessions, cand->session_id) == NULL)
+        store_get_session(c->r->st, cand->session_id, on_session, c);
+}
+
+static void on_outbox(const struct store_outbox *o, void *arg)
+{
+    (void)o;
+    ((struct collect *)arg)->backlog++;
+}
+
+/* The words a proctor reads for the states (JSON keeps the English keys). */
+static const char *zh(const char *state)
+{
+    static const char *const words[][2] = {
+        {"locked", "未解锁"},    {"unlocked", "已解锁"},   {"running", "进行中"},
+        {"ended", "已结束"},     {"registered", "未签到"}, {"signed_in", "已签到"},
+        {"submitted", "已交卷"}, {"absent", "缺考"},
+    };
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcmp(words[i][0], state) == 0)
+            return words[i][1];
+    return state;
+}
+
+static void print_text(const struct room *r, json_t *doc)
+{
+    json_t *v, *s;
+    const char *id;
+    size_t i;
+
+    printf("考场服务器: %s（%s）\n", r->name[0] ? r->name : "未命名",
+           json_string_value(json_object_get(doc, "room_key")));
+    printf("考试中心: %s\n", r->center_url);
+    if (json_array_size(json_object_get(doc, "registrations")) == 0)
+        printf("注册: 尚未注册（examroom register 注册码）\n");
+    json_array_foreach(json_object_get(doc, "registrations"), i, v)
+        printf("注册: 计划 %s，考场 %s\n", json_string_value(json_object_get(v, "plan")),
+               json_string_value(json_object_get(v, "room")));
+    if (json_array_size(json_object_get(doc, "packages")) == 0)
+        printf("试卷包: 尚无（examroom fetch）\n");
+    json_array_foreach(json_object_get(doc, "packages"), i, v)
+        printf("试卷包: 第 %lld 版，已校验\n",
+               (long long)json_integer_value(json_object_get(v, "version")));
+    json_object_foreach(json_object_get(doc, "sessions"), id, s)
+    {
+        json_t *cs = json_object_get(s, "candidates");
+        const char *state;
+        json_t *n;
+
+        printf("场次 %s: %s", id, zh(json_string_value(json_object_get(s, "state"))));
+        json_object_foreach(cs, state, n)
+            printf("，%s %lld 人", zh(state), (long long)json_integer_value(n));
+        printf("\n");
+    }
+    printf("待上传: %lld 条\n", (long long)json_integer_value(json_object_get(doc, "backlog")));
+    if (json_integer_value(json_object_get(doc, "last_contact")) > 0)
+        printf("上次联系考试中心: %lld 秒前，时钟偏差 %+lld 秒\n",
+               (long long)(time(NULL) - json_integer_value(json_object_get(doc, "last_contact"))),
+               (long long)json_integer_value(json_object_get(doc, "clock_offset")));
+    else
+        printf("上次联系考试中心: 从未联系\n");
+}
+
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct collect c = {0};
+    struct room_contact contact;
+    char fp[KEY_FINGERPRINT_SIZE];
+    struct room r;
+    json_t *doc;
+    int rc, json = ctx->json;
+
+    if (argc == 2 && strcmp(argv[1], "--json") == 0)
+        json = 1;
+    else if (argc != 1)
+        return cli_fail(ctx, ER_USAGE);
+    rc = room_open(ctx, &r, 1);
+    if (rc < 0) {
+        room_close(&r);
+        return cli_fail(ctx, rc);
+    }
+    c.r = &r;
+    c.regs = json_array();
+    c.packages = json_array();
+    c.sessions = json_object();
+    store_foreach_registration(r.st, on_registration, &c);
+    store_foreach_candidate(r.st, NULL, on_candidate_session, &c);
+    store_foreach_candidate(r.st, NULL, on_candidate, &c);
+    store_foreach_outbox(r.st, 1, on_outbox, &c);
+    room_read_contact(&r, &contact);
+    key_fingerprint(r.sign, fp);
+    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "name", r.name, "center",
+                    r.center_url, "room_key", fp, "registrations", c.regs, "packages", c.packages,
+                    "sessions", c.sessions, "backlog", (json_int_t)c.backlog, "last_contact",
+                    (json_int_t)contact.last_contact, "clock_offset",
+                    (json_int_t)contact.clock_offset);
+    if (json) {
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+    } else {
+        print_text(&r, doc);
+    }
+    json_decref(doc);
+    room_close(&r);
+    return 0;
+}

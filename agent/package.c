@@ -1,0 +1,149 @@
+/* The room's side of its packages: checking one, and loading its roster
+ * into the store. Used by fetch, verify and unlock. */
+#include "agent.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int room_open_package(struct room *r, const char *path, int64_t min_version,
+                      struct pkg_reader **out)
+{
+    struct room_contact contact;
+    struct pkg_trust t = {r->center, r->wrap, (uint64_t)(min_version > 0 ? min_version : 0),
+                          (int64_t)time(NULL)};
+    struct pkg_reader *rd;
+    int rc;
+
+    /* Expiry against the center's clock when we know our offset to it. */
+    if (room_read_contact(r, &contact) == 0)
+        t.now += contact.clock_offset;
+    rc = pkg_open(path, &t, &rd);
+    if (rc < 0)
+        return rc;
+    rc = pkg_verify(rd);
+    if (rc < 0) {
+        pkg_close(rd);
+        return rc;
+    }
+    *out = rd;
+    return 0;
+}
+
+struct buffer {
+    char *data;
+    size_t len, cap;
+};
+
+static int collect(void *arg, const uint8_t *data, size_t n)
+{
+    struct buffer *b = arg;
+
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        char *p;
+
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->data, cap);
+        if (p == NULL)
+            return ER_NOMEM;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* The roster of the package (section room.json) into the store. */
+int room_load_roster(struct room *r, struct pkg_reader *rd)
+{
+    struct buffer b = {0};
+    json_t *doc = NULL, *sess, *cands, *v;
+    struct store_session *sessions = NULL;
+    struct store_seat *seats = NULL;
+    struct store_candidate *cand = NULL;
+    char(*labels)[8] = NULL, (*papers)[160] = NULL;
+    struct room_wait w = {0};
+    size_t i, n_seats;
+    int rc = pkg_read(rd, "room.json", NULL, collect, &b);
+    const char *plan = pkg_get_info(rd)->plan_id;
+
+    if (rc == 0 && (doc = json_loads(b.data, 0, NULL)) == NULL)
+        rc = ER_PKG_CORRUPT;
+    sess = json_object_get(doc, "sessions");
+    cands = json_object_get(doc, "candidates");
+    n_seats = (size_t)json_integer_value(json_object_get(json_object_get(doc, "room"), "seats"));
+    if (rc == 0 &&
+        (!json_is_array(sess) || !json_is_array(cands) || n_seats == 0 || n_seats > 9999))
+        rc = ER_PKG_CORRUPT;
+    if (rc == 0) {
+        sessions = calloc(json_array_size(sess) + 1, sizeof(*sessions));
+        seats = calloc(n_seats, sizeof(*seats));
+        labels = calloc(n_seats, sizeof(*labels));
+        cand = calloc(json_array_size(cands) + 1, sizeof(*cand));
+        papers = calloc(json_array_size(cands) + 1, sizeof(*papers));
+        if (!sessions || !seats || !labels || !cand || !papers)
+            rc = ER_NOMEM;
+    }
+    json_array_foreach(sess, i, v)
+    {
+        if (rc < 0)
+            break;
+        sessions[i] = (struct store_session){
+            .id = json_string_value(json_object_get(v, "id")),
+            .plan_id = plan,
+            .starts_at = json_integer_value(json_object_get(v, "starts_at")),
+            .ends_at = json_integer_value(json_object_get(v, "ends_at")),
+            .late_admission_minutes =
+                (int)json_integer_value(json_object_get(v, "late_admission_minutes")),
+            .earliest_submit_minutes =
+                (int)json_integer_value(json_object_get(v, "earliest_submit_minutes")),
+        };
+    }
+    for (i = 0; rc == 0 && i < n_seats; i++) {
+        snprintf(labels[i], sizeof(labels[i]), "%d", (int)(i + 1) % 100000);
+        seats[i] = (struct store_seat){.seat = (int)i + 1, .label = labels[i]};
+    }
+    json_array_foreach(cands, i, v)
+    {
+        if (rc < 0)
+            break;
+        /* A candidate's paper is the session's paper for their occupation
+         * and level (paper/SESSION holds them all). */
+        snprintf(papers[i], sizeof(papers[i]), "%s/%s",
+                 json_string_value(json_object_get(v, "occupation")),
+                 json_string_value(json_object_get(v, "level")));
+        cand[i] = (struct store_candidate){
+            .session_id = json_string_value(json_object_get(v, "session")),
+            .ticket = json_string_value(json_object_get(v, "ticket")),
+            .name = json_string_value(json_object_get(v, "name")),
+            .gender = json_string_value(json_object_get(v, "gender")),
+            .id_type = json_string_value(json_object_get(v, "id_type")),
+            .id_number = json_string_value(json_object_get(v, "id_number")),
+            .occupation = json_string_value(json_object_get(v, "occupation")),
+            .level = json_string_value(json_object_get(v, "level")),
+            .paper_id = papers[i],
+            .photo = json_string_value(json_object_get(v, "photo")),
+            .seat = (int)json_integer_value(json_object_get(v, "seat")),
+        };
+    }
+    if (rc == 0) {
+        const struct store_roster roster = {sessions, json_array_size(sess), seats, n_seats,
+                                            cand,     json_array_size(cands)};
+
+        rc = room_write_wait(r, store_load_roster(r->st, &roster, room_done, &w), &w);
+    }
+    free(sessions);
+    free(seats);
+    free(labels);
+    free(cand);
+    free(papers);
+    json_decref(doc);
+    free(b.data);
+    return rc;
+}

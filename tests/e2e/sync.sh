@@ -1,0 +1,107 @@
+#!/bin/sh
+# End to end against the reference center over HTTPS on loopback, from a
+# generated plan: init -> register -> fetch -> verify -> status, and the
+# failures a proctor meets on the way, each with its own one-line message.
+#   sync.sh EXAMROOM EXAMCENTER
+set -u
+room=$1 center=$2
+tmp=$(mktemp -d /tmp/examroom-e2e-XXXXXX)
+pid=""
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0 fail=0
+
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>&1
+    got=$?
+    if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $* -> exit $got (want $want), output:"
+        sed 's/^/    /' "$tmp/out"
+        echo "    (wanted a line matching: $pattern)"
+    fi
+}
+
+C="$center --data $tmp/center"
+R1="$room --data $tmp/r01"
+R2="$room --data $tmp/r02"
+
+$C init >/dev/null || exit 1
+$C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in 60 >/dev/null || exit 1
+$C plan import "$tmp/plan" >/dev/null || exit 1
+serial1=$($C serial issue --room R01)
+serial2=$($C serial issue --room R02)
+
+start_center() {
+    $C serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.log" &
+    pid=$!
+    for _ in $(seq 50); do
+        grep -q 'listening on' "$tmp/serve.out" && break
+        sleep 0.1
+    done
+    port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$tmp/serve.out")
+}
+start_center
+url="https://localhost:$port"
+key="$tmp/center/center-key.pub"
+ca="$tmp/center/ca.pem"
+
+expect 0 "考场已初始化" $R1 init --center "$url" --center-key "$key" --center-ca "$ca" --name 第一考场
+expect 1 "已经初始化过" $R1 init --center "$url" --center-key "$key" --center-ca "$ca"
+expect 2 "用法" $R1 init --center "$url"
+expect 2 "https://" $room --data "$tmp/x" init --center "http://localhost:$port" --center-key "$key"
+expect 1 "尚未初始化" $room --data "$tmp/none" fetch
+
+# A typo is caught before any network call: the center saw no register.
+expect 1 "校验位不符" $R1 register "$(echo "$serial1" | tr 0123456789 1234567890)"
+if grep -q 'POST /v1/register' "$tmp/serve.log"; then
+    fail=$((fail + 1))
+    echo "FAIL: a mistyped serial reached the center"
+fi
+expect 1 "尚未注册" $R1 fetch
+expect 1 "没有这个注册码" $R1 register 0000-0000-0000-0000
+expect 0 "注册成功：R01" $R1 register "$serial1"
+expect 0 "注册成功：R01" $R1 register "$serial1"
+
+# Another room cannot take R01's serial.
+expect 0 "考场已初始化" $R2 init --center "$url" --center-key "$key" --center-ca "$ca"
+expect 1 "已被其他考场服务器使用" $R2 register "$serial1"
+expect 0 "注册成功：R02" $R2 register "$serial2"
+
+expect 1 "还没有为本考场生成试卷包" $R1 fetch
+$C pack >"$tmp/packed" || fail=$((fail + 1))
+expect 0 "已校验通过并保存" $R1 fetch
+expect 0 "已是最新" $R1 fetch
+expect 0 "试卷包校验通过：计划 .*考场 R01，第 1 版" $R1 verify
+expect 0 '"backlog": 0' $R1 status --json
+expect 0 "未解锁，未签到" $R1 status
+expect 0 "时钟偏差" $R1 status
+
+# R02's package file is refused by R01, and a damaged copy by anyone.
+r02pkg=$(grep '\.R02\.' "$tmp/packed")
+expect 1 "属于其他考场" $R1 verify "$r02pkg"
+cp "$r02pkg" "$tmp/damaged.pkg"
+printf 'X' | dd of="$tmp/damaged.pkg" bs=1 seek=5000 conv=notrunc 2>/dev/null
+expect 1 "内容与签名不符" $R2 verify "$tmp/damaged.pkg"
+
+# A center whose certificate is not from the pinned CA: refused.
+$center --data "$tmp/other" init >/dev/null
+expect 0 "考场已初始化" $room --data "$tmp/r03" init --center "$url" --center-key "$key" --center-ca "$tmp/other/ca.pem"
+expect 1 "证书无法验证" $room --data "$tmp/r03" register "$serial2"
+
+# The center down: fetch says so; a package brought on a USB stick works.
+kill "$pid" && wait "$pid" 2>/dev/null
+pid=""
+expect 1 "无法连接考试中心" $R2 fetch
+expect 0 "已校验通过并保存" $R2 fetch --from "$r02pkg"
+expect 0 "考场 R02，第 1 版" $R2 verify
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
