@@ -25,7 +25,7 @@ static const struct cli_command commands[] = {
     {"absent", "TICKET", "将考生记为缺考", cli_unavailable},
     {"incident", "TICKET TEXT", "记录考场违纪或异常情况", cli_unavailable},
     {"submit", "TICKET", "替考生交卷", cli_unavailable},
-    {"sync", "[--wait]", "立即上传待同步的成绩和记录（--wait 等到全部确认）", cli_unavailable},
+    {"sync", "[--wait]", "立即上传待同步的成绩和记录（--wait 等到全部确认）", cmd_sync},
     {"export", "FILE", "将未确认的成绩和记录导出为加密签名的U盘文件", cli_unavailable},
     {"report", "signin|scores|attendance --session S [--format csv|html]",
      "生成签到表、成绩报表或考勤表", cli_unavailable},

@@ -194,31 +194,6 @@ static void on_answer(struct sync_response *r, void *arg)
     w->done = 1;
 }
 
-/* The ER_* code of an answer that is not the one wanted. */
-static int answer_error(struct room *r, const struct sync_response *resp)
-{
-    const char *code = sync_error_code(resp);
-
-    if (resp->error != 0) {
-        log_warn("center %s: %s", r->center_url, resp->detail);
-        return resp->error;
-    }
-    log_warn("center answered %ld %s", resp->status, code);
-    if (strcmp(code, "clock_skew") == 0)
-        return ER_SYNC_CLOCK;
-    if (strcmp(code, "unknown_room") == 0)
-        return ER_SYNC_UNREGISTERED;
-    if (strcmp(code, "serial_used") == 0 || strcmp(code, "room_key_in_use") == 0)
-        return ER_SYNC_SERIAL_USED;
-    if (strcmp(code, "serial_unknown") == 0)
-        return ER_SYNC_SERIAL_UNKNOWN;
-    if (strcmp(code, "serial_typo") == 0)
-        return ER_CODE_TYPO;
-    if (resp->status >= 500)
-        return ER_SYNC_SERVER;
-    return ER_SYNC_PROTOCOL;
-}
-
 int room_call(struct room *r, struct sync_client *c, const struct sync_request *req,
               struct sync_response *out)
 {
@@ -255,7 +230,10 @@ int room_call(struct room *r, struct sync_client *c, const struct sync_request *
                 continue;
             }
         }
-        rc = answer_error(r, out);
-        return rc;
+        if (out->error != 0)
+            log_warn("center %s: %s", r->center_url, out->detail);
+        else
+            log_warn("center answered %ld %s", out->status, sync_error_code(out));
+        return sync_answer_error(out);
     }
 }

@@ -78,6 +78,8 @@
     X(ER_SYNC_BADSIG, -110)                                                                        \
     X(ER_SYNC_NO_PACKAGE, -111)                                                                    \
     X(ER_SYNC_CANCELLED, -112)                                                                     \
+    X(ER_SYNC_CONFLICT, -113)                                                                      \
+    X(ER_SYNC_CHAIN, -114)                                                                         \
     X(ER_CENTER_DB, -140)                                                                          \
     X(ER_CENTER_DB_NEWER, -141)                                                                    \
     X(ER_PLAN_INVALID, -142)                                                                       \

@@ -564,3 +564,31 @@ const char *sync_error_code(const struct sync_response *r)
     json_decref(doc);
     return code;
 }
+
+int sync_answer_error(const struct sync_response *r)
+{
+    const char *code;
+
+    if (r->error != 0)
+        return r->error;
+    if (r->status >= 200 && r->status < 300)
+        return 0;
+    code = sync_error_code(r);
+    if (strcmp(code, "clock_skew") == 0)
+        return ER_SYNC_CLOCK;
+    if (strcmp(code, "unknown_room") == 0)
+        return ER_SYNC_UNREGISTERED;
+    if (strcmp(code, "serial_used") == 0 || strcmp(code, "room_key_in_use") == 0)
+        return ER_SYNC_SERIAL_USED;
+    if (strcmp(code, "serial_unknown") == 0)
+        return ER_SYNC_SERIAL_UNKNOWN;
+    if (strcmp(code, "serial_typo") == 0)
+        return ER_CODE_TYPO;
+    if (strcmp(code, "conflict") == 0)
+        return ER_SYNC_CONFLICT;
+    if (strncmp(code, "chain_", 6) == 0)
+        return ER_SYNC_CHAIN;
+    if (strcmp(code, "replay") == 0 || r->status >= 500)
+        return ER_SYNC_SERVER; /* worth another try */
+    return ER_SYNC_PROTOCOL;
+}

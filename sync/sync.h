@@ -69,4 +69,67 @@ int sync_start(struct sync_client *c, const struct sync_request *req, sync_cb cb
 /* The "error" code of a JSON error answer, or "" (for the mapping to ER_*). */
 const char *sync_error_code(const struct sync_response *r);
 
+/* 0 for a 2xx answer, else the ER_* code that says what went wrong
+ * (docs/protocol.md "Errors"). */
+int sync_answer_error(const struct sync_response *r);
+
+/* ---- sealing results (docs/protocol.md "Sealed records") ----
+ *
+ * A result's payload is compact JSON with sorted keys; its SHA-256 is its
+ * link in the room's chain, and the room's Ed25519 signature over it
+ * (deterministic: the same bytes always give the same signature) is made
+ * again whenever it is uploaded. */
+
+struct sync_result {
+    const char *plan, *room, *session, *ticket;
+    const char *status; /* "submitted", "auto_submitted", "absent" */
+    int score;          /* < 0: none (absent) */
+    int64_t submitted_at;
+    const char *answers_json; /* {"item": {"answer": "B", "rev": 3}, ...}, or NULL */
+};
+
+/* The result's id at the center: ROOM-SESSION-TICKET (one result per
+ * candidate and session). */
+int sync_result_id(const struct sync_result *r, char *out, size_t outsz);
+
+/* The payload of r at chain position pos (>= 1) after prev (the hash of
+ * pos - 1, zeros for 1), malloc'd, NUL-terminated. */
+int sync_seal_result(const struct sync_result *r, int64_t pos, const uint8_t prev[32],
+                     char **payload, size_t *len);
+
+/* ---- the upload engine ----
+ *
+ * Sends what the outbox holds, in batches (results with the signed chain
+ * head, then events), gzipped, and marks rows acknowledged only after the
+ * center's receipt verified: signed by the pinned center key, for this room
+ * and kind, listing every id of the batch. */
+
+struct sync_engine;
+
+struct sync_engine_config {
+    struct sync_client *client; /* borrowed */
+    struct store *store;        /* borrowed */
+    const struct key *room;     /* signs records and the chain head */
+    const struct key *center;   /* verifies receipts */
+    const char *plan, *room_id; /* the registration: events name them */
+    size_t batch_max;           /* 0: 500 */
+};
+
+int sync_engine_new(const struct sync_engine_config *cfg, struct sync_engine **out);
+void sync_engine_free(struct sync_engine *e);
+
+struct sync_outcome {
+    int status;       /* 0, or the first error (ER_*) */
+    int64_t uploaded; /* outbox rows acknowledged by this pass */
+    int64_t pending;  /* rows still unacknowledged after it */
+};
+
+/* One pass over the outbox: uploads everything pending, batch after batch,
+ * and stops at the first error. cb runs once, on the loop. */
+int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome *, void *),
+                     void *arg);
+
+/* The errors worth retrying later (the network, the center busy). */
+int sync_transient(int error);
+
 #endif

@@ -2,9 +2,9 @@
 # End to end against the reference center over HTTPS on loopback, from a
 # generated plan: init -> register -> fetch -> verify -> status, and the
 # failures a proctor meets on the way, each with its own one-line message.
-#   sync.sh EXAMROOM EXAMCENTER
+#   sync.sh EXAMROOM EXAMCENTER MKRESULTS
 set -u
-room=$1 center=$2
+room=$1 center=$2 mkresults=$3
 tmp=$(mktemp -d /tmp/examroom-e2e-XXXXXX)
 pid=""
 cleanup() {
@@ -84,6 +84,18 @@ expect 0 '"backlog": 0' $R1 status --json
 expect 0 "未解锁，未签到" $R1 status
 expect 0 "时钟偏差" $R1 status
 
+# Results and events reach the center once, acknowledged by verified receipts.
+expect 0 "15 results, 3 events" "$mkresults" "$tmp/r01" 15 100 3
+expect 0 "待上传: 18 条" $R1 status
+expect 0 "确认：18 条；尚待上传：0 条" $R1 sync
+expect 0 '"backlog": 0' $R1 status --json
+expect 0 "确认：0 条；尚待上传：0 条" $R1 sync --wait
+n=$($C scores --format json | grep -c '"ticket"')
+if [ "$n" -ne 15 ]; then
+    fail=$((fail + 1))
+    echo "FAIL: the center holds $n results, not 15"
+fi
+
 # R02's package file is refused by R01, and a damaged copy by anyone.
 r02pkg=$(grep '\.R02\.' "$tmp/packed")
 expect 1 "属于其他考场" $R1 verify "$r02pkg"
@@ -96,10 +108,13 @@ $center --data "$tmp/other" init >/dev/null
 expect 0 "考场已初始化" $room --data "$tmp/r03" init --center "$url" --center-key "$key" --center-ca "$tmp/other/ca.pem"
 expect 1 "证书无法验证" $room --data "$tmp/r03" register "$serial2"
 
-# The center down: fetch says so; a package brought on a USB stick works.
+# The center down: fetch and sync say so; a package brought on a USB stick works.
 kill "$pid" && wait "$pid" 2>/dev/null
 pid=""
 expect 1 "无法连接考试中心" $R2 fetch
+expect 0 "5 results, 0 events" "$mkresults" "$tmp/r01" 5 10 0
+expect 1 "无法连接考试中心" $R1 sync
+expect 0 "待上传: 5 条" $R1 status
 expect 0 "已校验通过并保存" $R2 fetch --from "$r02pkg"
 expect 0 "考场 R02，第 1 版" $R2 verify
 

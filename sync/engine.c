@@ -1,0 +1,336 @@
+/* The upload engine: the outbox to the center, batch by batch, each batch
+ * acknowledged only by a receipt that verifies. A pass is a small state
+ * machine on the loop: load the pending rows, send a batch, check its
+ * receipt, mark its rows in the store, next batch. */
+#include "sync.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH_DEFAULT 500
+
+struct row {
+    uint8_t uid[STORE_UID_LEN];
+    enum store_outbox_kind kind;
+    char *payload; /* as uploaded (events get id, plan and room added) */
+    char id[160];  /* the id the center knows it by */
+    size_t order;  /* creation order: kept within a kind */
+};
+
+struct sync_engine {
+    struct sync_engine_config cfg;
+    char room_hex[65];
+};
+
+struct pass {
+    struct sync_engine *e;
+    struct row *rows;
+    size_t n, cap, next, batch_start, batch_end;
+    struct sync_outcome out;
+    void (*cb)(const struct sync_outcome *, void *);
+    void *arg;
+};
+
+int sync_transient(int error)
+{
+    return error == ER_SYNC_UNREACHABLE || error == ER_SYNC_TIMEOUT || error == ER_SYNC_NETWORK ||
+           error == ER_SYNC_SERVER || error == ER_SYNC_CLOCK;
+}
+
+int sync_engine_new(const struct sync_engine_config *cfg, struct sync_engine **out)
+{
+    struct sync_engine *e;
+    uint8_t id[32];
+
+    if (cfg->client == NULL || cfg->store == NULL || cfg->room == NULL || cfg->center == NULL ||
+        cfg->plan == NULL || cfg->room_id == NULL)
+        return ER_USAGE;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return ER_NOMEM;
+    e->cfg = *cfg;
+    if (e->cfg.batch_max == 0 || e->cfg.batch_max > 2000)
+        e->cfg.batch_max = BATCH_DEFAULT;
+    key_id(cfg->room, id);
+    hex_encode(id, sizeof(id), e->room_hex);
+    *out = e;
+    return 0;
+}
+
+void sync_engine_free(struct sync_engine *e)
+{
+    free(e);
+}
+
+/* ---- the rows to send ---- */
+
+/* An event as uploaded: its body, with its id, plan and room. */
+static char *event_payload(struct sync_engine *e, const struct store_outbox *o, char *id,
+                           size_t idsz)
+{
+    json_t *doc = json_loadb((const char *)o->payload, o->payload_len, 0, NULL);
+    char *text;
+
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_object(); /* the store only holds what the agent made */
+    }
+    hex_encode(o->id, STORE_UID_LEN, id);
+    (void)idsz;
+    json_object_set_new(doc, "id", json_string(id));
+    json_object_set_new(doc, "plan", json_string(e->cfg.plan));
+    json_object_set_new(doc, "room", json_string(e->cfg.room_id));
+    text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    return text;
+}
+
+static void take_row(const struct store_outbox *o, void *arg)
+{
+    struct pass *p = arg;
+    struct row *r;
+
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        struct row *rows = realloc(p->rows, cap * sizeof(*rows));
+
+        if (rows == NULL)
+            return;
+        p->rows = rows;
+        p->cap = cap;
+    }
+    r = &p->rows[p->n];
+    memset(r, 0, sizeof(*r));
+    memcpy(r->uid, o->id, STORE_UID_LEN);
+    r->kind = o->kind;
+    r->order = p->n;
+    if (o->kind == STORE_OUTBOX_RESULT) {
+        json_t *doc = json_loadb((const char *)o->payload, o->payload_len, 0, NULL);
+        const char *id = json_string_value(json_object_get(doc, "id"));
+
+        snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
+        json_decref(doc);
+        r->payload = malloc(o->payload_len + 1);
+        if (r->payload != NULL) {
+            memcpy(r->payload, o->payload, o->payload_len);
+            r->payload[o->payload_len] = '\0';
+        }
+    } else {
+        r->payload = event_payload(p->e, o, r->id, sizeof(r->id));
+    }
+    if (r->payload != NULL && r->id[0] != '\0')
+        p->n++;
+}
+
+/* Results first (the chain in order), then events. */
+static int by_kind(const void *a, const void *b)
+{
+    const struct row *x = a, *y = b;
+
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void count_row(const struct store_outbox *o, void *arg)
+{
+    (void)o;
+    ((struct sync_outcome *)arg)->pending++;
+}
+
+static void finish(struct pass *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->rows[i].payload);
+    free(p->rows);
+    p->out.pending = 0;
+    store_foreach_outbox(p->e->cfg.store, 1, count_row, &p->out);
+    p->cb(&p->out, p->arg);
+    free(p);
+}
+
+/* ---- one batch ---- */
+
+static void send_batch(struct pass *p);
+
+/* The receipt names this room and kind and lists every id of the batch. */
+static int receipt_covers(struct pass *p, json_t *doc, const char *kind)
+{
+    json_t *stored = json_object_get(doc, "stored"), *v;
+    size_t i;
+
+    if (!json_is_string(json_object_get(doc, "kind")) ||
+        strcmp(json_string_value(json_object_get(doc, "kind")), kind) != 0 ||
+        !json_is_string(json_object_get(doc, "room")) ||
+        strcmp(json_string_value(json_object_get(doc, "room")), p->e->room_hex) != 0 ||
+        !json_is_array(stored))
+        return 0;
+    for (size_t r = p->batch_start; r < p->batch_end; r++) {
+        int found = 0;
+
+        json_array_foreach(stored, i, v)
+        {
+            if (json_is_string(v) && strcmp(json_string_value(v), p->rows[r].id) == 0) {
+                found = 1;
+                break;
+            }
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void on_acked(int status, const struct store_ack *ack, void *arg)
+{
+    struct pass *p = arg;
+
+    if (status < 0) {
+        p->out.status = status;
+        finish(p);
+        return;
+    }
+    p->out.uploaded += ack->count;
+    p->next = p->batch_end;
+    send_batch(p);
+}
+
+static void on_receipt(struct sync_response *r, void *arg)
+{
+    struct pass *p = arg;
+    const char *kind = p->rows[p->batch_start].kind == STORE_OUTBOX_RESULT ? "results" : "events";
+    uint8_t(*uids)[STORE_UID_LEN] = NULL;
+    json_t *doc = NULL;
+    int rc = sync_answer_error(r);
+    size_t n = p->batch_end - p->batch_start;
+
+    /* Believe a receipt only once it verifies with the pinned center key. */
+    if (rc == 0 &&
+        proto_verify_body(p->e->cfg.center, PROTO_CTX_RECEIPT, r->body, r->len, r->center_sig) != 0)
+        rc = ER_SYNC_BADSIG;
+    if (rc == 0 && ((doc = json_loadb((const char *)r->body, r->len, 0, NULL)) == NULL ||
+                    !receipt_covers(p, doc, kind)))
+        rc = ER_SYNC_PROTOCOL;
+    if (rc == 0 && (uids = calloc(n, sizeof(*uids))) == NULL)
+        rc = ER_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        memcpy(uids[i], p->rows[p->batch_start + i].uid, STORE_UID_LEN);
+    if (rc == 0)
+        rc = store_ack_outbox(p->e->cfg.store, r->body, r->len,
+                              (const uint8_t(*)[STORE_UID_LEN])uids, n, on_acked, p);
+    free(uids);
+    json_decref(doc);
+    if (rc < 0) {
+        p->out.status = rc;
+        finish(p);
+    }
+}
+
+/* The signed head of the room's chain, as the upload carries it. */
+static json_t *chain_head(struct sync_engine *e)
+{
+    uint8_t hash[STORE_HASH_LEN];
+    char hex[65], text[96], sig[89];
+    int64_t pos = 0;
+
+    if (store_chain_head(e->cfg.store, &pos, hash) < 0)
+        return NULL;
+    hex_encode(hash, sizeof(hash), hex);
+    snprintf(text, sizeof(text), "%lld\n%s", (long long)pos, hex);
+    if (proto_sign_body(e->cfg.room, PROTO_CTX_CHAIN, text, strlen(text), sig) < 0)
+        return NULL;
+    return json_pack("{s:I, s:s, s:s}", "pos", (json_int_t)pos, "hash", hex, "sig", sig);
+}
+
+static json_t *batch_items(struct pass *p, const char *context)
+{
+    json_t *items = json_array();
+
+    for (size_t i = p->batch_start; i < p->batch_end; i++) {
+        struct row *r = &p->rows[i];
+        size_t len = strlen(r->payload);
+        char sig[89], *b64 = base64_encode((const uint8_t *)r->payload, len);
+
+        if (b64 == NULL || proto_sign_body(p->e->cfg.room, context, r->payload, len, sig) < 0) {
+            free(b64);
+            json_decref(items);
+            return NULL;
+        }
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:s}", "id", r->id, "payload", b64, "sig", sig));
+        free(b64);
+    }
+    return items;
+}
+
+static void send_batch(struct pass *p)
+{
+    int results;
+    json_t *items, *doc;
+    char *body;
+    int rc;
+
+    if (p->next >= p->n) {
+        finish(p);
+        return;
+    }
+    results = p->rows[p->next].kind == STORE_OUTBOX_RESULT;
+    p->batch_start = p->next;
+    p->batch_end = p->next;
+    while (p->batch_end < p->n && p->batch_end - p->batch_start < p->e->cfg.batch_max &&
+           (p->rows[p->batch_end].kind == STORE_OUTBOX_RESULT) == results)
+        p->batch_end++;
+    items = batch_items(p, results ? PROTO_CTX_RESULT : PROTO_CTX_EVENT);
+    doc = items == NULL ? NULL
+          : results     ? json_pack("{s:o, s:o*}", "results", items, "head", chain_head(p->e))
+                        : json_pack("{s:o}", "events", items);
+    body = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (body == NULL) {
+        p->out.status = ER_NOMEM;
+        finish(p);
+        return;
+    }
+    {
+        const struct sync_request req = {.method = "POST",
+                                         .path = results ? "/v1/results" : "/v1/events",
+                                         .body = body,
+                                         .body_len = strlen(body),
+                                         .gzip = 1,
+                                         .sign = 1,
+                                         .fd = -1};
+
+        rc = sync_start(p->e->cfg.client, &req, on_receipt, p);
+    }
+    free(body);
+    if (rc < 0) {
+        p->out.status = rc;
+        finish(p);
+    }
+}
+
+int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome *, void *),
+                     void *arg)
+{
+    struct pass *p = calloc(1, sizeof(*p));
+    int rc;
+
+    if (p == NULL)
+        return ER_NOMEM;
+    p->e = e;
+    p->cb = cb;
+    p->arg = arg;
+    rc = store_foreach_outbox(e->cfg.store, 1, take_row, p);
+    if (rc < 0) {
+        free(p->rows);
+        free(p);
+        return rc;
+    }
+    if (p->n > 1) /* rows is NULL when nothing is pending */
+        qsort(p->rows, p->n, sizeof(*p->rows), by_kind);
+    send_batch(p);
+    return 0;
+}
