@@ -10,3 +10,8 @@ for b in "$build"/bench/bench_*; do
     [ -x "$b" ] || continue
     "$b"
 done
+# Benchmarks that drive whole programs are scripts beside this one.
+for s in "$(dirname "$0")"/bench_*.sh; do
+    [ -x "$s" ] || continue
+    "$s" "$build"
+done

@@ -539,6 +539,10 @@ int sync_start(struct sync_client *c, const struct sync_request *req, sync_cb cb
     rc = call->easy == NULL ? ER_NOMEM : prepare(c, call, req);
     if (rc == 0 && curl_multi_add_handle(c->multi, call->easy) != CURLM_OK)
         rc = ER_INTERNAL;
+    /* The sizes, for the log and for make bench (body as made, as sent). */
+    if (rc == 0)
+        log_debug("%s %s: body %zu bytes, sent %zu", req->method, req->path, req->body_len,
+                  call->sent_len);
     if (rc < 0) {
         curl_easy_cleanup(call->easy);
         curl_slist_free_all(call->headers);

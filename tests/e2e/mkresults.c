@@ -21,6 +21,7 @@ struct state {
     size_t n, max, cap;
     char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1];
     int done, status;
+    uint64_t payload_bytes;
 };
 
 static void take_candidate(const struct store_candidate *c, void *arg)
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
             rc = sync_seal_result(&rr, res.chain_pos, res.prev_hash, &payload, &len);
         res.sealed = (const uint8_t *)payload;
         res.sealed_len = len;
+        s.payload_bytes += len;
         if (rc == 0)
             rc = wait_for(&loop, &s, store_add_result(st, &res, done, &s));
         free(payload);
@@ -172,6 +174,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mkresults: %s (%s)\n", er_strerror(rc), er_name(rc));
         return 1;
     }
-    printf("%zu results, %d events\n", s.n, events);
+    printf("%zu results, %d events, %llu bytes of result JSON\n", s.n, events,
+           (unsigned long long)s.payload_bytes);
     return 0;
 }
