@@ -172,6 +172,8 @@ struct plan_sample_opts {
     unsigned rooms;            /* 0: as many 32-seat rooms as the candidates need */
     unsigned start_in_minutes; /* the first session starts this long after now */
     uint64_t seed;             /* names, ID numbers, seats, answers */
+    unsigned photo_kib;        /* 0: small photos; else each about this big (comment
+                                  segments as padding), for big packages in benchmarks */
     int64_t now;               /* UTC seconds */
 };
 

@@ -109,6 +109,8 @@ static int run_sample(struct cli_ctx *ctx, int argc, char **argv)
             rc = option_uint(ctx, argv[i], v, 60 * 24 * 365, &o.start_in_minutes), i++;
         else if (strcmp(argv[i], "--seed") == 0)
             rc = option_uint(ctx, argv[i], v, 0xFFFFFFFFu, &seed), i++;
+        else if (strcmp(argv[i], "--photo-kib") == 0) /* up to the import's 2 MiB */
+            rc = option_uint(ctx, argv[i], v, 2040, &o.photo_kib), i++;
         else if (argv[i][0] == '-' || dir != NULL)
             rc = ER_USAGE;
         else

@@ -54,7 +54,7 @@ static unsigned pick(struct rng *r, unsigned n)
 }
 
 struct layout {
-    unsigned candidates, rooms, seats, per_session[2];
+    unsigned candidates, rooms, seats, per_session[2], photo_kib;
     int64_t starts[2]; /* UTC seconds */
     char date[2][32], start[2][16], end[2][16];
     char plan_id[96];
@@ -102,6 +102,7 @@ static int plan_layout(const struct plan_sample_opts *o, struct layout *l)
 
     memset(l, 0, sizeof(*l));
     l->candidates = o->candidates != 0 ? o->candidates : 60;
+    l->photo_kib = o->photo_kib;
     l->per_session[0] = (l->candidates + 1) / 2;
     l->per_session[1] = l->candidates / 2;
     most = l->per_session[0];
@@ -257,7 +258,7 @@ static int write_plan_json(const char *dir, const struct layout *l)
  * has DC difference 0 and ends at once (EOB), so the entropy-coded data is
  * two one-bit codes per block. A comment segment carries the ticket, so no
  * two photos are the same file. */
-static size_t sample_jpeg(const char *ticket, uint8_t *out, size_t cap)
+static size_t sample_jpeg(const char *ticket, size_t pad, uint8_t *out, size_t cap)
 {
     static const uint8_t head[] = {
         0xFF, 0xD8,                                                               /* SOI */
@@ -274,13 +275,26 @@ static size_t sample_jpeg(const char *ticket, uint8_t *out, size_t cap)
     size_t n = 0, tl = strlen(ticket);
     const size_t blocks = (96 / 8) * (128 / 8), data = blocks * 2 / 8;
 
-    if (tl > 64 || sizeof(head) + 4 + tl + 69 + sizeof(frame) + data + 2 > cap)
+    if (tl > 64 ||
+        sizeof(head) + 4 + tl + 69 + sizeof(frame) + data + 2 + pad + pad / 60000 * 4 + 4 > cap)
         return 0;
     memcpy(out, head, sizeof(head));
     n = sizeof(head);
     out[n++] = 0xFF, out[n++] = 0xFE, out[n++] = 0, out[n++] = (uint8_t)(2 + tl); /* COM */
     memcpy(out + n, ticket, tl);
     n += tl;
+    /* Padding for big packages: more comment segments (at most 65533 bytes
+     * each), which decoders skip; varied bytes, so no two photos are alike. */
+    while (pad > 0) {
+        size_t k = pad < 60000 ? pad : 60000;
+
+        out[n++] = 0xFF, out[n++] = 0xFE, out[n++] = (uint8_t)((k + 2) >> 8),
+        out[n++] = (uint8_t)(k + 2);
+        for (size_t i = 0; i < k; i++)
+            out[n + i] = (uint8_t)((i * 131 + tl * 7 + (size_t)ticket[tl - 1]) >> 3);
+        n += k;
+        pad -= k;
+    }
     out[n++] = 0xFF, out[n++] = 0xDB, out[n++] = 0, out[n++] = 0x43, out[n++] = 0; /* DQT */
     memset(out + n, 1, 64);
     n += 64;
@@ -319,8 +333,9 @@ static int write_candidate(const char *dir, FILE *csv, struct rng *r, const stru
     int male = (int)pick(r, 2);
     char ticket[32], name[64], idnum[32], seat[8] = "", photo[48], rel[64];
     const char *id_type = "居民身份证";
-    uint8_t jpeg[512];
-    size_t jn;
+    size_t pad = (size_t)l->photo_kib * 1024, cap = 512 + pad + pad / 60000 * 4 + 8, jn;
+    uint8_t *jpeg = malloc(cap);
+    int rc;
 
     snprintf(ticket, sizeof(ticket), "44019999%.2s%06u", l->plan_id + 2, i + 1);
     sample_name(r, name, sizeof(name));
@@ -338,9 +353,13 @@ static int write_candidate(const char *dir, FILE *csv, struct rng *r, const stru
     snprintf(photo, sizeof(photo), "%s.jpg", ticket);
     fprintf(csv, "%s,%s,%s,%s,%s,%s,%s,%s,R%02u,%s,%s\n", ticket, name, male ? "男" : "女", id_type,
             idnum, occ->name, occ->level, k == 0 ? "S1" : "S2", j % l->rooms + 1, seat, photo);
-    jn = sample_jpeg(ticket, jpeg, sizeof(jpeg));
+    if (jpeg == NULL)
+        return ER_NOMEM;
+    jn = sample_jpeg(ticket, pad, jpeg, cap);
     snprintf(rel, sizeof(rel), "%s/%s", PLAN_DIR_PHOTOS, photo);
-    return jn > 0 ? write_bytes(dir, rel, jpeg, jn) : ER_INTERNAL;
+    rc = jn > 0 ? write_bytes(dir, rel, jpeg, jn) : ER_INTERNAL;
+    free(jpeg);
+    return rc;
 }
 
 static int write_candidates(const char *dir, struct rng *r, const struct layout *l)
