@@ -131,6 +131,11 @@ static int download(struct room *r, struct sync_client *c, const char *path, uin
         }
         if (!transient(rc))
             return rc;
+        /* Progress made: the link works, it just breaks; go on at once. */
+        if (stat(part, &st) == 0 && (uint64_t)st.st_size > have) {
+            backoff_ms = 500;
+            continue;
+        }
         if (p.tty)
             printf("\n");
         printf("下载中断（%s），%.1f 秒后从 %.1f MiB 处继续。\n", er_strerror(rc),

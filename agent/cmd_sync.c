@@ -66,12 +66,15 @@ int cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == 0)
         rc = room_sync_new(&r, &c);
     if (rc == 0) {
+        /* EXAMROOM_SYNC_BATCH: smaller batches, for tests (default 500). */
+        const char *batch = getenv("EXAMROOM_SYNC_BATCH");
         const struct sync_engine_config cfg = {.client = c,
                                                .store = r.st,
                                                .room = r.sign,
                                                .center = r.center,
                                                .plan = reg.plan,
-                                               .room_id = reg.room};
+                                               .room_id = reg.room,
+                                               .batch_max = batch ? (size_t)atol(batch) : 0};
 
         rc = sync_engine_new(&cfg, &e);
     }

@@ -98,7 +98,19 @@ int tls_make_ca_and_server(const char *ca_key_path, const char *ca_path,
 
     if (ca_key == NULL || server_key == NULL)
         goto out;
-    ca = make_cert(ca_key, "examroom reference center test CA", NULL, ca_key);
+    {
+        /* Each center's CA gets its own name: a room pinned to another
+         * center's CA must fail as "unknown issuer", not find a namesake and
+         * fail inside the signature check. */
+        uint8_t tag[4];
+        char cn[64], hex[9];
+
+        if (RAND_bytes(tag, sizeof(tag)) != 1)
+            goto out;
+        hex_encode(tag, sizeof(tag), hex);
+        snprintf(cn, sizeof(cn), "examroom reference center test CA %s", hex);
+        ca = make_cert(ca_key, cn, NULL, ca_key);
+    }
     if (ca == NULL)
         goto out;
     server = make_cert(server_key, "localhost", ca, ca_key);

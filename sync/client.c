@@ -363,9 +363,11 @@ static int network_error(CURLcode res)
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_PROXY:
         return ER_SYNC_UNREACHABLE;
+    /* The center's certificate is not what was pinned: never retried. A
+     * handshake that merely breaks (CURLE_SSL_CONNECT_ERROR: a reset, or a
+     * captive portal's plain-text answer) is the network, and is. */
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
         return ER_SYNC_TLS;
     case CURLE_OPERATION_TIMEDOUT:
