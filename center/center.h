@@ -100,6 +100,10 @@ int api_check_signed(struct api *api, const struct proto_auth *auth, const struc
                      const uint8_t key_id[32]);
 int api_authenticate(struct api *api);
 
+/* The registration of the room whose key id is room->key_id: fills plan,
+ * room and sign. ER_ROOM_NOT_REGISTERED, ER_CENTER_DB. */
+int center_find_room(sqlite3 *db, struct api_room *room);
+
 /* Stores the results (or events) of an upload or a bundle, doc being its
  * JSON: NULL with *out the receipt body, or an error code (api_reply_error's)
  * with *out the extra fields of the error, if any. api needs server, room,

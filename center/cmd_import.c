@@ -9,27 +9,11 @@
 /* The registration the bundle names, from its (not yet trusted) header. */
 static int find_room(struct api *api, const char *file)
 {
-    sqlite3_stmt *st;
     int rc = bundle_peek(file, api->room_hex);
 
     if (rc < 0 || hex_decode(api->room_hex, api->room.key_id, 32) < 0)
         return rc < 0 ? rc : ER_PKG_CORRUPT;
-    if (sqlite3_prepare_v2(api->server->db,
-                           "SELECT plan_id, room_id, sign_pub FROM registrations "
-                           "WHERE room_key_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return ER_CENTER_DB;
-    sqlite3_bind_blob(st, 1, api->room.key_id, 32, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 2) == KEY_RAW_LEN) {
-        snprintf(api->room.plan, sizeof(api->room.plan), "%s", sqlite3_column_text(st, 0));
-        snprintf(api->room.room, sizeof(api->room.room), "%s", sqlite3_column_text(st, 1));
-        rc = key_from_raw_public(KEY_ED25519, sqlite3_column_blob(st, 2), &api->room.sign);
-    } else {
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ER_ROOM_NOT_REGISTERED : ER_CENTER_DB;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return center_find_room(api->server->db, &api->room);
 }
 
 static int ingest_part(const struct cli_ctx *ctx, struct api *api, json_t *doc, int results)

@@ -55,3 +55,26 @@ int center_now_override(int64_t *now)
     *now = env != NULL ? proto_parse_time(env) : (int64_t)time(NULL);
     return *now < 0 ? ER_USAGE : 0;
 }
+
+int center_find_room(sqlite3 *db, struct api_room *room)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT plan_id, room_id, sign_pub FROM registrations "
+                           "WHERE room_key_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ER_CENTER_DB;
+    sqlite3_bind_blob(st, 1, room->key_id, 32, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 2) == KEY_RAW_LEN) {
+        snprintf(room->plan, sizeof(room->plan), "%s", sqlite3_column_text(st, 0));
+        snprintf(room->room, sizeof(room->room), "%s", sqlite3_column_text(st, 1));
+        rc = key_from_raw_public(KEY_ED25519, sqlite3_column_blob(st, 2), &room->sign);
+    } else {
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ER_ROOM_NOT_REGISTERED : ER_CENTER_DB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

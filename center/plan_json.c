@@ -81,17 +81,6 @@ static int record(struct scan *sc)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int read_hex4(struct scan *sc, unsigned *out)
 {
     unsigned v = 0;
@@ -99,7 +88,7 @@ static int read_hex4(struct scan *sc, unsigned *out)
     if (sc->pos + 4 > sc->len)
         return ER_PLAN_INVALID;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(sc->s[sc->pos++]);
+        int h = hex_digit(sc->s[sc->pos++]);
 
         if (h < 0)
             return ER_PLAN_INVALID;

@@ -248,31 +248,18 @@ int api_check_signed(struct api *api, const struct proto_auth *auth, const struc
 int api_authenticate(struct api *api)
 {
     struct proto_auth auth;
-    sqlite3_stmt *st;
     int rc;
 
     if (api_read_auth(api, &auth) < 0 || hex_decode(auth.room, api->room.key_id, 32) < 0) {
         api->result = api_reply_error(api, MHD_HTTP_UNAUTHORIZED, "unknown_room", NULL);
         return 1;
     }
-    if (sqlite3_prepare_v2(api->server->db,
-                           "SELECT plan_id, room_id, sign_pub FROM registrations "
-                           "WHERE room_key_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    hex_encode(api->room.key_id, 32, api->room_hex);
+    rc = center_find_room(api->server->db, &api->room);
+    if (rc == ER_CENTER_DB) {
         api->result = api_reply_error(api, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL);
         return 1;
     }
-    sqlite3_bind_blob(st, 1, api->room.key_id, 32, SQLITE_STATIC);
-    hex_encode(api->room.key_id, 32, api->room_hex);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 2) == KEY_RAW_LEN) {
-        snprintf(api->room.plan, sizeof(api->room.plan), "%s", sqlite3_column_text(st, 0));
-        snprintf(api->room.room, sizeof(api->room.room), "%s", sqlite3_column_text(st, 1));
-        rc = key_from_raw_public(KEY_ED25519, sqlite3_column_blob(st, 2), &api->room.sign);
-    } else {
-        rc = -1;
-    }
-    sqlite3_finalize(st);
     if (rc != 0) {
         api->result = api_reply_error(api, MHD_HTTP_UNAUTHORIZED, "unknown_room", NULL);
         return 1;

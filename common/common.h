@@ -155,6 +155,15 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
  * is too small. */
 int text_fold_fullwidth(const char *in, char *out, size_t outsz);
 
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Reads exactly 2n hex digits of text into out: 0, or ER_USAGE. */
+int hex_decode(const char *text, uint8_t *out, size_t n);
+
+/* The value of a hex digit (either case), or -1. */
+int hex_digit(char c);
+
 /* Creates directory path and any missing parents, each with mode (existing
  * ones are left as they are). 0, or ER_IO. */
 int fs_mkdir_p(const char *path, unsigned mode);

@@ -363,10 +363,4 @@ int password_verify(const char *stored, const char *password);
 /* SHA-256 of n bytes. */
 void sha256(const void *data, size_t n, uint8_t out[32]);
 
-/* Lower-case hex of n bytes into out (2n + 1 bytes). */
-void hex_encode(const uint8_t *in, size_t n, char *out);
-
-/* Reads exactly 2n hex digits of text into out: 0, or ER_USAGE. */
-int hex_decode(const char *text, uint8_t *out, size_t n);
-
 #endif

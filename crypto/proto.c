@@ -13,42 +13,6 @@ void sha256(const void *data, size_t n, uint8_t out[32])
     EVP_Digest(data, n, out, NULL, EVP_sha256(), NULL);
 }
 
-void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int hex_decode(const char *text, uint8_t *out, size_t n)
-{
-    if (strlen(text) != 2 * n)
-        return ER_USAGE;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return ER_USAGE;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 char *base64_encode(const uint8_t *in, size_t n)
 {
     char *out = malloc(4 * ((n + 2) / 3) + 1);

@@ -67,6 +67,19 @@ int store_get_room(struct store *st, void (*fn)(const struct store_room *, void 
     return finish(st, s, rc, n, 1);
 }
 
+/* A row of R_REG or R_REG_ALL. */
+static void registration_row(sqlite3_stmt *s, struct store_registration *r)
+{
+    *r = (struct store_registration){
+        .plan_id = TEXT(s, 0),
+        .center_room = TEXT(s, 1),
+        .site = TEXT(s, 2),
+        .credential = sqlite3_column_blob(s, 3),
+        .credential_len = (size_t)sqlite3_column_bytes(s, 3),
+        .registered_at = INT(s, 4),
+    };
+}
+
 int store_get_registration(struct store *st, const char *plan_id,
                            void (*fn)(const struct store_registration *, void *), void *arg)
 {
@@ -74,14 +87,9 @@ int store_get_registration(struct store *st, const char *plan_id,
     int rc = sqlite3_step(s), n = 0;
 
     if (rc == SQLITE_ROW) {
-        struct store_registration r = {
-            .plan_id = TEXT(s, 0),
-            .center_room = TEXT(s, 1),
-            .site = TEXT(s, 2),
-            .credential = sqlite3_column_blob(s, 3),
-            .credential_len = (size_t)sqlite3_column_bytes(s, 3),
-            .registered_at = INT(s, 4),
-        };
+        struct store_registration r;
+
+        registration_row(s, &r);
         fn(&r, arg);
         n = 1;
         rc = SQLITE_DONE;
@@ -96,14 +104,9 @@ int store_foreach_registration(struct store *st,
     int rc, n = 0;
 
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_registration r = {
-            .plan_id = TEXT(s, 0),
-            .center_room = TEXT(s, 1),
-            .site = TEXT(s, 2),
-            .credential = sqlite3_column_blob(s, 3),
-            .credential_len = (size_t)sqlite3_column_bytes(s, 3),
-            .registered_at = INT(s, 4),
-        };
+        struct store_registration r;
+
+        registration_row(s, &r);
         fn(&r, arg);
         n++;
     }

@@ -7,23 +7,7 @@ set -u
 room=$1 center=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-# expect STATUS PATTERN CMD...: CMD exits STATUS and its output matches PATTERN.
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $* -> exit $got (want $want), output:"
-        sed 's/^/    /' "$tmp/out"
-        echo "    (wanted a line matching: $pattern)"
-    fi
-}
+. "$(dirname "$0")/../lib.sh"
 
 for prog in "$room" "$center"; do
     expect 0 "用法" "$prog" --help
@@ -63,5 +47,4 @@ expect 1 "开考密码输入有误" "$room" unlock S1 VTPVX-VYAZT-XBW4H-MASG=
 expect 1 "开考密码格式正确" "$room" unlock S1 vtpvx-vyazt-xbw4h-masg~
 expect 2 "用法" "$room" unlock S1
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

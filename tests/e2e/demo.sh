@@ -10,6 +10,8 @@ center=$build/center/examcenter
 demo=$(pwd)/demo-data
 pid=""
 
+tmp=$demo
+. "$(dirname "$0")/../lib.sh"
 step() { printf '\n==== %s ====\n' "$*"; }
 stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; }
 trap stop EXIT
@@ -30,12 +32,9 @@ echo "$serial"
 step "考试中心：启动 HTTPS 服务"
 $C serve --listen 127.0.0.1:0 >"$demo/serve.out" 2>"$demo/serve.log" &
 pid=$!
-for _ in $(seq 50); do
-    grep -q 'listening on' "$demo/serve.out" && break
-    sleep 0.1
-done
+port=$(wait_ready "$demo/serve.out")
 cat "$demo/serve.out"
-url="https://localhost:$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$demo/serve.out")"
+url="https://localhost:$port"
 
 step "考场：初始化（固定考试中心公钥和 CA）"
 $R init --center "$url" --center-key "$demo/center/center-key.pub" \

@@ -18,19 +18,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0
-check() { # check CONDITION-TEXT COMMAND...
-    what=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
-wait_ready() { # the "listening on HOST:PORT" line of $1, its port on stdout
-    for _ in $(seq 100); do
-        grep -q 'listening on' "$1" 2>/dev/null && break
-        sleep 0.05
-    done
-    sed -n 's/.*:\([0-9]*\)$/\1/p' "$1"
-}
+. "$(dirname "$0")/../lib.sh"
 C="$center --data $tmp/center"
 R1="$room --data $tmp/r01"
 R2="$room --data $tmp/r02"
@@ -116,5 +104,4 @@ for f in reset delay lost-ack stall 503; do
     check "the proxy injected $f (${n:-0})" test "${n:-0}" -gt 0
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

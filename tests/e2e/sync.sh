@@ -12,22 +12,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0
-
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $* -> exit $got (want $want), output:"
-        sed 's/^/    /' "$tmp/out"
-        echo "    (wanted a line matching: $pattern)"
-    fi
-}
+. "$(dirname "$0")/../lib.sh"
 
 C="$center --data $tmp/center"
 R1="$room --data $tmp/r01"
@@ -42,11 +27,7 @@ serial2=$($C serial issue --room R02)
 start_center() {
     $C serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.log" &
     pid=$!
-    for _ in $(seq 50); do
-        grep -q 'listening on' "$tmp/serve.out" && break
-        sleep 0.1
-    done
-    port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$tmp/serve.out")
+    port=$(wait_ready "$tmp/serve.out")
 }
 start_center
 url="https://localhost:$port"
@@ -122,5 +103,4 @@ expect 0 "待上传: 5 条" $R1 status
 expect 0 "已校验通过并保存" $R2 fetch --from "$r02pkg"
 expect 0 "考场 R02，第 1 版" $R2 verify
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,0 +1,50 @@
+# Shared by the scripted tests (and the demo): sourced, never run. The
+# sourcing script sets $tmp (a scratch directory) first.
+
+pass=0
+fail=0
+
+# expect STATUS PATTERN CMD...: CMD exits with STATUS and prints (stdout or
+# stderr) a line matching PATTERN.
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>&1
+    got=$?
+    if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $* -> exit $got (want $want), output:"
+        sed 's/^/    /' "$tmp/out"
+        echo "    (wanted a line matching: $pattern)"
+    fi
+}
+
+# check WHAT CMD...: CMD succeeds; WHAT says what that shows.
+check() {
+    what=$1
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $what"
+    fi
+}
+
+# wait_ready FILE: waits (5 s at most) for the "listening on HOST:PORT" line a
+# server writes to FILE, and prints PORT.
+wait_ready() {
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$1" 2>/dev/null && break
+        sleep 0.05
+    done
+    sed -n 's/.*:\([0-9]*\)$/\1/p' "$1"
+}
+
+# finish: the closing line ctest and CI read, and the exit status.
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
