@@ -66,6 +66,9 @@ int room_open_package(struct room *r, const char *path, int64_t min_version,
 /* Loads the package's roster (room.json) into the store. */
 int room_load_roster(struct room *r, struct pkg_reader *rd);
 
+/* The label a session's key is sealed under the room key with. */
+void room_session_label(const char *session, char *out, size_t outsz);
+
 /* ---- commands ---- */
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);

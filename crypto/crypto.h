@@ -114,6 +114,16 @@ void key_id(const struct key *k, uint8_t id[32]);
 /* The key's fingerprint for people, "XXXX-XXXX-XXXX-XXXX-C". */
 void key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_SIZE]);
 
+/* A secret kept at rest sealed under a private key (the room's X25519 key
+ * seals its session keys): AES-256-GCM under HKDF(private key, label), a
+ * random nonce. out holds KEY_SEALED_LEN(n) bytes. key_open_secret: 0, or
+ * ER_PKG_CORRUPT when the bytes were not sealed by this key and label. */
+#define KEY_SEALED_LEN(n) (12 + (n) + 16)
+int key_seal_secret(const struct key *k, const char *label, const uint8_t *in, size_t n,
+                    uint8_t *out);
+int key_open_secret(const struct key *k, const char *label, const uint8_t *in, size_t in_len,
+                    uint8_t *out);
+
 /* Ed25519 over msg. ER_USAGE for a key that is not a private Ed25519 key. */
 int key_sign(const struct key *k, const void *msg, size_t n, uint8_t sig[KEY_SIG_LEN]);
 

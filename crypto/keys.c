@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -260,4 +261,67 @@ int key_verify(const struct key *k, const void *msg, size_t n, const uint8_t sig
          EVP_DigestVerify(ctx, sig, KEY_SIG_LEN, msg, n) == 1;
     EVP_MD_CTX_free(ctx);
     return ok ? 0 : ER_BADSIG;
+}
+
+/* The sealing key: HKDF over the private key's raw bytes, per label. */
+static int seal_key(const struct key *k, const char *label, uint8_t out[32])
+{
+    uint8_t raw[KEY_RAW_LEN];
+    size_t n = sizeof(raw);
+    int rc;
+
+    if (!k->has_private || EVP_PKEY_get_raw_private_key(k->pkey, raw, &n) != 1 || n != KEY_RAW_LEN)
+        return ER_USAGE;
+    rc = kdf_hkdf(NULL, 0, raw, n, label, strlen(label), out, 32);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return rc;
+}
+
+int key_seal_secret(const struct key *k, const char *label, const uint8_t *in, size_t n,
+                    uint8_t *out)
+{
+    uint8_t key[32];
+    EVP_CIPHER_CTX *ctx;
+    int len, ok, rc = seal_key(k, label, key);
+
+    if (rc < 0)
+        return rc;
+    if (crypto_random(out, 12) < 0) {
+        OPENSSL_cleanse(key, sizeof(key));
+        return ER_RANDOM;
+    }
+    ctx = EVP_CIPHER_CTX_new();
+    ok = ctx != NULL && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+         EVP_EncryptUpdate(ctx, out + 12, &len, in, (int)n) == 1 &&
+         EVP_EncryptFinal_ex(ctx, out + 12 + n, &len) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + 12 + n) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(key, sizeof(key));
+    return ok ? 0 : ER_CRYPTO;
+}
+
+int key_open_secret(const struct key *k, const char *label, const uint8_t *in, size_t in_len,
+                    uint8_t *out)
+{
+    uint8_t key[32];
+    EVP_CIPHER_CTX *ctx;
+    size_t n;
+    int len, ok, rc;
+
+    if (in_len < KEY_SEALED_LEN(0))
+        return ER_PKG_CORRUPT;
+    rc = seal_key(k, label, key);
+    if (rc < 0)
+        return rc;
+    n = in_len - KEY_SEALED_LEN(0);
+    ctx = EVP_CIPHER_CTX_new();
+    ok = ctx != NULL && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+         EVP_DecryptUpdate(ctx, out, &len, in + 12, (int)n) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + 12 + n)) == 1 &&
+         EVP_DecryptFinal_ex(ctx, out + n, &len) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (!ok)
+        OPENSSL_cleanse(out, n);
+    return ok ? 0 : ER_PKG_CORRUPT;
 }

@@ -44,7 +44,7 @@ expect 1 "无效字符" "$room" register 04HM-ASW9-NF6Y-Y0U9
 expect 1 "尚未初始化" "$room" --data "$tmp/d" register 04hm-asw9-nf6y-yo9w
 expect 2 "用法: examroom register SERIAL" "$room" register
 expect 1 "开考密码输入有误" "$room" unlock S1 VTPVX-VYAZT-XBW4H-MASG=
-expect 1 "开考密码格式正确" "$room" unlock S1 vtpvx-vyazt-xbw4h-masg~
+expect 1 "尚未初始化" "$room" --data "$tmp/d" unlock S1 vtpvx-vyazt-xbw4h-masg~
 expect 2 "用法" "$room" unlock S1
 
 finish

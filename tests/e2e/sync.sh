@@ -69,6 +69,20 @@ expect 0 '"backlog": 0' $R1 status --json
 expect 0 "未解锁，未签到" $R1 status
 expect 0 "时钟偏差" $R1 status
 
+# Unlocking offline with the code the center gives by phone: a wrong one (the
+# other session's) is named as wrong; the right one unlocks and says so.
+code1=$($C unlock-code --session S1)
+code2=$($C unlock-code --session S2)
+expect 1 "开考密码不正确" $R1 unlock S1 "$code2"
+expect 1 "没有这个场次" $R1 unlock S9 "$code1"
+expect 0 "场次 S1 已解锁" $R1 unlock S1 "$code1"
+expect 0 "场次 S1: 已解锁" $R1 status
+expect 0 "场次 S2: 未解锁" $R1 status
+if $R1 --verbose status 2>&1 | grep -q "$code1"; then
+    fail=$((fail + 1))
+    echo "FAIL: the unlock code appears in the output"
+fi
+
 # Results and events reach the center once, acknowledged by verified receipts.
 expect 0 "15 results, 3 events" "$mkresults" "$tmp/r01" 15 100 3
 expect 0 "待上传: 18 条" $R1 status

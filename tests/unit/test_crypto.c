@@ -381,6 +381,32 @@ static void keys_save_load_sign_verify(void **state)
     rmdir(dir);
 }
 
+/* A secret sealed under a key opens with that key and label only. */
+static void sealed_secrets(void **state)
+{
+    struct key *k, *other;
+    uint8_t secret[32], sealed[KEY_SEALED_LEN(32)], back[32];
+
+    (void)state;
+    memset(secret, 0x5a, sizeof(secret));
+    assert_int_equal(key_generate(KEY_X25519, &k), 0);
+    assert_int_equal(key_generate(KEY_X25519, &other), 0);
+    assert_int_equal(key_seal_secret(k, "session S1", secret, 32, sealed), 0);
+    assert_memory_not_equal(sealed + 12, secret, 32); /* not in the clear */
+    assert_int_equal(key_open_secret(k, "session S1", sealed, sizeof(sealed), back), 0);
+    assert_memory_equal(back, secret, 32);
+    assert_int_equal(key_open_secret(other, "session S1", sealed, sizeof(sealed), back),
+                     ER_PKG_CORRUPT);
+    assert_int_equal(key_open_secret(k, "session S2", sealed, sizeof(sealed), back),
+                     ER_PKG_CORRUPT);
+    sealed[20] ^= 1;
+    assert_int_equal(key_open_secret(k, "session S1", sealed, sizeof(sealed), back),
+                     ER_PKG_CORRUPT);
+    assert_int_equal(key_open_secret(k, "session S1", sealed, 10, back), ER_PKG_CORRUPT);
+    key_free(k);
+    key_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +419,7 @@ int main(void)
         cmocka_unit_test(hkdf_rfc5869_case1),
         cmocka_unit_test(scrypt_rfc7914),
         cmocka_unit_test(keys_save_load_sign_verify),
+        cmocka_unit_test(sealed_secrets),
     };
 
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
