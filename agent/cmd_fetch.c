@@ -240,8 +240,8 @@ static int install(struct room *r, const struct plan_ref *reg, int64_t latest, c
              (unsigned long long)info->version);
     if (rc == 0)
         rc = room_path(r, name, final);
-    if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
-        rc = ER_IO;
+    /* The store first: if it refuses (an older version, another package
+     * under this version), the file in place stays as it was. */
     if (rc == 0) {
         pkg.plan_id = info->plan_id;
         pkg.version = (int64_t)info->version;
@@ -250,6 +250,8 @@ static int install(struct room *r, const struct plan_ref *reg, int64_t latest, c
         pkg.state = STORE_PKG_VERIFIED;
         rc = room_write_wait(r, store_put_package(r->st, &pkg, room_done, &w), &w);
     }
+    if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
+        rc = ER_IO;
     if (rc == 0)
         rc = room_load_roster(r, rd);
     if (rc == 0) {
@@ -301,6 +303,9 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
             rc = ER_PKG_OLD_VERSION;
         if (rc == 0 && want.version == latest.version && access(latest.path, R_OK) == 0) {
             printf("试卷包已是最新（第 %lld 版），无需下载。\n", (long long)latest.version);
+            /* An earlier fetch may have stopped before the roster was in. */
+            if (store_foreach_candidate(r.st, NULL, count_one, NULL) <= 0)
+                rc = install(&r, &reg, latest.version, latest.path);
         } else if (rc == 0) {
             snprintf(name, sizeof(name), "packages/%s.v%lld.pkg.part", reg.plan,
                      (long long)want.version);

@@ -51,11 +51,13 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
     if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
         return cli_fail(ctx, ER_USAGE);
     rc = room_open(ctx, &r, 1);
-    if (rc == 0 && argc == 1) {
+    if (rc == 0) {
+        /* A file is judged against the installed version too: an older
+         * package on a USB stick must not pass the day-before check. */
         store_foreach_registration(r.st, take_registration, &l);
         if (l.plan[0] == '\0')
-            rc = ER_NOT_REGISTERED;
-        else if (store_latest_package(r.st, l.plan, take_package, &l) < 0)
+            rc = argc == 1 ? ER_NOT_REGISTERED : 0;
+        else if (store_latest_package(r.st, l.plan, take_package, &l) < 0 && argc == 1)
             rc = ER_SYNC_NO_PACKAGE;
     }
     path = argc == 2 ? argv[1] : l.path;

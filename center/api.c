@@ -425,16 +425,19 @@ static const char *open_sealed(struct api *api, json_t *item, const char *contex
 
 /* Compares an uploaded record with what is stored under its id:
  * 0 new, 1 the same bytes, -1 different bytes (a conflict). */
-static int compare_stored(sqlite3 *db, const char *table, const struct sealed *s)
+static int compare_stored(sqlite3 *db, const char *table, const uint8_t key_id[32],
+                          const struct sealed *s)
 {
-    char sql[96];
+    char sql[128];
     sqlite3_stmt *st;
     int rc, out = 0;
 
-    snprintf(sql, sizeof(sql), "SELECT payload FROM %s WHERE id = ?1", table);
+    /* Within this room only: ids are each room's own. */
+    snprintf(sql, sizeof(sql), "SELECT payload FROM %s WHERE room_key_id = ?2 AND id = ?1", table);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, key_id, 32, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         out = (size_t)sqlite3_column_bytes(st, 0) == s->len &&
@@ -528,12 +531,16 @@ static int insert_result(struct api *api, const struct sealed *s, const char *si
     return rc;
 }
 
-/* The fields of a result's payload that the center reads. */
-static int result_fields(struct sealed *s)
+/* The fields of a result's payload that the center reads; the candidate
+ * must be one this room seats in that session, so that no room can speak
+ * for another's candidates. */
+static int result_fields(struct api *api, struct sealed *s)
 {
     json_t *d = s->doc, *score = json_object_get(d, "score"),
            *pos = json_object_get(d, "chain_pos");
     const char *prev = json_string_value(json_object_get(d, "prev"));
+    sqlite3_stmt *st;
+    int rc;
 
     if (!json_is_string(json_object_get(d, "session")) ||
         !json_is_string(json_object_get(d, "ticket")) ||
@@ -542,7 +549,18 @@ static int result_fields(struct sealed *s)
         prev == NULL || hex_decode(prev, s->prev, 32) < 0)
         return -1;
     s->pos = json_integer_value(pos);
-    return 0;
+    if (sqlite3_prepare_v2(api->server->db,
+                           "SELECT 1 FROM candidates WHERE plan_id = ?1 AND session_id = ?2 "
+                           "AND ticket = ?3 AND room_id = ?4",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, api->room.plan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, json_string_value(json_object_get(d, "session")), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, json_string_value(json_object_get(d, "ticket")), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, api->room.room, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
 }
 
 /* The signed head of the room's chain: checked, and kept when it is the
@@ -564,20 +582,43 @@ static const char *check_head(struct api *api, json_t *head, json_t **receipt_he
     snprintf(text, sizeof(text), "%lld\n%s", (long long)p, hash);
     if (proto_verify_body(api->room.sign, PROTO_CTX_CHAIN, text, strlen(text), sig) < 0)
         return "bad_signature";
-    stored_pos = blob_at(api->server->db,
-                         "SELECT hash FROM chains WHERE room_key_id = ?1 AND "
-                         "pos > ?2",
-                         api->room.key_id, p);
-    if (stored_pos != NULL) {
-        json_decref(stored_pos);
-        return "chain_rollback"; /* the center has seen a longer history */
-    }
     at = blob_at(api->server->db,
                  "SELECT hash FROM results WHERE room_key_id = ?1 AND chain_pos = ?2",
                  api->room.key_id, p);
     if (at != NULL && strcmp(json_string_value(at), hash) != 0) {
         json_decref(at);
         return "chain_broken";
+    }
+    /* A head the center has seen at this very position must not change. */
+    stored_pos =
+        blob_at(api->server->db, "SELECT hash FROM chains WHERE room_key_id = ?1 AND pos = ?2",
+                api->room.key_id, p);
+    if (stored_pos != NULL) {
+        char want[65];
+
+        hex_encode(raw, 32, want);
+        if (strcmp(json_string_value(stored_pos), want) != 0) {
+            json_decref(stored_pos);
+            json_decref(at);
+            return "chain_broken";
+        }
+        json_decref(stored_pos);
+    }
+    stored_pos =
+        blob_at(api->server->db, "SELECT hash FROM chains WHERE room_key_id = ?1 AND pos > ?2",
+                api->room.key_id, p);
+    if (stored_pos != NULL) {
+        json_decref(stored_pos);
+        /* Online, an older head means the room's history was cut short. A USB
+         * bundle written before an online upload carries an older head too:
+         * that is fine when it agrees with what the center holds there. */
+        if (strcmp(api->source, "usb") != 0 || at == NULL) {
+            json_decref(at);
+            return "chain_rollback";
+        }
+        json_decref(at);
+        *receipt_head = json_pack("{s:O, s:s}", "pos", pos, "hash", hash);
+        return NULL;
     }
     json_decref(at);
     if (sqlite3_prepare_v2(api->server->db,
@@ -657,7 +698,7 @@ static const char *store_batch(struct api *api, json_t *doc, int results, struct
 
     sqlite3_exec(api->server->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     for (i = 0; i < n; i++) {
-        int c = compare_stored(api->server->db, table, &s[i]);
+        int c = compare_stored(api->server->db, table, api->room.key_id, &s[i]);
 
         s[i].known = c == 1;
         if (c < 0)
@@ -709,7 +750,7 @@ const char *center_ingest(struct api *api, json_t *doc, int results, json_t **ou
     json_array_foreach(items, i, item)
     {
         err = open_sealed(api, item, results ? PROTO_CTX_RESULT : PROTO_CTX_EVENT, &s[i]);
-        if (err == NULL && results && result_fields(&s[i]) < 0)
+        if (err == NULL && results && result_fields(api, &s[i]) < 0)
             err = "bad_json";
         if (err != NULL)
             break;

@@ -78,21 +78,25 @@ static const char schema_v1[] =
     "  PRIMARY KEY (room_key_id, nonce));"
     "CREATE INDEX nonces_by_age ON nonces (seen_at);"
     "CREATE TABLE results ("
-    "  id TEXT PRIMARY KEY," /* given by the room when the result was sealed */
+    "  id TEXT NOT NULL," /* given by the room when the result was sealed */
     "  room_key_id BLOB NOT NULL, plan_id TEXT NOT NULL, room_id TEXT NOT NULL,"
     "  session_id TEXT NOT NULL, ticket TEXT NOT NULL, score INTEGER, status TEXT NOT NULL,"
     "  chain_pos INTEGER NOT NULL, hash BLOB NOT NULL, prev BLOB NOT NULL,"
     "  payload BLOB NOT NULL, sig BLOB NOT NULL,"
     "  source TEXT NOT NULL," /* online | usb */
     "  received_at INTEGER NOT NULL,"
-    "  UNIQUE (room_key_id, chain_pos));"
+    /* Ids are each room's own: another room's id can never collide. */
+    "  PRIMARY KEY (room_key_id, id),"
+    "  UNIQUE (room_key_id, chain_pos),"
+    "  UNIQUE (plan_id, session_id, ticket));" /* one result per candidate */
     /* The newest signed head of each room's result chain. */
     "CREATE TABLE chains ("
     "  room_key_id BLOB PRIMARY KEY, pos INTEGER NOT NULL, hash BLOB NOT NULL,"
     "  sig TEXT NOT NULL);"
     "CREATE TABLE events ("
-    "  id TEXT PRIMARY KEY, room_key_id BLOB NOT NULL, kind TEXT NOT NULL,"
-    "  payload BLOB NOT NULL, source TEXT NOT NULL, received_at INTEGER NOT NULL);";
+    "  id TEXT NOT NULL, room_key_id BLOB NOT NULL, kind TEXT NOT NULL,"
+    "  payload BLOB NOT NULL, source TEXT NOT NULL, received_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_key_id, id));";
 
 int center_db_open(const char *data_dir, sqlite3 **out)
 {

@@ -121,7 +121,7 @@ static int append(struct request *rq, const char *data, size_t n)
 int api_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
 {
     z_stream z = {0};
-    size_t cap = n * 4 + 1024, len = 0;
+    size_t cap = n < API_BODY_MAX / 4 ? n * 4 + 1024 : API_BODY_MAX, len = 0;
     uint8_t *buf = malloc(cap);
     int zr = Z_OK;
 
@@ -135,6 +135,7 @@ int api_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
         if (len == cap) {
             uint8_t *p;
 
+            /* Full at the limit with the stream not ended: too large. */
             if (cap >= API_BODY_MAX)
                 break;
             cap = cap * 2 > API_BODY_MAX ? API_BODY_MAX : cap * 2;

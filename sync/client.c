@@ -491,7 +491,11 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
     if (c->ca_pem != NULL) {
         struct curl_blob blob = {c->ca_pem, strlen(c->ca_pem), CURL_BLOB_COPY};
 
+        /* A pin: this CA and no other. The blob alone would leave the
+         * system's CA directory (Debian builds libcurl with one) trusted. */
         curl_easy_setopt(call->easy, CURLOPT_CAINFO_BLOB, &blob);
+        curl_easy_setopt(call->easy, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(call->easy, CURLOPT_CAPATH, NULL);
     }
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(call->easy, CURLOPT_HTTPGET, 1L);

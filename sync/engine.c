@@ -26,6 +26,8 @@ struct sync_engine {
 };
 
 struct pass {
+    char head_hash[65]; /* the chain head the current batch carries */
+    int64_t head_pos;
     struct sync_engine *e;
     struct row *rows;
     size_t n, cap, next, batch_start, batch_end;
@@ -162,6 +164,16 @@ static int receipt_covers(struct pass *p, json_t *doc, const char *kind)
     json_t *stored = json_object_get(doc, "stored"), *v;
     size_t i;
 
+    /* A results receipt names the head this batch carried, so an old
+     * receipt replayed cannot acknowledge it. */
+    if (strcmp(kind, "results") == 0) {
+        json_t *head = json_object_get(doc, "head");
+        const char *hash = json_string_value(json_object_get(head, "hash"));
+
+        if (hash == NULL || strcmp(hash, p->head_hash) != 0 ||
+            json_integer_value(json_object_get(head, "pos")) != p->head_pos)
+            return 0;
+    }
     if (!json_is_string(json_object_get(doc, "kind")) ||
         strcmp(json_string_value(json_object_get(doc, "kind")), kind) != 0 ||
         !json_is_string(json_object_get(doc, "room")) ||
@@ -207,6 +219,17 @@ static void on_receipt(struct sync_response *r, void *arg)
     int rc = sync_answer_error(r);
     size_t n = p->batch_end - p->batch_start;
 
+    /* The center says our clock is off, and what its own says: sign the next
+     * try with its time (the pass ends here as transient). */
+    if (rc == ER_SYNC_CLOCK && r->body != NULL) {
+        json_t *e = json_loadb((const char *)r->body, r->len, 0, NULL);
+        json_t *t = json_object_get(e, "center_time");
+
+        if (json_is_integer(t))
+            sync_set_clock_offset(p->e->cfg.client, json_integer_value(t) - (int64_t)time(NULL));
+        json_decref(e);
+    }
+
     /* Believe a receipt only once it verifies with the pinned center key. */
     if (rc == 0 &&
         proto_verify_body(p->e->cfg.center, PROTO_CTX_RECEIPT, r->body, r->len, r->center_sig) != 0)
@@ -230,8 +253,9 @@ static void on_receipt(struct sync_response *r, void *arg)
 }
 
 /* The signed head of the room's chain, as the upload carries it. */
-static json_t *chain_head(struct sync_engine *e)
+static json_t *chain_head(struct pass *p)
 {
+    struct sync_engine *e = p->e;
     uint8_t hash[STORE_HASH_LEN];
     char hex[65], text[96], sig[89];
     int64_t pos = 0;
@@ -239,6 +263,8 @@ static json_t *chain_head(struct sync_engine *e)
     if (store_chain_head(e->cfg.store, &pos, hash) < 0)
         return NULL;
     hex_encode(hash, sizeof(hash), hex);
+    memcpy(p->head_hash, hex, sizeof(p->head_hash));
+    p->head_pos = pos;
     snprintf(text, sizeof(text), "%lld\n%s", (long long)pos, hex);
     if (proto_sign_body(e->cfg.room, PROTO_CTX_CHAIN, text, strlen(text), sig) < 0)
         return NULL;
@@ -285,7 +311,7 @@ static void send_batch(struct pass *p)
         p->batch_end++;
     items = batch_items(p, results ? PROTO_CTX_RESULT : PROTO_CTX_EVENT);
     doc = items == NULL ? NULL
-          : results     ? json_pack("{s:o, s:o*}", "results", items, "head", chain_head(p->e))
+          : results     ? json_pack("{s:o, s:o*}", "results", items, "head", chain_head(p))
                         : json_pack("{s:o}", "events", items);
     body = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);

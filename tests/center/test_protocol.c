@@ -32,6 +32,7 @@ static pid_t server_pid;
 struct room {
     struct key *sign, *wrap;
     char id[65];
+    const char *room_id; /* the center's id of the room: "R01" */
 };
 
 struct resp {
@@ -290,6 +291,36 @@ static long do_register(const struct room *r, const char *serial, struct resp *o
 static char serial_r01[32], serial_r01b[32], serial_r02[32];
 static struct room room1, room2, intruder;
 
+/* Real tickets of R01's session S1: a result must name a candidate the
+ * uploading room seats. */
+static char tickets[10][32];
+
+static const char *tk(int n)
+{
+    return tickets[n - 1];
+}
+
+static void load_tickets(void)
+{
+    char path[200];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "%s/center.db", data);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT ticket FROM candidates WHERE room_id = 'R01' "
+                                        "AND session_id = 'S1' ORDER BY seat LIMIT 10",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (n < 10 && sqlite3_step(st) == SQLITE_ROW)
+        snprintf(tickets[n++], sizeof(tickets[0]), "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(n, 10);
+}
+
 static int setup(void **state)
 {
     char out[256];
@@ -307,10 +338,14 @@ static int setup(void **state)
     assert_int_equal(center(serial_r01b, sizeof(serial_r01b), "serial issue --room R01"), 0);
     assert_int_equal(center(serial_r02, sizeof(serial_r02), "serial issue --room R02"), 0);
     assert_int_equal(strlen(serial_r01), 19);
+    load_tickets();
     server_pid = start_server("", base, sizeof(base));
     new_room(&room1);
     new_room(&room2);
     new_room(&intruder);
+    room1.room_id = "R01";
+    room2.room_id = "R02";
+    intruder.room_id = "R09";
     return 0;
 }
 
@@ -702,11 +737,11 @@ static json_t *seal(const struct room *room, struct chain *c, const char *id, co
 
     hex_encode(c->head, 32, prev);
     c->pos++; /* positions start at 1; 0 is the empty chain */
-    doc =
-        json_pack("{s:{s:{s:s, s:i}}, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}", "answers",
-                  "1", "answer", "B", "rev", 1, "chain_pos", (json_int_t)c->pos, "id", id, "plan",
-                  plan_id, "prev", prev, "room", "R01", "score", score, "session", "S1", "status",
-                  "submitted", "submitted_at", (json_int_t)(1796436000 + c->pos), "ticket", ticket);
+    doc = json_pack("{s:{s:{s:s, s:i}}, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}",
+                    "answers", "1", "answer", "B", "rev", 1, "chain_pos", (json_int_t)c->pos, "id",
+                    id, "plan", plan_id, "prev", prev, "room", room->room_id, "score", score,
+                    "session", "S1", "status", "submitted", "submitted_at",
+                    (json_int_t)(1796436000 + c->pos), "ticket", ticket);
     payload = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
     assert_int_equal(proto_sign_body(room->sign, PROTO_CTX_RESULT, payload, strlen(payload), sig),
@@ -790,9 +825,9 @@ static void results_are_stored_once_with_signed_receipts(void **state)
     FILE *f;
 
     (void)state;
-    json_array_append_new(batch, seal(&room1, &c, "r01-0001", "T0001", 85));
-    json_array_append_new(batch, seal(&room1, &c, "r01-0002", "T0002", 40));
-    json_array_append_new(batch, seal(&room1, &c, "r01-0003", "T0003", 100));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0001", tk(1), 85));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0002", tk(2), 40));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0003", tk(3), 100));
     head = head_of(&room1, &c);
     assert_int_equal(upload(&room1, batch, json_incref(head), 1, &r1), 200);
     assert_int_equal(count("results"), 3);
@@ -820,8 +855,8 @@ static void results_are_stored_once_with_signed_receipts(void **state)
         struct chain fork = {0};
         json_t *bad = json_array();
 
-        json_array_append_new(bad, seal(&room1, &fork, "r01-0001", "T0001", 99));
-        json_array_append_new(bad, seal(&room1, &c, "r01-0004", "T0004", 70));
+        json_array_append_new(bad, seal(&room1, &fork, "r01-0001", tk(1), 99));
+        json_array_append_new(bad, seal(&room1, &c, "r01-0004", tk(4), 70));
         assert_int_equal(upload(&room1, bad, head_of(&room1, &c), 0, &r), 409);
         assert_string_equal(error_code(&r), "conflict");
         assert_non_null(strstr(r.body, "r01-0001"));
@@ -842,11 +877,11 @@ static void rewritten_or_truncated_history_is_refused(void **state)
 
     (void)state;
     /* Rebuild room1's chain as it stands (three results), then a fourth. */
-    json_decref(seal(&room1, &c, "r01-0001", "T0001", 85));
-    json_decref(seal(&room1, &c, "r01-0002", "T0002", 40));
-    json_decref(seal(&room1, &c, "r01-0003", "T0003", 100));
+    json_decref(seal(&room1, &c, "r01-0001", tk(1), 85));
+    json_decref(seal(&room1, &c, "r01-0002", tk(2), 40));
+    json_decref(seal(&room1, &c, "r01-0003", tk(3), 100));
     older = head_of(&room1, &c);
-    json_array_append_new(batch, seal(&room1, &c, "r01-0004", "T0004", 70));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0004", tk(4), 70));
     assert_int_equal(upload(&room1, batch, head_of(&room1, &c), 0, &r), 200);
     free(r.body);
     assert_int_equal(count("results"), 4);
@@ -863,15 +898,26 @@ static void rewritten_or_truncated_history_is_refused(void **state)
     json_decref(seal(&room1, &other, "x4", "T4", 1));
     json_decref(batch);
     batch = json_array();
-    json_array_append_new(batch, seal(&room1, &other, "r01-0005", "T0005", 60));
+    json_array_append_new(batch, seal(&room1, &other, "r01-0005", tk(5), 60));
     assert_int_equal(upload(&room1, batch, head_of(&room1, &other), 0, &r), 409);
     assert_string_equal(error_code(&r), "chain_broken");
     free(r.body);
     assert_int_equal(count("results"), 4);
+    /* Another room cannot upload a result for R01's candidate, under any id. */
+    {
+        struct chain c2 = {0};
+        json_t *forged = json_array();
+
+        json_array_append_new(forged, seal(&room2, &c2, "r01-0001", tk(1), 100));
+        assert_int_equal(upload(&room2, forged, head_of(&room2, &c2), 0, &r), 400);
+        free(r.body);
+        json_decref(forged);
+        assert_int_equal(count("results"), 4);
+    }
     /* A result signed by another room's key is refused outright. */
     json_decref(batch);
     batch = json_array();
-    json_array_append_new(batch, seal(&room2, &c, "r01-0005", "T0005", 60));
+    json_array_append_new(batch, seal(&room2, &c, "r01-0005", tk(5), 60));
     assert_int_equal(upload(&room1, batch, head_of(&room1, &c), 0, &r), 401);
     assert_string_equal(error_code(&r), "bad_signature");
     free(r.body);
@@ -930,12 +976,12 @@ static void usb_bundles_import_idempotently(void **state)
     (void)state;
     /* The room's unacknowledged records: four the center already has (sent
      * online, their receipt lost), two new ones, one known event, one new. */
-    json_array_append_new(results, seal(&room1, &c, "r01-0001", "T0001", 85));
-    json_array_append_new(results, seal(&room1, &c, "r01-0002", "T0002", 40));
-    json_array_append_new(results, seal(&room1, &c, "r01-0003", "T0003", 100));
-    json_array_append_new(results, seal(&room1, &c, "r01-0004", "T0004", 70));
-    json_array_append_new(results, seal(&room1, &c, "r01-0005", "T0005", 60));
-    json_array_append_new(results, seal(&room1, &c, "r01-0006", "T0006", 0));
+    json_array_append_new(results, seal(&room1, &c, "r01-0001", tk(1), 85));
+    json_array_append_new(results, seal(&room1, &c, "r01-0002", tk(2), 40));
+    json_array_append_new(results, seal(&room1, &c, "r01-0003", tk(3), 100));
+    json_array_append_new(results, seal(&room1, &c, "r01-0004", tk(4), 70));
+    json_array_append_new(results, seal(&room1, &c, "r01-0005", tk(5), 60));
+    json_array_append_new(results, seal(&room1, &c, "r01-0006", tk(6), 0));
     ev = json_pack("{s:s, s:s, s:s, s:s}", "id", "ev-2", "plan", plan_id, "room", "R01", "kind",
                    "attendance");
     payload = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
@@ -961,7 +1007,7 @@ static void usb_bundles_import_idempotently(void **state)
 
         fclose(f);
         all[n] = '\0';
-        assert_null(memmem(all, n, "T0005", 5));
+        assert_null(memmem(all, n, tk(5), strlen(tk(5))));
     }
     assert_int_equal(count("results"), 4);
     assert_int_equal(import(file, line, sizeof(line)), 0);
@@ -971,6 +1017,20 @@ static void usb_bundles_import_idempotently(void **state)
     assert_int_equal(import(file, line, sizeof(line)), 0);
     assert_int_equal(count("results"), 6);
     assert_int_equal(count("events"), 2);
+    /* The room goes on online with a seventh result; the same bundle, now
+     * older than the center's head, still imports as a no-op. */
+    {
+        json_t *more = json_array();
+        struct resp r;
+
+        json_array_append_new(more, seal(&room1, &c, "r01-0007", tk(7), 77));
+        assert_int_equal(upload(&room1, more, head_of(&room1, &c), 0, &r), 200);
+        free(r.body);
+        json_decref(more);
+        assert_int_equal(count("results"), 7);
+        assert_int_equal(import(file, line, sizeof(line)), 0);
+        assert_int_equal(count("results"), 7);
+    }
 
     /* One bit changed: refused, nothing stored. */
     snprintf(bad, sizeof(bad), "%s/bad.usb", dir);
@@ -1002,7 +1062,7 @@ static void usb_bundles_import_idempotently(void **state)
                                   strlen(body)),
                      0);
     assert_int_equal(import(bad, line, sizeof(line)), 1);
-    assert_int_equal(count("results"), 6);
+    assert_int_equal(count("results"), 7);
     assert_int_equal(count("events"), 2);
     free(body);
 }
@@ -1021,7 +1081,7 @@ static void scores_report_what_arrived(void **state)
     p = popen(cmd, "r");
     doc = json_loadf(p, 0, NULL);
     assert_int_equal(pclose(p), 0);
-    assert_int_equal(json_array_size(doc), 6);
+    assert_int_equal(json_array_size(doc), 7);
     json_array_foreach(doc, i, row)
     {
         static const char *fields[] = {"plan",  "session", "ticket", "name", "occupation", "level",
@@ -1029,7 +1089,7 @@ static void scores_report_what_arrived(void **state)
 
         for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
             assert_non_null(json_object_get(row, fields[f]));
-        if (strcmp(json_string_value(json_object_get(row, "ticket")), "T0002") == 0) {
+        if (strcmp(json_string_value(json_object_get(row, "ticket")), tk(2)) == 0) {
             found = 1;
             assert_int_equal(json_integer_value(json_object_get(row, "score")), 40);
             assert_true(json_is_false(json_object_get(row, "passed"))); /* below 60 */
@@ -1047,7 +1107,7 @@ static void scores_report_what_arrived(void **state)
     for (i = 0; fgets(line, sizeof(line), p) != NULL; i++)
         assert_non_null(strstr(line, plan_id));
     assert_int_equal(pclose(p), 0);
-    assert_int_equal(i, 6);
+    assert_int_equal(i, 7);
 }
 
 static void malformed_requests_get_4xx(void **state)

@@ -102,6 +102,13 @@ cp "$r02pkg" "$tmp/damaged.pkg"
 printf 'X' | dd of="$tmp/damaged.pkg" bs=1 seek=5000 conv=notrunc 2>/dev/null
 expect 1 "内容与签名不符" $R2 verify "$tmp/damaged.pkg"
 
+# A new version replaces the old; the old file no longer passes the check.
+r01v1=$(grep '\.R01\.' "$tmp/packed")
+$C pack --room R01 >/dev/null
+expect 0 "第 2 版已校验通过并保存" $R1 fetch
+expect 1 "比本机已有的版本旧" $R1 verify "$r01v1"
+expect 0 "考场 R01，第 2 版" $R1 verify
+
 # A center whose certificate is not from the pinned CA: refused.
 $center --data "$tmp/other" init >/dev/null
 expect 0 "考场已初始化" $room --data "$tmp/r03" init --center "$url" --center-key "$key" --center-ca "$tmp/other/ca.pem"

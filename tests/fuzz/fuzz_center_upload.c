@@ -35,7 +35,13 @@ static void init(void)
     key_public_raw(room, pub);
     FUZZ_CHECK(sqlite3_exec(server.db,
                             "INSERT INTO plans VALUES ('P', 'c', 'n', 'Asia/Shanghai', 60, 0);"
-                            "INSERT INTO rooms VALUES ('P', 'R01', 'S', 's', 'r', 30);",
+                            "INSERT INTO rooms VALUES ('P', 'R01', 'S', 's', 'r', 30);"
+                            "INSERT INTO sessions VALUES ('P', 'S1', 'd', 's', 'e', 0, 1, 0, 0,"
+                            " x'00');"
+                            /* Candidates T1..T9 of R01 in S1: what results may name. */
+                            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                            "WHERE i < 9) INSERT INTO candidates SELECT 'P', 'S1', 'T' || i, "
+                            "'n', 'g', 't', 'id', 'o', 'l', 'R01', i, 0, 'p', x'00' FROM n;",
                             NULL, NULL, NULL) == SQLITE_OK);
     key_id(room, base.room.key_id);
     FUZZ_CHECK(sqlite3_prepare_v2(server.db,
