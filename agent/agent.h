@@ -6,6 +6,8 @@
 
 #include "sync.h"
 
+#include <jansson.h>
+
 #include <uv.h>
 
 /* ---- the room (room.c) ---- */
@@ -69,6 +71,42 @@ int room_load_roster(struct room *r, struct pkg_reader *rd);
 /* The label a session's key is sealed under the room key with. */
 void room_session_label(const char *session, char *out, size_t outsz);
 
+/* ---- the daemon (serve.c, background.c) ---- */
+
+#include <microhttpd.h>
+
+struct daemon {
+    struct room r;
+    struct MHD_Daemon *mhd;
+    uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
+    uv_timer_t mhd_timer;
+    uv_signal_t sigterm, sigint;
+    int open_handles, stopping, http_ready, signals_ready;
+    char ready[96]; /* "listening on http://ADDR:PORT" */
+    /* The center link (background.c). */
+    struct sync_client *client;
+    struct sync_engine *engine;
+    struct pkg_reader *pkg; /* the verified package, for session keys */
+    char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
+    char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
+    size_t n_sessions;
+    uv_timer_t sync_timer;
+    int timer_ready, busy;
+    unsigned backoff_ms;
+    int64_t key_not_before; /* center time */
+};
+
+/* Starts the uploads and the session keys (nothing when not registered). */
+int background_start(struct daemon *d);
+/* Stops the timer (its handle closes on the loop). */
+void background_stop(struct daemon *d);
+/* Frees the engine and the package, once the loop has stopped. */
+void background_free(struct daemon *d);
+
+enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_t *body);
+enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const char *code,
+                             const char *message);
+
 /* ---- commands ---- */
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
@@ -77,6 +115,7 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

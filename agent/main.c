@@ -13,7 +13,7 @@ static const struct cli_command commands[] = {
     {"fetch", "[--from FILE]", "下载并校验本考场的试卷包（--from 从U盘文件导入）", cmd_fetch},
     {"verify", "[FILE]", "离线重新校验已存的试卷包或指定的试卷包文件", cmd_verify},
     {"serve", "[--listen ADDR:PORT]", "运行考场服务（考生机、监考台、场次计时、后台同步）",
-     cli_unavailable},
+     cmd_serve},
     {"status", "[--json]", "显示注册、试卷包、场次、考生状态、待同步数量和时钟偏差", cmd_status},
     {"unlock", "SESSION CODE", "用开考密码解锁场次试卷（离线开考）", cmd_unlock},
     {"roster", "[--session S] [--format table|csv|json]", "显示考生名单及每人状态",

@@ -93,7 +93,8 @@
     X(ER_ROOM_ALREADY_INIT, -163)                                                                  \
     X(ER_NOT_REGISTERED, -164)                                                                     \
     X(ER_PASSWORD_SHORT, -165)                                                                     \
-    X(ER_CA_FILE, -166)
+    X(ER_CA_FILE, -166)                                                                            \
+    X(ER_DAEMON_LISTEN, -167)
 
 enum er_code {
     ER_OK = 0,

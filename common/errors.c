@@ -99,6 +99,8 @@ static const char *const sentences[] = {
                               "能重建）。如确需重建，请联系考试中心后换用新的数据目录。",
     [-ER_NOT_REGISTERED] = "本考场尚未注册。请先用考场注册码执行 examroom register。",
     [-ER_PASSWORD_SHORT] = "监考密码太短（至少 8 个字符）。请换一个更长的密码。",
+    [-ER_DAEMON_LISTEN] =
+        "考场服务无法在指定地址上监听。请检查该端口是否已被其他程序占用，或换一个 --listen 地址。",
     [-ER_CA_FILE] =
         "中心 CA 文件无法读取，或不是 PEM 格式的证书。请核对考试中心提供的 ca.pem 文件。",
     [-ER_BUNDLE_REFUSED] =

@@ -1,0 +1,340 @@
+/* What the daemon does on its own, on its loop: it uploads the outbox whenever
+ * there is something in it (backing off with jitter while the center cannot
+ * be reached, for hours if need be), and it asks the center for each
+ * session's key from shortly before the start, unlocking the session when
+ * the key comes (scrypt on the thread pool). Everything it has done is in
+ * the store, so a restart at any point just carries on. */
+#include "agent.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define IDLE_MS        10000 /* look again this often when all is quiet */
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS (5 * 60000) /* a center down for hours: one try in 5 min */
+#define KEY_AHEAD_S    (20 * 60)   /* start asking for a key this long before */
+
+static void tick(uv_timer_t *t);
+
+static void schedule(struct daemon *d, unsigned ms)
+{
+    if (!d->stopping)
+        uv_timer_start(&d->sync_timer, tick, ms, 0);
+}
+
+/* Full jitter, so rooms that lost the link together do not return together. */
+static unsigned jitter(unsigned ms)
+{
+    uint8_t b[2];
+
+    if (ms < 2 || crypto_random(b, sizeof(b)) < 0)
+        return ms;
+    return ms / 2 + ((unsigned)b[0] << 8 | b[1]) % (ms / 2);
+}
+
+static unsigned next_backoff(struct daemon *d)
+{
+    d->backoff_ms = d->backoff_ms == 0 ? BACKOFF_MIN_MS : d->backoff_ms * 2;
+    if (d->backoff_ms > BACKOFF_MAX_MS)
+        d->backoff_ms = BACKOFF_MAX_MS;
+    return jitter(d->backoff_ms);
+}
+
+static int64_t center_now(const struct daemon *d)
+{
+    return (int64_t)time(NULL) + sync_clock_offset(d->client);
+}
+
+/* ---- uploads ---- */
+
+static void count(const struct store_outbox *o, void *arg)
+{
+    (void)o;
+    ++*(int64_t *)arg;
+}
+
+static void on_pass(const struct sync_outcome *o, void *arg)
+{
+    struct daemon *d = arg;
+
+    d->busy = 0;
+    if (d->stopping)
+        return;
+    if (o->status == 0) {
+        d->backoff_ms = 0;
+        room_note_contact(&d->r, center_now(d));
+        if (o->uploaded > 0)
+            log_info("uploaded %lld records, %lld left", (long long)o->uploaded,
+                     (long long)o->pending);
+        schedule(d, o->pending > 0 ? 100 : 0);
+    } else if (sync_transient(o->status)) {
+        unsigned ms = next_backoff(d);
+
+        log_info("upload: %s; next try in %u ms", er_name(o->status), ms);
+        schedule(d, ms);
+    } else {
+        /* Retrying cannot fix it (a conflict, a broken chain, a bad
+         * signature): the proctor sees it in status; try again rarely. */
+        log_error("upload refused: %s", er_strerror(o->status));
+        schedule(d, BACKOFF_MAX_MS);
+    }
+}
+
+/* ---- session keys ---- */
+
+struct unlock_job {
+    uv_work_t req;
+    struct daemon *d;
+    char session[PKG_MAX_NAME + 1];
+    uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)], key[PKG_SESSION_KEY];
+    int rc;
+};
+
+static void unlock_work(uv_work_t *req)
+{
+    struct unlock_job *j = req->data;
+
+    j->rc = pkg_unlock(j->d->pkg, j->session, j->code, j->key);
+}
+
+static void unlocked(int status, const struct store_ack *ack, void *arg)
+{
+    struct unlock_job *j = arg;
+    struct daemon *d = j->d;
+
+    (void)ack;
+    if (status == 0)
+        log_notice("session %s unlocked with the key from the center", j->session);
+    else
+        log_error("session %s: %s", j->session, er_strerror(status));
+    free(j);
+    d->busy = 0;
+    schedule(d, 0);
+}
+
+static void after_unlock(uv_work_t *req, int status)
+{
+    struct unlock_job *j = req->data;
+    struct daemon *d = j->d;
+    uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
+    char label[PKG_MAX_NAME + 64];
+    int rc = status < 0 ? ER_INTERNAL : j->rc;
+
+    room_session_label(j->session, label, sizeof(label));
+    if (rc == 0 && !d->stopping)
+        rc = key_seal_secret(d->r.wrap, label, j->key, sizeof(j->key), sealed);
+    OPENSSL_cleanse(j->key, sizeof(j->key));
+    if (rc == 0 && !d->stopping)
+        rc = store_set_session_state(d->r.st, j->session, STORE_SESSION_UNLOCKED, sealed,
+                                     sizeof(sealed), unlocked, j);
+    if (rc == 0 && !d->stopping)
+        return;
+    if (rc < 0)
+        log_error("session %s: %s", j->session, er_strerror(rc));
+    free(j);
+    d->busy = 0;
+    schedule(d, IDLE_MS);
+}
+
+static void on_key(struct sync_response *r, void *arg)
+{
+    struct unlock_job *j = arg;
+    struct daemon *d = j->d;
+    json_t *doc = NULL;
+    int rc = sync_answer_error(r);
+
+    if (rc == 0 && (doc = json_loadb((const char *)r->body, r->len, 0, NULL)) != NULL)
+        rc = code_decode(json_string_value(json_object_get(doc, "unlock_code"))
+                             ? json_string_value(json_object_get(doc, "unlock_code"))
+                             : "",
+                         CODE_UNLOCK_BITS, j->code);
+    if (rc == 0 && !d->stopping &&
+        uv_queue_work(&d->r.loop, &j->req, unlock_work, after_unlock) == 0) {
+        json_decref(doc);
+        return; /* scrypt off the loop; after_unlock goes on */
+    }
+    /* Too early: the center said when; anything else: try again later. */
+    if (rc != 0 && r->error == 0 && strcmp(sync_error_code(r), "too_early") == 0) {
+        json_t *e = json_loadb((const char *)r->body, r->len, 0, NULL);
+
+        d->key_not_before = json_integer_value(json_object_get(e, "opens_at"));
+        json_decref(e);
+    } else if (rc != 0) {
+        d->key_not_before = center_now(d) + next_backoff(d) / 1000 + 1;
+        log_info("session key %s: %s", j->session, er_name(rc));
+    }
+    json_decref(doc);
+    free(j);
+    d->busy = 0;
+    schedule(d, IDLE_MS);
+}
+
+struct session_scan {
+    struct daemon *d;
+    int64_t now;
+    char due[PKG_MAX_NAME + 1]; /* copied: the row is gone after the visit */
+};
+
+static void check_session(const struct store_session *s, void *arg)
+{
+    struct session_scan *scan = arg;
+
+    if (s->state == STORE_SESSION_LOCKED && scan->now >= s->starts_at - KEY_AHEAD_S &&
+        scan->now < s->ends_at && scan->due[0] == '\0')
+        snprintf(scan->due, sizeof(scan->due), "%s", s->id);
+}
+
+/* Asks for the key of the first locked session whose start is near. */
+static int fetch_key(struct daemon *d)
+{
+    struct session_scan scan = {d, center_now(d), ""};
+    struct unlock_job *j;
+    char path[PKG_MAX_NAME + 32];
+    int rc;
+
+    if (d->pkg == NULL || scan.now < d->key_not_before)
+        return 0;
+    for (size_t i = 0; i < d->n_sessions && scan.due[0] == '\0'; i++)
+        store_get_session(d->r.st, d->sessions[i], check_session, &scan);
+    if (scan.due[0] == '\0')
+        return 0;
+    j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return 0;
+    j->d = d;
+    j->req.data = j;
+    snprintf(j->session, sizeof(j->session), "%s", scan.due);
+    snprintf(path, sizeof(path), "/v1/sessions/%s/key", j->session);
+    {
+        const struct sync_request req = {.method = "GET", .path = path, .sign = 1, .fd = -1};
+
+        rc = sync_start(d->client, &req, on_key, j);
+    }
+    if (rc < 0) {
+        free(j);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- the tick ---- */
+
+static void tick(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    int64_t pending = 0;
+
+    if (d->stopping || d->busy || d->engine == NULL)
+        return;
+    store_foreach_outbox(d->r.st, 1, count, &pending);
+    if (pending > 0 && sync_engine_pass(d->engine, on_pass, d) == 0) {
+        d->busy = 1;
+        return;
+    }
+    if (fetch_key(d)) {
+        d->busy = 1;
+        return;
+    }
+    schedule(d, IDLE_MS);
+}
+
+/* ---- start and stop ---- */
+
+struct found {
+    struct daemon *d;
+    char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1], path[ROOM_PATH_MAX];
+    int64_t version;
+};
+
+static void take_registration(const struct store_registration *reg, void *arg)
+{
+    struct found *f = arg;
+
+    snprintf(f->plan, sizeof(f->plan), "%s", reg->plan_id);
+    snprintf(f->room, sizeof(f->room), "%s", reg->center_room);
+}
+
+static void take_package(const struct store_package *pkg, void *arg)
+{
+    struct found *f = arg;
+
+    f->version = pkg->version;
+    snprintf(f->path, sizeof(f->path), "%s", pkg->path);
+}
+
+static void take_session(const struct store_candidate *c, void *arg)
+{
+    struct daemon *d = ((struct found *)arg)->d;
+
+    for (size_t i = 0; i < d->n_sessions; i++)
+        if (strcmp(d->sessions[i], c->session_id) == 0)
+            return;
+    if (d->n_sessions < PKG_MAX_SESSIONS)
+        snprintf(d->sessions[d->n_sessions++], sizeof(d->sessions[0]), "%s", c->session_id);
+}
+
+int background_start(struct daemon *d)
+{
+    struct found f = {.d = d};
+    int rc;
+
+    store_foreach_registration(d->r.st, take_registration, &f);
+    if (f.plan[0] == '\0') {
+        log_notice("not registered: nothing to sync until `examroom register`");
+        return 0;
+    }
+    snprintf(d->plan, sizeof(d->plan), "%s", f.plan);
+    snprintf(d->room_id, sizeof(d->room_id), "%s", f.room);
+    rc = room_sync_new(&d->r, &d->client);
+    if (rc == 0) {
+        const struct sync_engine_config cfg = {.client = d->client,
+                                               .store = d->r.st,
+                                               .room = d->r.sign,
+                                               .center = d->r.center,
+                                               .plan = d->plan,
+                                               .room_id = d->room_id};
+
+        rc = sync_engine_new(&cfg, &d->engine);
+    }
+    if (rc < 0)
+        return rc;
+    if (store_latest_package(d->r.st, f.plan, take_package, &f) == 0) {
+        rc = room_open_package(&d->r, f.path, f.version, &d->pkg);
+        if (rc < 0)
+            return rc;
+        store_foreach_candidate(d->r.st, NULL, take_session, &f);
+    }
+    uv_timer_init(&d->r.loop, &d->sync_timer);
+    d->sync_timer.data = d;
+    d->open_handles++;
+    d->timer_ready = 1;
+    schedule(d, 0);
+    return 0;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    ((struct daemon *)h->data)->open_handles--;
+}
+
+void background_stop(struct daemon *d)
+{
+    if (d->timer_ready) {
+        uv_timer_stop(&d->sync_timer);
+        uv_close((uv_handle_t *)&d->sync_timer, on_timer_closed);
+        d->timer_ready = 0;
+    }
+}
+
+void background_free(struct daemon *d)
+{
+    sync_engine_free(d->engine);
+    d->engine = NULL;
+    if (d->pkg != NULL)
+        pkg_close(d->pkg);
+    d->pkg = NULL;
+}

@@ -1,0 +1,291 @@
+/* examroom serve [--listen ADDR:PORT]: the room's daemon on one libuv loop.
+ * libmicrohttpd runs in external-epoll mode: a uv_poll_t watches its epoll
+ * descriptor and one uv_timer_t follows MHD_get_timeout(); MHD_run() is
+ * called from those callbacks only. The upload engine and the session keys
+ * run from the same loop (background.c). SIGTERM and SIGINT stop it cleanly:
+ * HTTP first, then the center link, then the store, every handle closed in
+ * its close callback. */
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- answers ---- */
+
+enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    struct MHD_Response *r;
+    enum MHD_Result ok;
+
+    json_decref(body);
+    if (text == NULL)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    ok = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Error answers for terminals: a stable code, a sentence in Chinese. */
+enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const char *code,
+                             const char *message)
+{
+    return daemon_reply(conn, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct daemon *d = cls;
+
+    (void)version;
+    (void)upload_data;
+    if (*con_cls == NULL) {
+        *con_cls = d; /* the headers are in; the body (if any) comes next */
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        /* No terminal call yet takes a body; refuse rather than buffer. */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/api/v1/time") == 0) {
+        if (strcmp(method, "GET") != 0)
+            return daemon_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                "请求方式不对。");
+        return daemon_reply(conn, MHD_HTTP_OK,
+                            json_pack("{s:I}", "server_time", (json_int_t)now_ms()));
+    }
+    return daemon_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "没有这个页面或接口。");
+}
+
+/* ---- libmicrohttpd on the loop ---- */
+
+static void run_mhd(struct daemon *d);
+
+static void on_mhd_timer(uv_timer_t *t)
+{
+    run_mhd(t->data);
+}
+
+static void on_mhd_poll(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    run_mhd(p->data);
+}
+
+/* Lets libmicrohttpd work, then arms the timer for its next deadline. */
+static void run_mhd(struct daemon *d)
+{
+    MHD_UNSIGNED_LONG_LONG timeout;
+
+    if (d->mhd == NULL)
+        return;
+    MHD_run(d->mhd);
+    if (MHD_get_timeout(d->mhd, &timeout) == MHD_YES)
+        uv_timer_start(&d->mhd_timer, on_mhd_timer, (uint64_t)timeout, 0);
+    else
+        uv_timer_stop(&d->mhd_timer);
+}
+
+static int parse_listen(const char *text, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(text, ':');
+    char *end;
+    long port;
+
+    if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
+        return -1;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    port = strtol(colon + 1, &end, 10);
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (*end != '\0' || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return -1;
+    return 0;
+}
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    log_vmsg(LOG_LEVEL_WARN, fmt, ap);
+}
+
+static int start_http(struct daemon *d, const char *listen)
+{
+    struct sockaddr_in sa;
+    const union MHD_DaemonInfo *info;
+
+    if (parse_listen(listen, &sa) < 0)
+        return ER_USAGE;
+    d->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, d,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+    if (d->mhd == NULL)
+        return ER_DAEMON_LISTEN;
+    info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL || uv_poll_init(&d->r.loop, &d->mhd_poll, info->epoll_fd) != 0)
+        return ER_INTERNAL;
+    d->mhd_poll.data = d;
+    uv_timer_init(&d->r.loop, &d->mhd_timer);
+    d->mhd_timer.data = d;
+    d->open_handles += 2;
+    d->http_ready = 1;
+    uv_poll_start(&d->mhd_poll, UV_READABLE, on_mhd_poll);
+    info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(d->ready, sizeof(d->ready), "listening on http://%s:%u", inet_ntoa(sa.sin_addr),
+             info != NULL ? info->port : 0);
+    return 0;
+}
+
+/* ---- readiness and stopping ---- */
+
+/* systemd's notify protocol, without libsystemd: one datagram to the socket
+ * named by NOTIFY_SOCKET (an abstract one starts with '@'). */
+static void notify_systemd(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n;
+    int fd;
+
+    if (path == NULL || (n = strlen(path)) == 0 || n >= sizeof(sa.sun_path))
+        return;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+        log_warn("systemd notify: %s", state);
+    close(fd);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct daemon *d = h->data;
+
+    d->open_handles--;
+}
+
+static void on_sync_closed(void *arg)
+{
+    struct daemon *d = arg;
+
+    d->client = NULL;
+}
+
+/* Winds everything down on the loop: HTTP first, so no new work comes in,
+ * then the center link (in-flight calls end as cancelled), then the timers
+ * and signals. The store closes after the loop has run dry. */
+static void stop(struct daemon *d)
+{
+    d->stopping = 1;
+    if (d->http_ready) {
+        uv_poll_stop(&d->mhd_poll);
+        uv_close((uv_handle_t *)&d->mhd_poll, on_handle_closed);
+        uv_timer_stop(&d->mhd_timer);
+        uv_close((uv_handle_t *)&d->mhd_timer, on_handle_closed);
+        d->http_ready = 0;
+    }
+    if (d->mhd != NULL)
+        MHD_stop_daemon(d->mhd);
+    d->mhd = NULL;
+    if (d->client != NULL)
+        sync_client_close(d->client, on_sync_closed, d);
+    background_stop(d);
+    if (d->signals_ready) {
+        uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+        uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+        d->signals_ready = 0;
+    }
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+
+    if (d->stopping)
+        return;
+    log_notice("signal %d: stopping", signum);
+    notify_systemd("STOPPING=1");
+    stop(d);
+}
+
+int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const names[] = {"--listen", NULL};
+    int bad = 0, rc, status = 0;
+    const char *listen = cli_option(argc, argv, "--listen", &bad);
+    struct daemon *d;
+
+    if (bad || cli_check_options(argc, argv, 1, names) < 0)
+        return cli_fail(ctx, ER_USAGE);
+    if (listen == NULL)
+        listen = "0.0.0.0:8080";
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return cli_fail(ctx, ER_NOMEM);
+    /* A daemon: its log lines are wanted, unless EXAMROOM_LOG says otherwise. */
+    if (getenv("EXAMROOM_LOG") == NULL && log_get_level() < LOG_LEVEL_INFO)
+        log_set_level(LOG_LEVEL_INFO);
+    rc = room_open(ctx, &d->r, 1);
+    if (rc == 0)
+        rc = background_start(d);
+    if (rc == 0)
+        rc = start_http(d, listen);
+    if (rc == 0) {
+        uv_signal_init(&d->r.loop, &d->sigterm);
+        uv_signal_init(&d->r.loop, &d->sigint);
+        d->sigterm.data = d->sigint.data = d;
+        d->open_handles += 2;
+        d->signals_ready = 1;
+        uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+        uv_signal_start(&d->sigint, on_signal, SIGINT);
+        printf("%s\n", d->ready);
+        fflush(stdout);
+        notify_systemd("READY=1");
+    } else if (rc == ER_DAEMON_LISTEN) {
+        status = cli_fail_detail(ctx, rc, "无法在 %s 上监听（地址被占用或无效）。", listen);
+    } else {
+        status = cli_fail(ctx, rc);
+    }
+    if (rc < 0)
+        stop(d);
+    uv_run(&d->r.loop, UV_RUN_DEFAULT);
+    background_free(d);
+    room_close(&d->r); /* closes the store: queued writes finish first */
+    free(d);
+    return status;
+}
