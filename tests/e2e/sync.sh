@@ -109,6 +109,24 @@ expect 0 "第 2 版已校验通过并保存" $R1 fetch
 expect 1 "比本机已有的版本旧" $R1 verify "$r01v1"
 expect 0 "考场 R01，第 2 版" $R1 verify
 
+# The center's clock 1000 s ahead of ours: the first request is refused as
+# skewed, the room signs again with the center's time, and status shows the
+# offset it measured.
+kill "$pid" && wait "$pid" 2>/dev/null
+EXAMCENTER_NOW=$(($(date +%s) + 1000)) $C serve --listen "127.0.0.1:$port" >"$tmp/serve.out" \
+    2>>"$tmp/serve.log" &
+pid=$!
+wait_ready "$tmp/serve.out" >/dev/null
+expect 0 "已是最新" $R1 fetch
+expect 0 "时钟偏差 +\(99[0-9]\|100[0-9]\) 秒" $R1 status
+kill "$pid" && wait "$pid" 2>/dev/null
+start_center_on() {
+    $C serve --listen "127.0.0.1:$1" >"$tmp/serve.out" 2>>"$tmp/serve.log" &
+    pid=$!
+    wait_ready "$tmp/serve.out" >/dev/null
+}
+start_center_on "$port"
+
 # A center whose certificate is not from the pinned CA: refused.
 $center --data "$tmp/other" init >/dev/null
 expect 0 "考场已初始化" $room --data "$tmp/r03" init --center "$url" --center-key "$key" --center-ca "$tmp/other/ca.pem"
