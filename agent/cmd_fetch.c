@@ -123,8 +123,17 @@ static int download(struct room *r, struct sync_client *c, const char *path, uin
         }
         close(fd);
         free(resp.body);
-        if (rc == 0)
+        if (rc == 0) {
+            uint64_t now_have = stat(part, &st) == 0 ? (uint64_t)st.st_size : 0;
+
+            /* A complete answer that leaves the file too long, or brings
+             * nothing, does not match the manifest: say so, do not loop. */
+            if (now_have > size || now_have == have) {
+                truncate(part, 0);
+                return ER_SYNC_PROTOCOL;
+            }
             continue; /* the size check above decides */
+        }
         if (resp.error == 0 && resp.status == 416) {
             truncate(part, 0); /* our part is not a prefix of this file */
             continue;

@@ -696,7 +696,9 @@ static const char *store_batch(struct api *api, json_t *doc, int results, struct
     json_t *items = json_object_get(doc, table), *conflicts = json_array(), *head = NULL;
     size_t i;
 
-    sqlite3_exec(api->server->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    /* A savepoint: its own transaction for an upload, a part of the
+     * import's transaction for a USB bundle (refused whole). */
+    sqlite3_exec(api->server->db, "SAVEPOINT batch", NULL, NULL, NULL);
     for (i = 0; i < n; i++) {
         int c = compare_stored(api->server->db, table, api->room.key_id, &s[i]);
 
@@ -720,10 +722,11 @@ static const char *store_batch(struct api *api, json_t *doc, int results, struct
             err = "chain_broken";
     if (results && err == NULL)
         err = check_head(api, json_object_get(doc, "head"), &head);
-    if (err == NULL && sqlite3_exec(api->server->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (err == NULL &&
+        sqlite3_exec(api->server->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
         err = "internal";
     if (err != NULL) {
-        sqlite3_exec(api->server->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(api->server->db, "ROLLBACK TO batch; RELEASE batch", NULL, NULL, NULL);
         json_decref(head);
         *out = strcmp(err, "conflict") == 0 ? json_pack("{s:O}", "ids", conflicts) : NULL;
     } else {

@@ -55,9 +55,10 @@ int center_unlock_code(sqlite3 *db, const char *plan, const char *session,
 
 /* ---- the HTTP(S) API (serve.c, api.c; docs/protocol.md) ---- */
 
-#define API_BODY_MAX    (64u << 20) /* request bodies, after gzip too */
-#define CENTER_KEY_LEAD (15 * 60)   /* session keys are released this long before start */
-#define API_BATCH_MAX   2000        /* records in one upload */
+#define API_BODY_MAX     (64u << 20) /* request bodies, after gzip too */
+#define API_REGISTER_MAX (16u << 10) /* a register body: a serial and two keys */
+#define CENTER_KEY_LEAD  (15 * 60)   /* session keys are released this long before start */
+#define API_BATCH_MAX    2000        /* records in one upload */
 
 struct server {
     sqlite3 *db;

@@ -67,10 +67,13 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && !json_is_object(doc))
         rc = ER_PKG_CORRUPT;
     if (rc == 0) {
-        /* Results first: events may refer to them. */
+        /* One transaction: a bundle is stored whole or not at all. Results
+         * first: events may refer to them. */
+        sqlite3_exec(server.db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         rc = ingest_part(ctx, &api, doc, 1);
         if (rc == 0)
             rc = ingest_part(ctx, &api, doc, 0);
+        sqlite3_exec(server.db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     } else {
         rc = cli_fail_detail(ctx, rc, "无法导入U盘文件 %s。", argv[1]);
     }

@@ -90,13 +90,13 @@ enum MHD_Result api_reply_error(struct api *api, unsigned status, const char *co
 
 struct request {
     uint8_t *body;
-    size_t len, cap;
+    size_t len, cap, limit;
     int too_large;
 };
 
 static int append(struct request *rq, const char *data, size_t n)
 {
-    if (rq->too_large || rq->len + n > API_BODY_MAX) {
+    if (rq->too_large || rq->len + n > rq->limit) {
         rq->too_large = 1;
         return 0;
     }
@@ -270,6 +270,30 @@ int api_authenticate(struct api *api)
 
 /* ---- the daemon ---- */
 
+/* From the headers alone: an unknown room or a clock far off is answered
+ * at once, and its body never read. MHD_YES lets the request go on. */
+static enum MHD_Result early_refusal(struct server *server, struct MHD_Connection *conn,
+                                     const char *url, const char *method)
+{
+    struct api api = {.server = server, .conn = conn, .method = method, .url = url};
+    const char *room = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, PROTO_HDR_ROOM);
+    int64_t t =
+        proto_parse_time(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, PROTO_HDR_TIME));
+    int known;
+
+    center_now_override(&api.now);
+    if (room == NULL || hex_decode(room, api.room.key_id, 32) < 0)
+        return api_reply_error(&api, MHD_HTTP_UNAUTHORIZED, "unknown_room", NULL);
+    known = center_find_room(server->db, &api.room);
+    key_free(api.room.sign);
+    if (known == ER_ROOM_NOT_REGISTERED)
+        return api_reply_error(&api, MHD_HTTP_UNAUTHORIZED, "unknown_room", NULL);
+    if (t < 0 || t > api.now + PROTO_SKEW_MAX || t < api.now - PROTO_SKEW_MAX)
+        return api_reply_error(&api, MHD_HTTP_UNAUTHORIZED, "clock_skew",
+                               json_pack("{s:I}", "center_time", (json_int_t)api.now));
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -287,7 +311,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (rq == NULL) {
         rq = calloc(1, sizeof(*rq));
         *con_cls = rq;
-        return rq != NULL ? MHD_YES : MHD_NO;
+        if (rq == NULL)
+            return MHD_NO;
+        /* Before any body is read: a body is only worth buffering (and
+         * inflating) for a room the center knows, whose clock agrees. */
+        rq->limit = strcmp(url, "/v1/register") == 0 ? API_REGISTER_MAX : API_BODY_MAX;
+        if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/register") != 0)
+            return early_refusal(server, conn, url, method);
+        return MHD_YES;
     }
     if (*upload_size > 0) {
         if (append(rq, upload_data, *upload_size) < 0)

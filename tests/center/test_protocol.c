@@ -497,6 +497,21 @@ static void requests_are_authenticated(void **state)
         assert_string_equal(error_code(&r), "bad_signature");
         free(r.body);
     }
+    /* An unregistered key posting a large body: refused from its headers,
+     * the body never read. */
+    {
+        size_t big = 8u << 20;
+        char *body = malloc(big);
+        struct req s = {
+            .method = "POST", .path = "/v1/results", .body = body, .len = big, .room = &intruder};
+
+        memset(body, '{', big);
+        assert_int_equal(http(&s, &r), CURLE_OK);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(error_code(&r), "unknown_room");
+        free(r.body);
+        free(body);
+    }
     /* An unregistered key. */
     {
         struct req s = {
