@@ -75,8 +75,21 @@ void room_session_label(const char *session, char *out, size_t outsz);
 
 #include <microhttpd.h>
 
+/* A terminal's token between the proctor's approval and the terminal's
+ * pickup: handed out once, kept in memory only (a restart means pairing
+ * again). */
+struct pairing {
+    char code[32], token[65];
+    int seat;
+    struct pairing *next;
+};
+
+#define PAIR_CODE_BITS 30 /* 6 symbols and a check: "XXXX-XXX" */
+
 struct daemon {
     struct room r;
+    char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
+    struct pairing *pairings;
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
     uv_timer_t mhd_timer;
@@ -103,6 +116,19 @@ void background_stop(struct daemon *d);
 /* Frees the engine and the package, once the loop has stopped. */
 void background_free(struct daemon *d);
 
+/* The HTTP API (http.c): libmicrohttpd's access and completion callbacks. */
+enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_size, void **con_cls);
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe);
+
+/* serve.c, for http.c */
+void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */
+int64_t daemon_now_ms(void);
+int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat);
+struct pairing *daemon_take_pairing(struct daemon *d, const char *code); /* caller frees */
+
 enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_t *body);
 enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const char *code,
                              const char *message);
@@ -116,6 +142,7 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -19,7 +19,7 @@ static const struct cli_command commands[] = {
     {"roster", "[--session S] [--format table|csv|json]", "显示考生名单及每人状态",
      cli_unavailable},
     {"pair", "list | approve CODE [--seat N] | revoke SEAT", "考生机配对：列出、批准、撤销",
-     cli_unavailable},
+     cmd_pair},
     {"extend", "TICKET MINUTES", "为考生延长考试时间", cli_unavailable},
     {"move", "TICKET SEAT", "将考生换到另一座位（答案和剩余时间随之迁移）", cli_unavailable},
     {"absent", "TICKET", "将考生记为缺考", cli_unavailable},

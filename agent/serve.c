@@ -8,6 +8,7 @@
 #include "agent.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const
     return daemon_reply(conn, status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
-static int64_t now_ms(void)
+int64_t daemon_now_ms(void)
 {
     struct timespec ts;
 
@@ -55,36 +56,64 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **con_cls)
+int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat)
 {
-    struct daemon *d = cls;
+    struct pairing *p = calloc(1, sizeof(*p));
 
-    (void)version;
-    (void)upload_data;
-    if (*con_cls == NULL) {
-        *con_cls = d; /* the headers are in; the body (if any) comes next */
-        return MHD_YES;
+    if (p == NULL)
+        return ER_NOMEM;
+    snprintf(p->code, sizeof(p->code), "%s", code);
+    snprintf(p->token, sizeof(p->token), "%s", token);
+    p->seat = seat;
+    p->next = d->pairings;
+    d->pairings = p;
+    return 0;
+}
+
+struct pairing *daemon_take_pairing(struct daemon *d, const char *code)
+{
+    for (struct pairing **pp = &d->pairings; *pp != NULL; pp = &(*pp)->next) {
+        if (strcmp((*pp)->code, code) == 0) {
+            struct pairing *p = *pp;
+
+            *pp = p->next;
+            return p;
+        }
     }
-    if (*upload_size > 0) {
-        /* No terminal call yet takes a body; refuse rather than buffer. */
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    if (strcmp(url, "/api/v1/time") == 0) {
-        if (strcmp(method, "GET") != 0)
-            return daemon_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                                "请求方式不对。");
-        return daemon_reply(conn, MHD_HTTP_OK,
-                            json_pack("{s:I}", "server_time", (json_int_t)now_ms()));
-    }
-    return daemon_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "没有这个页面或接口。");
+    return NULL;
+}
+
+/* The admin channel: a random token in DATA/admin-token (0600) and the
+ * address to reach this daemon on loopback in DATA/admin-address. */
+static int write_admin_files(struct daemon *d, unsigned port)
+{
+    char path[ROOM_PATH_MAX];
+    uint8_t raw[32];
+    FILE *f;
+    int rc = crypto_random(raw, sizeof(raw));
+
+    if (rc < 0)
+        return rc;
+    hex_encode(raw, sizeof(raw), d->admin_token);
+    if (room_path(&d->r, "admin-token", path) < 0 || (f = fopen(path, "w")) == NULL)
+        return ER_IO;
+    fprintf(f, "%s\n", d->admin_token);
+    if (fclose(f) != 0)
+        return ER_IO;
+    if (room_path(&d->r, "admin-address", path) < 0 || (f = fopen(path, "w")) == NULL)
+        return ER_IO;
+    fprintf(f, "127.0.0.1:%u\n", port);
+    return fclose(f) == 0 ? 0 : ER_IO;
 }
 
 /* ---- libmicrohttpd on the loop ---- */
 
 static void run_mhd(struct daemon *d);
+
+void daemon_kick(struct daemon *d)
+{
+    run_mhd(d);
+}
 
 static void on_mhd_timer(uv_timer_t *t)
 {
@@ -146,9 +175,10 @@ static int start_http(struct daemon *d, const char *listen)
     if (parse_listen(listen, &sa) < 0)
         return ER_USAGE;
     d->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, d,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_request,
+        d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
     if (d->mhd == NULL)
         return ER_DAEMON_LISTEN;
@@ -164,7 +194,7 @@ static int start_http(struct daemon *d, const char *listen)
     info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
     snprintf(d->ready, sizeof(d->ready), "listening on http://%s:%u", inet_ntoa(sa.sin_addr),
              info != NULL ? info->port : 0);
-    return 0;
+    return write_admin_files(d, info != NULL ? info->port : 0);
 }
 
 /* ---- readiness and stopping ---- */
@@ -286,6 +316,13 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     uv_run(&d->r.loop, UV_RUN_DEFAULT);
     background_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
+    while (d->pairings != NULL) {
+        struct pairing *p = d->pairings;
+
+        d->pairings = p->next;
+        OPENSSL_cleanse(p, sizeof(*p));
+        free(p);
+    }
     free(d);
     return status;
 }

@@ -94,7 +94,9 @@
     X(ER_NOT_REGISTERED, -164)                                                                     \
     X(ER_PASSWORD_SHORT, -165)                                                                     \
     X(ER_CA_FILE, -166)                                                                            \
-    X(ER_DAEMON_LISTEN, -167)
+    X(ER_DAEMON_LISTEN, -167)                                                                      \
+    X(ER_DAEMON_DOWN, -168)                                                                        \
+    X(ER_PAIR_REFUSED, -169)
 
 enum er_code {
     ER_OK = 0,

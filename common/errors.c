@@ -99,6 +99,9 @@ static const char *const sentences[] = {
                               "能重建）。如确需重建，请联系考试中心后换用新的数据目录。",
     [-ER_NOT_REGISTERED] = "本考场尚未注册。请先用考场注册码执行 examroom register。",
     [-ER_PASSWORD_SHORT] = "监考密码太短（至少 8 个字符）。请换一个更长的密码。",
+    [-ER_DAEMON_DOWN] = "考场服务没有运行，无法执行监考操作。请先启动 examroom serve（或 systemctl "
+                        "start examroom）。",
+    [-ER_PAIR_REFUSED] = "考场服务拒绝了这个操作。请按上面的提示处理后重试。",
     [-ER_DAEMON_LISTEN] =
         "考场服务无法在指定地址上监听。请检查该端口是否已被其他程序占用，或换一个 --listen 地址。",
     [-ER_CA_FILE] =

@@ -52,6 +52,7 @@ enum rstmt {
     R_CAND_SESSION,
     R_SEATS,
     R_TERM_FIND,
+    R_TERM_ALL,
     R_SIGNIN_FIND,
     R_ANSWER_GET,
     R_ANSWERS,

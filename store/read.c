@@ -225,6 +225,19 @@ int store_foreach_seat(struct store *st, void (*fn)(const struct store_seat *, v
     return finish(st, s, rc, n, 0);
 }
 
+/* A row of R_TERM_FIND or R_TERM_ALL. */
+static void terminal_row(sqlite3_stmt *s, struct store_terminal *t)
+{
+    *t = (struct store_terminal){
+        .id = INT(s, 0),
+        .pairing_code = TEXT(s, 1),
+        .token_hash = sqlite3_column_blob(s, 2),
+        .seat = (int)INT(s, 3),
+        .state = store_state_index(store_term_states, 3, TEXT(s, 4)),
+        .created_at = INT(s, 5),
+    };
+}
+
 int store_find_terminal(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
                         void (*fn)(const struct store_terminal *, void *), void *arg)
 {
@@ -234,19 +247,30 @@ int store_find_terminal(struct store *st, const uint8_t token_hash[STORE_HASH_LE
     sqlite3_bind_blob(s, 1, token_hash, STORE_HASH_LEN, SQLITE_STATIC);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        struct store_terminal t = {
-            .id = INT(s, 0),
-            .pairing_code = TEXT(s, 1),
-            .token_hash = sqlite3_column_blob(s, 2),
-            .seat = (int)INT(s, 3),
-            .state = store_state_index(store_term_states, 3, TEXT(s, 4)),
-            .created_at = INT(s, 5),
-        };
+        struct store_terminal t;
+
+        terminal_row(s, &t);
         fn(&t, arg);
         n = 1;
         rc = SQLITE_DONE;
     }
     return finish(st, s, rc, n, 1);
+}
+
+int store_foreach_terminal(struct store *st, void (*fn)(const struct store_terminal *, void *),
+                           void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_TERM_ALL];
+    int rc, n = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_terminal t;
+
+        terminal_row(s, &t);
+        fn(&t, arg);
+        n++;
+    }
+    return finish(st, s, rc, n, 0);
 }
 
 int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],

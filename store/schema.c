@@ -269,6 +269,8 @@ const char *const store_rsql[R_COUNT] = {
     [R_CAND_SESSION] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1"
                        " ORDER BY seat, ticket",
     [R_SEATS] = "SELECT seat, label, spare FROM seats ORDER BY seat",
+    [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at FROM terminals"
+                   " ORDER BY state = 'revoked', seat, created_at",
     [R_TERM_FIND] = "SELECT id, pairing_code, token_hash, seat, state, created_at FROM terminals"
                     " WHERE token_hash = ?1 AND state = 'approved'",
     [R_SIGNIN_FIND] = "SELECT id, candidate_id, terminal_id, seat, token_hash, at FROM signins"

@@ -247,6 +247,10 @@ int store_approve_terminal(struct store *st, const char *pairing_code,
                            void *arg);
 /* ER_STORE_NOT_FOUND unless approved. */
 int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg);
+/* Every terminal: pending and approved by seat, revoked last. Returns how
+ * many were visited. */
+int store_foreach_terminal(struct store *st, void (*fn)(const struct store_terminal *, void *),
+                           void *arg);
 /* The approved terminal holding this token, or ER_STORE_NOT_FOUND. */
 int store_find_terminal(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
                         void (*fn)(const struct store_terminal *, void *), void *arg);

@@ -1,0 +1,437 @@
+/* The room's HTTP API: the terminal calls (PRODUCT.md §4) and the proctor's
+ * admin calls. A request's body is collected (16 KiB at most); a call that
+ * writes to the store suspends its connection and is resumed, with its
+ * answer, once the write is durable. Admin calls are answered only on
+ * loopback and with the admin token that serve writes (0600) into the data
+ * directory, so a terminal on the LAN can never reach them. */
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BODY_MAX (16 * 1024)
+
+struct http_req {
+    struct daemon *d;
+    struct MHD_Connection *conn;
+    char *body;
+    size_t len, cap;
+    int too_large, suspended, orphaned;
+    unsigned status; /* the answer, once an asynchronous call has it */
+    json_t *answer;
+    char code[32]; /* the pairing code a pending approval is for */
+    char token[65];
+    int seat;
+};
+
+/* ---- the proctor's words for terminals' errors (zh-CN, in one place) ---- */
+
+#define MSG_BAD_JSON   "请求内容无效。请刷新页面后重试。"
+#define MSG_TOO_LARGE  "请求内容过大。"
+#define MSG_NOT_FOUND  "没有这个页面或接口。"
+#define MSG_METHOD     "请求方式不对。"
+#define MSG_NO_CODE    "没有这个配对码。请刷新页面重新申请配对。"
+#define MSG_PAIR_GONE  "该终端的配对凭证已领取或已失效。请让监考老师撤销后重新配对。"
+#define MSG_STORE      "考场服务器暂时无法保存，请稍后重试；如持续出现，请告知监考老师。"
+#define MSG_ADMIN_ONLY "只有监考人员可以执行此操作。"
+#define MSG_SEAT_TAKEN "该座位已有配对的终端。请先撤销（examroom pair revoke 座位号）或换一个座位。"
+#define MSG_NOT_PENDING                                                                            \
+    "没有待批准的这个配对码（可能已批准、已撤销，或座位号不存在）。请核对后重试。"
+#define MSG_NO_SEAT "座位号无效。"
+
+/* ---- plumbing ---- */
+
+static void free_req(struct http_req *q)
+{
+    json_decref(q->answer);
+    OPENSSL_cleanse(q->token, sizeof(q->token));
+    free(q->body);
+    free(q);
+}
+
+static void answer_later(struct http_req *q, unsigned status, json_t *body)
+{
+    /* The connection went while its write was on the way (the daemon is
+     * stopping): nobody to answer; the request is ours to free. */
+    if (q->orphaned) {
+        json_decref(body);
+        free_req(q);
+        return;
+    }
+    q->status = status;
+    q->answer = body;
+    if (q->suspended) {
+        q->suspended = 0;
+        MHD_resume_connection(q->conn);
+        daemon_kick(q->d); /* let libmicrohttpd send it now */
+    }
+}
+
+static enum MHD_Result suspend(struct http_req *q)
+{
+    q->suspended = 1;
+    MHD_suspend_connection(q->conn);
+    return MHD_YES;
+}
+
+static int is_loopback(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+    if (sa == NULL)
+        return 0;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) ==
+               127;
+    if (sa->sa_family == AF_INET6) {
+        static const struct in6_addr lo = IN6ADDR_LOOPBACK_INIT;
+
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, &lo,
+                      sizeof(lo)) == 0;
+    }
+    return 0;
+}
+
+static const char *bearer(struct MHD_Connection *conn)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+
+    return h != NULL && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+}
+
+/* Loopback, and the admin token, compared in constant time. */
+static int is_admin(struct http_req *q)
+{
+    const char *t = bearer(q->conn);
+
+    return is_loopback(q->conn) && t != NULL && strlen(t) == strlen(q->d->admin_token) &&
+           CRYPTO_memcmp(t, q->d->admin_token, strlen(t)) == 0;
+}
+
+/* ---- pairing: terminals ---- */
+
+static void on_terminal_added(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    (void)ack;
+    if (status == 0)
+        answer_later(q, MHD_HTTP_CREATED, json_pack("{s:s}", "pairing_code", q->code));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+}
+
+static enum MHD_Result ask_to_pair(struct http_req *q)
+{
+    uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)];
+    int rc = code_random(PAIR_CODE_BITS, raw);
+
+    if (rc == 0)
+        rc = code_encode(raw, PAIR_CODE_BITS, 4, q->code, sizeof(q->code));
+    if (rc == 0)
+        rc = store_add_terminal(q->d->r.st, q->code, on_terminal_added, q);
+    if (rc < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    return suspend(q);
+}
+
+struct find_code {
+    const char *code;
+    int found, seat;
+    enum store_term_state state;
+    int64_t id;
+};
+
+static void match_code(const struct store_terminal *t, void *arg)
+{
+    struct find_code *f = arg;
+
+    if (strcmp(t->pairing_code, f->code) == 0) {
+        f->found = 1;
+        f->state = t->state;
+        f->seat = t->seat;
+        f->id = t->id;
+    }
+}
+
+/* The terminal polls with its code: 202 while pending, then once its token. */
+static enum MHD_Result pairing_state(struct http_req *q, const char *code)
+{
+    struct find_code f = {.code = code};
+    struct pairing *p;
+
+    store_foreach_terminal(q->d->r.st, match_code, &f);
+    if (!f.found)
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_such_code", MSG_NO_CODE);
+    if (f.state == STORE_TERM_PENDING)
+        return daemon_reply(q->conn, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "state", "pending"));
+    p = daemon_take_pairing(q->d, code);
+    if (f.state != STORE_TERM_APPROVED || p == NULL)
+        return daemon_error(q->conn, MHD_HTTP_GONE, "pairing_gone", MSG_PAIR_GONE);
+    {
+        enum MHD_Result r =
+            daemon_reply(q->conn, MHD_HTTP_OK,
+                         json_pack("{s:s, s:i}", "terminal_token", p->token, "seat", p->seat));
+
+        OPENSSL_cleanse(p, sizeof(*p));
+        free(p);
+        return r;
+    }
+}
+
+/* ---- pairing: the proctor ---- */
+
+static void list_one(const struct store_terminal *t, void *arg)
+{
+    static const char *const states[] = {"pending", "approved", "revoked"};
+
+    json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I}", "pairing_code", t->pairing_code,
+                                         "state", states[t->state % 3], "seat", t->seat,
+                                         "created_at", (json_int_t)t->created_at));
+}
+
+static void on_approved(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    (void)ack;
+    if (status == 0 && daemon_add_pairing(q->d, q->code, q->token, q->seat) == 0)
+        answer_later(q, MHD_HTTP_OK,
+                     json_pack("{s:s, s:i}", "pairing_code", q->code, "seat", q->seat));
+    else if (status == ER_STORE_NOT_FOUND)
+        answer_later(q, MHD_HTTP_NOT_FOUND,
+                     json_pack("{s:s, s:s}", "error", "not_pending", "message", MSG_NOT_PENDING));
+    else if (status == ER_STORE_CONFLICT)
+        answer_later(q, MHD_HTTP_CONFLICT,
+                     json_pack("{s:s, s:s}", "error", "seat_taken", "message", MSG_SEAT_TAKEN));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+    OPENSSL_cleanse(q->token, sizeof(q->token));
+}
+
+struct free_seat {
+    struct daemon *d;
+    int taken[10000], found;
+};
+
+static void mark_taken(const struct store_terminal *t, void *arg)
+{
+    struct free_seat *f = arg;
+
+    if (t->state == STORE_TERM_APPROVED && t->seat > 0 && t->seat < 10000)
+        f->taken[t->seat] = 1;
+}
+
+static void first_free(const struct store_seat *s, void *arg)
+{
+    struct free_seat *f = arg;
+
+    if (f->found == 0 && s->seat > 0 && s->seat < 10000 && !f->taken[s->seat])
+        f->found = s->seat;
+}
+
+/* Without a seat from the proctor: the lowest seat with no terminal. */
+static int lowest_free_seat(struct daemon *d)
+{
+    struct free_seat *f = calloc(1, sizeof(*f));
+    int seat;
+
+    if (f == NULL)
+        return 0;
+    f->d = d;
+    store_foreach_terminal(d->r.st, mark_taken, f);
+    store_foreach_seat(d->r.st, first_free, f);
+    seat = f->found;
+    free(f);
+    return seat;
+}
+
+static enum MHD_Result approve(struct http_req *q, const char *code)
+{
+    json_t *doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
+    json_t *seat = json_object_get(doc, "seat");
+    uint8_t raw[32], hash[STORE_HASH_LEN];
+    int rc;
+
+    if ((seat != NULL && (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
+                          json_integer_value(seat) > 9999)) ||
+        strlen(code) >= sizeof(q->code)) {
+        json_decref(doc);
+        return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_seat", MSG_NO_SEAT);
+    }
+    q->seat = seat != NULL ? (int)json_integer_value(seat) : lowest_free_seat(q->d);
+    if (q->seat <= 0) {
+        json_decref(doc);
+        return daemon_error(q->conn, MHD_HTTP_CONFLICT, "no_free_seat", MSG_NO_SEAT);
+    }
+    json_decref(doc);
+    snprintf(q->code, sizeof(q->code), "%s", code);
+    /* The token goes to the terminal once; the store keeps its hash only. */
+    rc = crypto_random(raw, sizeof(raw));
+    if (rc == 0) {
+        hex_encode(raw, sizeof(raw), q->token);
+        sha256(q->token, strlen(q->token), hash);
+        rc = store_approve_terminal(q->d->r.st, q->code, hash, q->seat, on_approved, q);
+    }
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (rc < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    return suspend(q);
+}
+
+struct find_seat {
+    int seat;
+    int64_t id;
+};
+
+static void match_seat(const struct store_terminal *t, void *arg)
+{
+    struct find_seat *f = arg;
+
+    if (t->state == STORE_TERM_APPROVED && t->seat == f->seat)
+        f->id = t->id;
+}
+
+static void on_revoked(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    (void)ack;
+    if (status == 0)
+        answer_later(q, MHD_HTTP_OK, json_pack("{s:i}", "seat", q->seat));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+}
+
+static enum MHD_Result revoke(struct http_req *q, int seat)
+{
+    struct find_seat f = {seat, 0};
+
+    store_foreach_terminal(q->d->r.st, match_seat, &f);
+    if (f.id == 0)
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_terminal", "该座位没有已配对的终端。");
+    q->seat = seat;
+    if (store_revoke_terminal(q->d->r.st, f.id, on_revoked, q) < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    return suspend(q);
+}
+
+/* ---- routing ---- */
+
+/* url == prefix PARAM suffix, PARAM non-empty, without '/', shorter than
+ * outsz: copies PARAM. Exact, unlike sscanf, whose literals after a
+ * conversion are not checked. */
+static int path_param(const char *url, const char *prefix, const char *suffix, char *out,
+                      size_t outsz)
+{
+    size_t p = strlen(prefix), s = strlen(suffix), n = strlen(url);
+
+    if (n <= p + s || strncmp(url, prefix, p) != 0 || strcmp(url + n - s, suffix) != 0 ||
+        n - p - s >= outsz)
+        return 0;
+    memcpy(out, url + p, n - p - s);
+    out[n - p - s] = '\0';
+    return strchr(out, '/') == NULL;
+}
+
+static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
+{
+    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    char part[32];
+    int seat;
+
+    if (strcmp(url, "/api/v1/time") == 0)
+        return get ? daemon_reply(q->conn, MHD_HTTP_OK,
+                                  json_pack("{s:I}", "server_time", (json_int_t)daemon_now_ms()))
+                   : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
+    if (strcmp(url, "/api/v1/terminals") == 0 && post)
+        return ask_to_pair(q);
+    if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
+        return pairing_state(q, part);
+    if (strncmp(url, "/admin/", 7) == 0) {
+        if (!is_admin(q))
+            return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
+        if (strcmp(url, "/admin/v1/terminals") == 0 && get) {
+            json_t *list = json_array();
+
+            store_foreach_terminal(q->d->r.st, list_one, list);
+            return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:o}", "terminals", list));
+        }
+        if (path_param(url, "/admin/v1/terminals/", "/approve", part, sizeof(part)) && post)
+            return approve(q, part);
+        if (path_param(url, "/admin/v1/seats/", "/revoke", part, sizeof(part)) && post &&
+            (seat = atoi(part)) > 0)
+            return revoke(q, seat);
+    }
+    return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "not_found", MSG_NOT_FOUND);
+}
+
+enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_size, void **con_cls)
+{
+    struct http_req *q = *con_cls;
+
+    (void)version;
+    if (q == NULL) {
+        q = calloc(1, sizeof(*q));
+        if (q == NULL)
+            return MHD_NO;
+        q->d = cls;
+        q->conn = conn;
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (q->len + *upload_size > BODY_MAX) {
+            q->too_large = 1;
+        } else {
+            char *p = realloc(q->body, q->len + *upload_size + 1);
+
+            if (p == NULL)
+                return MHD_NO;
+            q->body = p;
+            memcpy(q->body + q->len, upload_data, *upload_size);
+            q->len += *upload_size;
+            q->body[q->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    /* Resumed with the answer of an asynchronous call. */
+    if (q->answer != NULL) {
+        json_t *a = q->answer;
+
+        q->answer = NULL;
+        return daemon_reply(conn, q->status, a);
+    }
+    if (q->too_large)
+        return daemon_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", MSG_TOO_LARGE);
+    return route(q, method, url);
+}
+
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    struct http_req *q = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    /* A request still waiting for the store is freed by the store's
+     * callback, which will find it orphaned. */
+    if (q != NULL && q->suspended)
+        q->orphaned = 1;
+    else if (q != NULL)
+        free_req(q);
+    *con_cls = NULL;
+}

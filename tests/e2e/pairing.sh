@@ -1,0 +1,86 @@
+#!/bin/sh
+# Pairing the room's computers (issue 7, first part): a terminal asks and
+# polls; the proctor approves it to a seat through the local admin channel;
+# the terminal gets its token once; the admin calls refuse anything but the
+# admin token on loopback.
+#   pairing.sh EXAMROOM EXAMCENTER
+set -u
+room=$1 center=$2
+tmp=$(mktemp -d /tmp/examroom-pairing-XXXXXX)
+cpid="" rpid=""
+cleanup() {
+    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/../lib.sh"
+C="$center --data $tmp/center"
+R="$room --data $tmp/room"
+
+$C init >/dev/null || exit 1
+$C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in 60 >/dev/null || exit 1
+$C plan import "$tmp/plan" >/dev/null || exit 1
+serial=$($C serial issue --room R01)
+$C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
+cpid=$!
+cport=$(wait_ready "$tmp/center.out")
+$R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
+    --center-ca "$tmp/center/ca.pem" >/dev/null || exit 1
+$R register "$serial" >/dev/null && $C pack >/dev/null && $R fetch >/dev/null || exit 1
+
+expect 1 "考场服务没有运行" $R pair list
+$R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
+rpid=$!
+u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
+ask() { curl -s -X POST "$u/api/v1/terminals" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p'; }
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+code=$(ask)
+check "a terminal gets a pairing code ($code)" test -n "$code"
+check "while pending, polling answers 202" test "$(status_of "$u/api/v1/terminals/$code")" = 202
+expect 0 "$code *待批准" $R pair list
+# The proctor types the code from the screen: case does not matter.
+expect 0 "终端为 2 号座位" $R pair approve "$(echo "$code" | tr 'A-Z' 'a-z')" --seat 2
+curl -s "$u/api/v1/terminals/$code" >"$tmp/token.json"
+check "the terminal gets its token and seat" grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":2' "$tmp/token.json"
+check "only once: then 410" test "$(status_of "$u/api/v1/terminals/$code")" = 410
+expect 0 "$code *已配对 *2" $R pair list
+
+# Another code onto a taken seat: refused; without --seat, the lowest free one.
+code2=$(ask)
+expect 1 "该座位已有配对的终端" $R pair approve "$code2" --seat 2
+expect 0 "终端为 1 号座位" $R pair approve "$code2"
+expect 1 "校验位不符" $R pair approve "$(echo "$code2" | cut -c1-7)Z"
+expect 1 "没有待批准的这个配对码" $R pair approve "$code2" --seat 5
+
+# Codes whose check symbol is one of * ~ $ = go through too (5 in 37 codes).
+odd=""
+for _ in $(seq 80); do
+    c=$(ask)
+    case "$c" in *'*' | *'~' | *'$' | *'=') odd=$c && break ;; esac
+done
+check "a code with a check-only symbol came up ($odd)" test -n "$odd"
+expect 0 "终端为 7 号座位" $R pair approve "$odd" --seat 7
+
+# The admin channel: nothing but the admin token, on loopback.
+token=$(sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/token.json")
+check "admin calls refuse no token" test "$(status_of "$u/admin/v1/terminals")" = 403
+check "admin calls refuse a terminal's token" \
+    test "$(status_of -H "Authorization: Bearer $token" "$u/admin/v1/terminals")" = 403
+check "admin calls take the admin token" \
+    test "$(status_of -H "Authorization: Bearer $(cat "$tmp/room/admin-token")" "$u/admin/v1/terminals")" = 200
+check "the admin token file is the room's alone (0600)" \
+    test "$(stat -c %a "$tmp/room/admin-token")" = 600
+head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/big"
+check "an oversized body gets 413" \
+    test "$(status_of -X POST --data-binary @"$tmp/big" "$u/api/v1/terminals")" = 413
+
+expect 0 "已撤销 2 号座位" $R pair revoke 2
+expect 1 "该座位没有已配对的终端" $R pair revoke 2
+expect 0 "$code *已撤销" $R pair list
+
+kill -TERM "$rpid" && wait "$rpid"
+check "SIGTERM: exit 0" test $? -eq 0
+rpid=""
+finish
