@@ -86,10 +86,19 @@ struct pairing {
 
 #define PAIR_CODE_BITS 30 /* 6 symbols and a check: "XXXX-XXX" */
 
+/* Failed sign-ins of one terminal (signin.c). */
+struct fail_count {
+    int64_t terminal, since, held_until;
+    int n;
+};
+
+#define DAEMON_FAIL_SLOTS 256
+
 struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
     struct pairing *pairings;
+    struct fail_count fails[DAEMON_FAIL_SLOTS];
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
     uv_timer_t mhd_timer;

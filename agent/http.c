@@ -4,7 +4,7 @@
  * answer, once the write is durable. Admin calls are answered only on
  * loopback and with the admin token that serve writes (0600) into the data
  * directory, so a terminal on the LAN can never reach them. */
-#include "agent.h"
+#include "http.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
@@ -12,21 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define BODY_MAX (16 * 1024)
-
-struct http_req {
-    struct daemon *d;
-    struct MHD_Connection *conn;
-    char *body;
-    size_t len, cap;
-    int too_large, suspended, orphaned;
-    unsigned status; /* the answer, once an asynchronous call has it */
-    json_t *answer;
-    char code[32]; /* the pairing code a pending approval is for */
-    char token[65];
-    int seat;
-};
 
 /* ---- the proctor's words for terminals' errors (zh-CN, in one place) ---- */
 
@@ -48,12 +33,13 @@ struct http_req {
 static void free_req(struct http_req *q)
 {
     json_decref(q->answer);
+    json_decref(q->ready);
     OPENSSL_cleanse(q->token, sizeof(q->token));
     free(q->body);
     free(q);
 }
 
-static void answer_later(struct http_req *q, unsigned status, json_t *body)
+void answer_later(struct http_req *q, unsigned status, json_t *body)
 {
     /* The connection went while its write was on the way (the daemon is
      * stopping): nobody to answer; the request is ours to free. */
@@ -71,7 +57,7 @@ static void answer_later(struct http_req *q, unsigned status, json_t *body)
     }
 }
 
-static enum MHD_Result suspend(struct http_req *q)
+enum MHD_Result http_suspend(struct http_req *q)
 {
     q->suspended = 1;
     MHD_suspend_connection(q->conn);
@@ -98,7 +84,7 @@ static int is_loopback(struct MHD_Connection *conn)
     return 0;
 }
 
-static const char *bearer(struct MHD_Connection *conn)
+const char *http_bearer(struct MHD_Connection *conn)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 
@@ -108,7 +94,7 @@ static const char *bearer(struct MHD_Connection *conn)
 /* Loopback, and the admin token, compared in constant time. */
 static int is_admin(struct http_req *q)
 {
-    const char *t = bearer(q->conn);
+    const char *t = http_bearer(q->conn);
 
     return is_loopback(q->conn) && t != NULL && strlen(t) == strlen(q->d->admin_token) &&
            CRYPTO_memcmp(t, q->d->admin_token, strlen(t)) == 0;
@@ -139,7 +125,7 @@ static enum MHD_Result ask_to_pair(struct http_req *q)
         rc = store_add_terminal(q->d->r.st, q->code, on_terminal_added, q);
     if (rc < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
-    return suspend(q);
+    return http_suspend(q);
 }
 
 struct find_code {
@@ -284,7 +270,7 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
     OPENSSL_cleanse(raw, sizeof(raw));
     if (rc < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
-    return suspend(q);
+    return http_suspend(q);
 }
 
 struct find_seat {
@@ -322,7 +308,7 @@ static enum MHD_Result revoke(struct http_req *q, int seat)
     q->seat = seat;
     if (store_revoke_terminal(q->d->r.st, f.id, on_revoked, q) < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
-    return suspend(q);
+    return http_suspend(q);
 }
 
 /* ---- routing ---- */
@@ -355,6 +341,8 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
                    : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
     if (strcmp(url, "/api/v1/terminals") == 0 && post)
         return ask_to_pair(q);
+    if (strcmp(url, "/api/v1/signin") == 0 && post)
+        return http_signin(q);
     if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
         return pairing_state(q, part);
     if (strncmp(url, "/admin/", 7) == 0) {

@@ -1,0 +1,328 @@
+/* POST /api/v1/signin {ticket, id_number}, with the terminal's token: a
+ * candidate signs in at their seat for the session whose sign-in is open.
+ * Each way it can go wrong has its own message (zh-CN, for the candidate);
+ * failures are counted per terminal, and a terminal that keeps failing is
+ * held off and reported to the proctor as an incident. Signing in again at
+ * the same seat (a browser that crashed) gives a new candidate token and
+ * resumes the exam. */
+#include "http.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SIGNIN_AHEAD_S (30 * 60) /* sign-in opens this long before the start */
+#define FAIL_WINDOW_S  300       /* failures counted over this long */
+#define FAIL_MAX       10        /* then the terminal waits */
+#define FAIL_HOLD_S    60
+
+/* What a candidate reads (zh-CN, in one place). */
+#define MSG_NOT_PAIRED "这台电脑尚未配对，请联系监考老师。"
+#define MSG_FIELDS     "请输入准考证号和身份证号码。"
+#define MSG_NO_TICKET  "准考证号不存在。请核对准考证后重新输入。"
+#define MSG_WRONG_ID   "身份证号码与准考证号不符。请核对后重新输入。"
+#define MSG_WRONG_SESS "您不是本场次的考生。请核对准考证上的考试时间，或联系监考老师。"
+#define MSG_WRONG_SEAT "这不是您的座位。您的座位是 %d 号，请到 %d 号座位签到。"
+#define MSG_TOO_EARLY  "本场次还未开始签到（开考前 30 分钟开始）。请稍候。"
+#define MSG_TOO_LATE   "已超过入场时间，不能再签到。请联系监考老师。"
+#define MSG_HELD       "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
+#define MSG_SAVE       "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
+#define MSG_INCIDENT   "%d 号座位的电脑连续 %d 次签到失败。"
+
+static enum MHD_Result refuse(struct http_req *q, unsigned status, const char *code,
+                              const char *message)
+{
+    return daemon_error(q->conn, status, code, message);
+}
+
+/* ---- failures, per terminal ---- */
+
+static struct fail_count *counter(struct daemon *d, int64_t terminal)
+{
+    struct fail_count *f = &d->fails[(uint64_t)terminal % DAEMON_FAIL_SLOTS];
+
+    if (f->terminal != terminal)
+        *f = (struct fail_count){.terminal = terminal};
+    return f;
+}
+
+static void incident_saved(int status, const struct store_ack *ack, void *arg)
+{
+    (void)ack;
+    (void)arg;
+    if (status < 0)
+        log_error("sign-in incident not saved: %s", er_name(status));
+}
+
+/* Counts a failure; at FAIL_MAX within the window, the terminal is held
+ * off and the proctor gets an incident. */
+static void count_failure(struct http_req *q, int64_t terminal, int seat)
+{
+    struct fail_count *f = counter(q->d, terminal);
+    int64_t now = time(NULL);
+
+    if (now - f->since > FAIL_WINDOW_S) {
+        f->since = now;
+        f->n = 0;
+    }
+    if (++f->n >= FAIL_MAX) {
+        char text[160], *body;
+        json_t *doc;
+        struct store_event ev = {.kind = STORE_EVENT_INCIDENT};
+
+        f->held_until = now + FAIL_HOLD_S;
+        snprintf(text, sizeof(text), MSG_INCIDENT, seat, f->n);
+        doc = json_pack("{s:s, s:i, s:s, s:I}", "kind", "incident", "seat", seat, "text", text,
+                        "at", (json_int_t)now);
+        body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        ev.body = body;
+        if (body != NULL && store_add_event(q->d->r.st, &ev, incident_saved, NULL) < 0)
+            log_error("sign-in incident not saved");
+        free(body);
+        json_decref(doc);
+        f->n = 0;
+        f->since = now;
+    }
+}
+
+/* ---- who is signing in, where, when ---- */
+
+struct terminal_found {
+    int64_t id;
+    int seat, found;
+};
+
+static void take_terminal(const struct store_terminal *t, void *arg)
+{
+    struct terminal_found *f = arg;
+
+    f->id = t->id;
+    f->seat = t->seat;
+    f->found = 1;
+}
+
+struct cand {
+    int found;
+    int64_t id;
+    int seat;
+    enum store_cand_state state;
+    char session[PKG_MAX_NAME + 1], ticket[64], name[128], id_type[64], id_number[64];
+    char occupation[128], level[64];
+};
+
+static void take_candidate(const struct store_candidate *c, void *arg)
+{
+    struct cand *k = arg;
+
+    k->found = 1;
+    k->id = c->id;
+    k->seat = c->seat;
+    k->state = c->state;
+    snprintf(k->session, sizeof(k->session), "%s", c->session_id);
+    snprintf(k->ticket, sizeof(k->ticket), "%s", c->ticket);
+    snprintf(k->name, sizeof(k->name), "%s", c->name);
+    snprintf(k->id_type, sizeof(k->id_type), "%s", c->id_type ? c->id_type : "");
+    snprintf(k->id_number, sizeof(k->id_number), "%s", c->id_number ? c->id_number : "");
+    snprintf(k->occupation, sizeof(k->occupation), "%s", c->occupation);
+    snprintf(k->level, sizeof(k->level), "%s", c->level);
+}
+
+struct sess {
+    int64_t starts_at, ends_at;
+    int late_minutes;
+    enum store_session_state state;
+};
+
+static void take_session(const struct store_session *s, void *arg)
+{
+    struct sess *x = arg;
+
+    x->starts_at = s->starts_at;
+    x->ends_at = s->ends_at;
+    x->late_minutes = s->late_admission_minutes;
+    x->state = s->state;
+}
+
+/* Is session's sign-in open at now: from SIGNIN_AHEAD_S before its start
+ * to the late-admission limit after it? */
+static int window(struct daemon *d, const char *session, int64_t now, struct sess *x)
+{
+    if (store_get_session(d->r.st, session, take_session, x) < 0)
+        return -2;
+    if (now < x->starts_at - SIGNIN_AHEAD_S)
+        return -1; /* too early */
+    if (now > x->starts_at + (int64_t)x->late_minutes * 60)
+        return 1; /* too late */
+    return 0;
+}
+
+/* The ID as the candidate typed it, against the roster's. */
+static int id_matches(const struct cand *k, const char *typed, int *format_error)
+{
+    char norm[IDNUM_LEN + 1], folded[128];
+    size_t n;
+
+    *format_error = 0;
+    if (strcmp(k->id_type, "居民身份证") == 0) {
+        int rc = idnum_check(typed, norm);
+
+        if (rc < 0) {
+            *format_error = rc;
+            return 0;
+        }
+        return strcmp(norm, k->id_number) == 0;
+    }
+    /* Other documents (passports, residence permits) are matched as given,
+     * full-width folded and trimmed. */
+    if (text_fold_fullwidth(typed, folded, sizeof(folded)) < 0)
+        return 0;
+    n = strlen(folded);
+    while (n > 0 && folded[n - 1] == ' ')
+        folded[--n] = '\0';
+    return strcmp(folded + strspn(folded, " "), k->id_number) == 0;
+}
+
+/* ---- the writes, and the answer once they are durable ---- */
+
+static void written(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    (void)ack;
+    if (status < 0 && q->failed == 0)
+        q->failed = status;
+    if (--q->waiting > 0)
+        return;
+    if (q->failed == 0) {
+        json_t *a = q->ready;
+
+        q->ready = NULL;
+        answer_later(q, MHD_HTTP_OK, a);
+    } else {
+        json_decref(q->ready);
+        q->ready = NULL;
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_SAVE));
+    }
+}
+
+static const char *session_word(enum store_session_state s)
+{
+    static const char *const words[] = {"locked", "unlocked", "running", "ended"};
+
+    return words[s % 4];
+}
+
+/* Records the sign-in (with a new candidate token), the candidate's state
+ * and an attendance event, all in the next group commit; answers when all
+ * three are durable. */
+static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const struct sess *x,
+                               const struct terminal_found *t)
+{
+    uint8_t raw[32], hash[STORE_HASH_LEN];
+    char token[65], *body = NULL;
+    json_t *ev;
+    struct store_event event = {.kind = STORE_EVENT_ATTENDANCE, .candidate_id = k->id};
+    int rc = crypto_random(raw, sizeof(raw));
+
+    if (rc < 0)
+        return refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
+    hex_encode(raw, sizeof(raw), token);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    sha256(token, strlen(token), hash);
+    q->ready = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:i}, s:{s:s, s:I, s:I, s:s}}",
+                         "candidate_token", token, "candidate", "ticket", k->ticket, "name",
+                         k->name, "occupation", k->occupation, "level", k->level, "seat", k->seat,
+                         "session", "id", k->session, "starts_at", (json_int_t)x->starts_at,
+                         "ends_at", (json_int_t)x->ends_at, "state", session_word(x->state));
+    OPENSSL_cleanse(token, sizeof(token));
+    ev = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->session,
+                   "ticket", k->ticket, "seat", k->seat, "at", (json_int_t)time(NULL));
+    body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(ev);
+    event.body = body;
+    q->waiting = 0;
+    q->failed = 0;
+    rc = store_add_signin(q->d->r.st, k->id, t->id, k->seat, hash, written, q);
+    if (rc == 0)
+        q->waiting++;
+    if (rc == 0 && k->state == STORE_CAND_REGISTERED &&
+        (rc = store_update_candidate(q->d->r.st, k->id, STORE_CAND_SIGNED_IN, 0, 0, written, q)) ==
+            0)
+        q->waiting++;
+    if (rc == 0 && body != NULL && (rc = store_add_event(q->d->r.st, &event, written, q)) == 0)
+        q->waiting++;
+    free(body);
+    if (q->waiting == 0) {
+        json_decref(q->ready);
+        q->ready = NULL;
+        return refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
+    }
+    if (rc < 0 && q->failed == 0)
+        q->failed = rc; /* what was queued still answers, as a failure */
+    return http_suspend(q);
+}
+
+/* ---- the call ---- */
+
+enum MHD_Result http_signin(struct http_req *q)
+{
+    struct terminal_found t = {0};
+    struct cand k = {0};
+    struct sess x = {0};
+    const char *token = http_bearer(q->conn), *ticket, *id;
+    uint8_t hash[STORE_HASH_LEN];
+    json_t *doc;
+    int64_t now = time(NULL);
+    int fmt, w, other_open = 0;
+    enum MHD_Result r;
+
+    if (token != NULL) {
+        sha256(token, strlen(token), hash);
+        store_find_terminal(q->d->r.st, hash, take_terminal, &t);
+    }
+    if (!t.found)
+        return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
+    if (counter(q->d, t.id)->held_until > now)
+        return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
+    doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
+    ticket = json_string_value(json_object_get(doc, "ticket"));
+    id = json_string_value(json_object_get(doc, "id_number"));
+    if (ticket == NULL || id == NULL || strlen(ticket) > 60 || strlen(id) > 100) {
+        json_decref(doc);
+        return refuse(q, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
+    }
+    for (size_t i = 0; i < q->d->n_sessions && !k.found; i++)
+        store_find_candidate(q->d->r.st, q->d->sessions[i], ticket, take_candidate, &k);
+    for (size_t i = 0; i < q->d->n_sessions; i++) {
+        struct sess y;
+
+        if (window(q->d, q->d->sessions[i], now, &y) == 0 &&
+            (!k.found || strcmp(q->d->sessions[i], k.session) != 0))
+            other_open = 1;
+    }
+    if (!k.found) {
+        r = refuse(q, MHD_HTTP_NOT_FOUND, "wrong_ticket", MSG_NO_TICKET);
+    } else if (!id_matches(&k, id, &fmt)) {
+        r = refuse(q, fmt < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_FORBIDDEN,
+                   fmt < 0 ? "id_format" : "wrong_id", fmt < 0 ? er_strerror(fmt) : MSG_WRONG_ID);
+    } else if ((w = window(q->d, k.session, now, &x)) != 0) {
+        r = other_open ? refuse(q, MHD_HTTP_FORBIDDEN, "wrong_session", MSG_WRONG_SESS)
+            : w < 0    ? refuse(q, MHD_HTTP_FORBIDDEN, "too_early", MSG_TOO_EARLY)
+                       : refuse(q, MHD_HTTP_FORBIDDEN, "too_late", MSG_TOO_LATE);
+    } else if (k.seat != t.seat) {
+        char message[160];
+
+        snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.seat, k.seat);
+        r = refuse(q, MHD_HTTP_FORBIDDEN, "wrong_seat", message);
+    } else {
+        json_decref(doc);
+        counter(q->d, t.id)->n = 0; /* a candidate who got it right starts afresh */
+        return sign_in(q, &k, &x, &t);
+    }
+    json_decref(doc);
+    count_failure(q, t.id, t.seat);
+    return r;
+}

@@ -1,0 +1,125 @@
+#!/bin/sh
+# Candidates sign in at a paired seat (issue 7): ticket + ID number, each way
+# it can go wrong with its own answer, full-width input taken, a second
+# sign-in resuming, and a terminal that keeps failing held off and reported.
+#   signin.sh EXAMROOM EXAMCENTER
+set -u
+room=$1 center=$2
+tmp=$(mktemp -d /tmp/examroom-signin-XXXXXX)
+cpid="" rpid=""
+stop_room() {
+    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+    rpid=""
+}
+cleanup() {
+    stop_room
+    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/../lib.sh"
+
+# room_with_plan START_IN: a center and a room with a fetched plan whose
+# first session starts START_IN minutes from now, serving; sets $u, $R, $C.
+room_with_plan() {
+    stop_room
+    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+    rm -rf "$tmp/center" "$tmp/room" "$tmp/plan"
+    C="$center --data $tmp/center"
+    R="$room --data $tmp/room"
+    $C init >/dev/null || exit 1
+    $C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in "$1" >/dev/null || exit 1
+    $C plan import "$tmp/plan" >/dev/null || exit 1
+    serial=$($C serial issue --room R01)
+    $C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
+    cpid=$!
+    cport=$(wait_ready "$tmp/center.out")
+    $R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
+        --center-ca "$tmp/center/ca.pem" >/dev/null || exit 1
+    $R register "$serial" >/dev/null && $C pack >/dev/null && $R fetch >/dev/null || exit 1
+    $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
+    rpid=$!
+    u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
+}
+
+# pair SEAT: a terminal paired to SEAT; prints its token.
+pair() {
+    code=$(curl -s -X POST "$u/api/v1/terminals" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
+    $R pair approve "$code" --seat "$1" >/dev/null || return 1
+    curl -s "$u/api/v1/terminals/$code" | sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
+}
+
+# signin TOKEN TICKET ID: the HTTP status, the body in $tmp/body.
+signin() {
+    curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $1" \
+        -H 'Content-Type: application/json' \
+        --data "{\"ticket\":\"$2\",\"id_number\":\"$3\"}" "$u/api/v1/signin"
+}
+
+# answers STATUS CODE TOKEN TICKET ID: signing in gets STATUS and error CODE.
+answers() {
+    want=$1 error=$2
+    shift 2
+    got=$(signin "$@")
+    check "sign-in $2 with '$3' -> $want $error (got $got: $(cat "$tmp/body"))" \
+        sh -c "[ '$got' = '$want' ] && grep -q '\"error\":\"$error\"' '$tmp/body'"
+}
+
+# field N of candidates.csv for the Mth line matching PATTERN.
+cand() { grep "$1" "$tmp/plan/candidates.csv" | sed -n "${2}p" | cut -d, -f"$3"; }
+
+room_with_plan 10
+
+# A candidate of room R01, session S1, with a seat in the plan and a
+# resident ID; one with a residence permit; one of session S2.
+line=',居民身份证,.*,S1,R01,[0-9]'
+ticket=$(cand "$line" 1 1) id=$(cand "$line" 1 5) seat=$(cand "$line" 1 10)
+other=$(cand "$line" 2 1) other_id=$(cand "$line" 2 5)
+pline=',港澳台居民居住证,.*,S1,R01,[0-9]'
+pticket=$(cand "$pline" 1 1) pid=$(cand "$pline" 1 5) pseat=$(cand "$pline" 1 10)
+s2=$(cand ',居民身份证,.*,S2,R01,' 1 1) s2_id=$(cand ',居民身份证,.*,S2,R01,' 1 5)
+check "the plan gives the candidates this test needs" \
+    test -n "$ticket" -a -n "$other" -a -n "$pticket" -a -n "$s2" -a "$seat" != "$pseat"
+
+t=$(pair "$seat")
+check "a terminal paired to seat $seat" test -n "$t"
+answers 401 not_paired "0000" "$ticket" "$id"
+answers 404 wrong_ticket "$t" "4401999926999999" "$id"
+answers 403 wrong_id "$t" "$ticket" "$other_id"
+answers 400 id_format "$t" "$ticket" "$(echo "$id" | cut -c1-17)"
+answers 403 wrong_session "$t" "$s2" "$s2_id"
+answers 403 wrong_seat "$t" "$other" "$other_id"
+check "the wrong seat's message names the right one" grep -q '请到 [0-9]* 号座位签到' "$tmp/body"
+
+# Full-width digits with spaces around, as a Chinese input method types them.
+wide=$(echo "$id" | sed 's/0/０/g; s/1/１/g; s/2/２/g; s/3/３/g; s/4/４/g; s/5/５/g; s/6/６/g; s/7/７/g; s/8/８/g; s/9/９/g; s/X/ｘ/g')
+got=$(signin "$t" "$ticket" " $wide ")
+check "full-width ID signs in (got $got: $(cat "$tmp/body"))" test "$got" = 200
+check "the answer carries a candidate token" grep -q '"candidate_token":"[0-9a-f]\{64\}"' "$tmp/body"
+check "and the candidate's seat and session" \
+    grep -q "\"seat\":$seat}.*\"session\":{\"id\":\"S1\"" "$tmp/body"
+first=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+got=$(signin "$t" "$ticket" "$id")
+second=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+check "signing in again (a crashed browser) resumes with a new token" \
+    test "$got" = 200 -a -n "$second" -a "$second" != "$first"
+
+# Other documents are matched as given (full-width folded).
+t2=$(pair "$pseat")
+got=$(signin "$t2" "$pticket" "$pid")
+check "a residence permit signs in as given (got $got)" test "$got" = 200
+expect 0 "场次 S1: 已解锁，.*已签到 2 人" $R status
+
+# Ten failures in a row hold the terminal off, and the proctor sees why.
+before=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
+for _ in $(seq 10); do signin "$t2" "4401999926999999" "$pid" >/dev/null; done
+answers 429 held "$t2" "$pticket" "$pid"
+after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
+check "the hold is an incident for the center ($before -> $after)" test "$after" -gt "$before"
+check "the other terminal is not held" test "$(signin "$t" "$ticket" "$id")" = 200
+
+# An hour and a half before the start, nobody signs in yet.
+room_with_plan 90
+t=$(pair "$seat")
+answers 403 too_early "$t" "$ticket" "$id"
+finish
