@@ -109,6 +109,7 @@ struct daemon {
     struct sync_client *client;
     struct sync_engine *engine;
     struct pkg_reader *pkg; /* the verified package, for session keys */
+    struct photos *photos;  /* its photos, in memory only (photo.c) */
     char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
     char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
     size_t n_sessions;
@@ -117,6 +118,11 @@ struct daemon {
     unsigned backoff_ms;
     int64_t key_not_before; /* center time */
 };
+
+/* The package's photos (photo.c), decrypted into memory. */
+struct photos;
+int photos_load(struct pkg_reader *pkg, struct photos **out);
+void photos_free(struct photos *p);
 
 /* Starts the uploads and the session keys (nothing when not registered). */
 int background_start(struct daemon *d);

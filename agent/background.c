@@ -304,6 +304,8 @@ int background_start(struct daemon *d)
         return rc;
     if (store_latest_package(d->r.st, f.plan, take_package, &f) == 0) {
         rc = room_open_package(&d->r, f.path, f.version, &d->pkg);
+        if (rc == 0)
+            rc = photos_load(d->pkg, &d->photos);
         if (rc < 0)
             return rc;
         store_foreach_candidate(d->r.st, NULL, take_session, &f);
@@ -337,4 +339,6 @@ void background_free(struct daemon *d)
     if (d->pkg != NULL)
         pkg_close(d->pkg);
     d->pkg = NULL;
+    photos_free(d->photos);
+    d->photos = NULL;
 }

@@ -343,6 +343,8 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
         return ask_to_pair(q);
     if (strcmp(url, "/api/v1/signin") == 0 && post)
         return http_signin(q);
+    if (strcmp(url, "/api/v1/photo") == 0 && get)
+        return http_photo(q);
     if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
         return pairing_state(q, part);
     if (strncmp(url, "/admin/", 7) == 0) {

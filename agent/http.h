@@ -36,4 +36,7 @@ const char *http_bearer(struct MHD_Connection *conn);
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);
 
+/* GET /api/v1/photo (photo.c): the signed-in candidate's own photo. */
+enum MHD_Result http_photo(struct http_req *q);
+
 #endif

@@ -232,11 +232,12 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     hex_encode(raw, sizeof(raw), token);
     OPENSSL_cleanse(raw, sizeof(raw));
     sha256(token, strlen(token), hash);
-    q->ready = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:i}, s:{s:s, s:I, s:I, s:s}}",
-                         "candidate_token", token, "candidate", "ticket", k->ticket, "name",
-                         k->name, "occupation", k->occupation, "level", k->level, "seat", k->seat,
-                         "session", "id", k->session, "starts_at", (json_int_t)x->starts_at,
-                         "ends_at", (json_int_t)x->ends_at, "state", session_word(x->state));
+    q->ready = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:i}, s:{s:s, s:I, s:I, s:s}}",
+                         "candidate_token", token, "candidate", "ticket", k->ticket, "photo_url",
+                         "/api/v1/photo", "name", k->name, "occupation", k->occupation, "level",
+                         k->level, "seat", k->seat, "session", "id", k->session, "starts_at",
+                         (json_int_t)x->starts_at, "ends_at", (json_int_t)x->ends_at, "state",
+                         session_word(x->state));
     OPENSSL_cleanse(token, sizeof(token));
     ev = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->session,
                    "ticket", k->ticket, "seat", k->seat, "at", (json_int_t)time(NULL));

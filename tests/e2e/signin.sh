@@ -104,6 +104,16 @@ second=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
 check "signing in again (a crashed browser) resumes with a new token" \
     test "$got" = 200 -a -n "$second" -a "$second" != "$first"
 
+# The candidate's own photo, the very bytes of the plan; nothing without a
+# candidate token.
+check "the answer points to the photo" grep -q '"photo_url":"/api/v1/photo"' "$tmp/body"
+got=$(curl -s -o "$tmp/photo" -w '%{http_code} %{content_type}' \
+    -H "Authorization: Bearer $second" "$u/api/v1/photo")
+check "the photo is served as JPEG ($got)" test "$got" = "200 image/jpeg"
+check "and it is this candidate's" cmp -s "$tmp/photo" "$tmp/plan/photos/$ticket.jpg"
+check "a terminal token gets no photo" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $t" "$u/api/v1/photo")" = 401
+
 # Other documents are matched as given (full-width folded).
 t2=$(pair "$pseat")
 got=$(signin "$t2" "$pticket" "$pid")
