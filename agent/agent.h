@@ -108,8 +108,9 @@ struct daemon {
     /* The center link (background.c). */
     struct sync_client *client;
     struct sync_engine *engine;
-    struct pkg_reader *pkg; /* the verified package, for session keys */
-    struct photos *photos;  /* its photos, in memory only (photo.c) */
+    struct pkg_reader *pkg;           /* the verified package, for session keys */
+    struct photos *photos;            /* its photos, in memory only (photo.c) */
+    json_t *papers[PKG_MAX_SESSIONS]; /* each session's papers, once unlocked (exam.c) */
     char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
     char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
     size_t n_sessions;
@@ -118,6 +119,11 @@ struct daemon {
     unsigned backoff_ms;
     int64_t key_not_before; /* center time */
 };
+
+/* Section name of a verified package, decrypted into *out (malloc'd, one
+ * NUL past *len). session_key: NULL for a room section. */
+int room_read_section(struct pkg_reader *rd, const char *name, const uint8_t *session_key,
+                      char **out, size_t *len);
 
 /* The package's photos (photo.c), decrypted into memory. */
 struct photos;

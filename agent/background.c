@@ -341,4 +341,8 @@ void background_free(struct daemon *d)
     d->pkg = NULL;
     photos_free(d->photos);
     d->photos = NULL;
+    for (size_t i = 0; i < PKG_MAX_SESSIONS; i++) {
+        json_decref(d->papers[i]);
+        d->papers[i] = NULL;
+    }
 }

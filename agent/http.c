@@ -332,7 +332,7 @@ static int path_param(const char *url, const char *prefix, const char *suffix, c
 static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
 {
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    char part[32];
+    char part[40];
     int seat;
 
     if (strcmp(url, "/api/v1/time") == 0)
@@ -345,6 +345,12 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
         return http_signin(q);
     if (strcmp(url, "/api/v1/photo") == 0 && get)
         return http_photo(q);
+    if (strcmp(url, "/api/v1/exam") == 0 && get)
+        return http_exam(q);
+    if (path_param(url, "/api/v1/answers/", "", part, sizeof(part)))
+        return strcmp(method, "PUT") == 0
+                   ? http_put_answer(q, part)
+                   : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
     if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
         return pairing_state(q, part);
     if (strncmp(url, "/admin/", 7) == 0) {

@@ -15,7 +15,7 @@ struct http_req {
     int too_large, suspended, orphaned;
     unsigned status; /* the answer, once an asynchronous call has it */
     json_t *answer;
-    char code[32]; /* the pairing code a pending approval is for */
+    char code[40]; /* the pairing code a pending approval is for; an answer's item */
     char token[65];
     int seat;
     /* sign-in: the writes still on their way, the first failure, the answer */
@@ -35,6 +35,42 @@ const char *http_bearer(struct MHD_Connection *conn);
 
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);
+
+/* The candidate whose "Authorization: Bearer" candidate token this is
+ * (their latest sign-in), or ER_STORE_NOT_FOUND; http_not_signed_in()
+ * answers the 401 (exam.c). */
+struct signed_in {
+    int64_t id;
+    int seat, extra_seconds;
+    enum store_cand_state state;
+    char session[PKG_MAX_NAME + 1], ticket[64], occupation[128], level[64];
+    char photo[PKG_MAX_NAME + 1];
+};
+int http_candidate(struct http_req *q, struct signed_in *k);
+enum MHD_Result http_not_signed_in(struct http_req *q);
+
+/* The candidate's session as the exam page needs it (exam.c). */
+struct exam_session {
+    int found;
+    int64_t starts_at, ends_at;
+    enum store_session_state state;
+    uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
+    size_t sealed_len;
+};
+int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_session *x);
+/* "waiting", "locked", "running", "ended", "submitted" or "absent" at now
+ * (seconds, the daemon's clock). */
+const char *exam_state(const struct signed_in *k, const struct exam_session *x, int64_t now);
+/* The item (with its key) of the candidate's paper, or NULL (no such item,
+ * or the paper cannot be opened yet). */
+const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
+                        const char *item);
+
+/* GET /api/v1/exam (exam.c): state, time left, the paper without keys. */
+enum MHD_Result http_exam(struct http_req *q);
+
+/* PUT /api/v1/answers/{item} (answers.c). */
+enum MHD_Result http_put_answer(struct http_req *q, const char *item);
 
 /* GET /api/v1/photo (photo.c): the signed-in candidate's own photo. */
 enum MHD_Result http_photo(struct http_req *q);

@@ -59,10 +59,28 @@ static int collect(void *arg, const uint8_t *data, size_t n)
     return 0;
 }
 
+int room_read_section(struct pkg_reader *rd, const char *name, const uint8_t *session_key,
+                      char **out, size_t *len)
+{
+    struct buffer b = {0};
+    int rc = pkg_read(rd, name, session_key, collect, &b);
+
+    if (rc == 0 && b.data == NULL && (b.data = calloc(1, 1)) == NULL)
+        rc = ER_NOMEM;
+    if (rc < 0) {
+        free(b.data);
+        return rc;
+    }
+    *out = b.data;
+    *len = b.len;
+    return 0;
+}
+
 /* The roster of the package (section room.json) into the store. */
 int room_load_roster(struct room *r, struct pkg_reader *rd)
 {
-    struct buffer b = {0};
+    char *text = NULL;
+    size_t text_len;
     json_t *doc = NULL, *sess, *cands, *v;
     struct store_session *sessions = NULL;
     struct store_seat *seats = NULL;
@@ -70,10 +88,10 @@ int room_load_roster(struct room *r, struct pkg_reader *rd)
     char(*labels)[8] = NULL, (*papers)[160] = NULL;
     struct room_wait w = {0};
     size_t i, n_seats;
-    int rc = pkg_read(rd, "room.json", NULL, collect, &b);
+    int rc = room_read_section(rd, "room.json", NULL, &text, &text_len);
     const char *plan = pkg_get_info(rd)->plan_id;
 
-    if (rc == 0 && (doc = json_loads(b.data, 0, NULL)) == NULL)
+    if (rc == 0 && (doc = json_loadb(text, text_len, 0, NULL)) == NULL)
         rc = ER_PKG_CORRUPT;
     sess = json_object_get(doc, "sessions");
     cands = json_object_get(doc, "candidates");
@@ -144,6 +162,6 @@ int room_load_roster(struct room *r, struct pkg_reader *rd)
     free(cand);
     free(papers);
     json_decref(doc);
-    free(b.data);
+    free(text);
     return rc;
 }

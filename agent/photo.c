@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_NO_CANDIDATE "请先签到。"
-#define MSG_NO_PHOTO     "没有找到您的照片，请告知监考老师。"
+#define MSG_NO_PHOTO "没有找到您的照片，请告知监考老师。"
 
 struct photo {
     const char *name; /* not terminated: nlen bytes */
@@ -19,31 +18,10 @@ struct photo {
 
 struct photos {
     uint8_t *data;
-    size_t len, cap;
+    size_t len;
     struct photo *list;
     size_t n;
 };
-
-static int collect(void *arg, const uint8_t *data, size_t n)
-{
-    struct photos *p = arg;
-
-    if (p->len + n > p->cap) {
-        size_t cap = p->cap ? p->cap : 65536;
-        uint8_t *m;
-
-        while (cap < p->len + n)
-            cap *= 2;
-        m = realloc(p->data, cap);
-        if (m == NULL)
-            return ER_NOMEM;
-        p->data = m;
-        p->cap = cap;
-    }
-    memcpy(p->data + p->len, data, n);
-    p->len += n;
-    return 0;
-}
 
 /* The section is a run of: u16 name length, name, u32 size, the JPEG (big
  * endian). Anything that does not add up is ER_PKG_CORRUPT. */
@@ -95,7 +73,7 @@ int photos_load(struct pkg_reader *pkg, struct photos **out)
 
     if (p == NULL)
         return ER_NOMEM;
-    rc = pkg_read(pkg, "photos", NULL, collect, p);
+    rc = room_read_section(pkg, "photos", NULL, (char **)&p->data, &p->len);
     if (rc == 0)
         rc = photos_index(p);
     if (rc < 0) {
@@ -116,41 +94,16 @@ static const struct photo *photo_named(const struct photos *p, const char *name)
     return NULL;
 }
 
-struct wanted {
-    int64_t id;
-    char photo[PKG_MAX_NAME + 1];
-};
-
-static void take_signin(const struct store_signin *s, void *arg)
-{
-    ((struct wanted *)arg)->id = s->candidate_id;
-}
-
-static void take_candidate(const struct store_candidate *c, void *arg)
-{
-    struct wanted *w = arg;
-
-    if (c->id == w->id && c->photo != NULL)
-        snprintf(w->photo, sizeof(w->photo), "%s", c->photo);
-}
-
 enum MHD_Result http_photo(struct http_req *q)
 {
-    const char *token = http_bearer(q->conn);
-    struct wanted w = {0};
+    struct signed_in k;
     const struct photo *ph;
     struct MHD_Response *r;
-    uint8_t hash[STORE_HASH_LEN];
     enum MHD_Result ok;
 
-    if (token != NULL) {
-        sha256(token, strlen(token), hash);
-        store_find_signin(q->d->r.st, hash, take_signin, &w);
-    }
-    if (w.id == 0)
-        return daemon_error(q->conn, MHD_HTTP_UNAUTHORIZED, "not_signed_in", MSG_NO_CANDIDATE);
-    store_foreach_candidate(q->d->r.st, NULL, take_candidate, &w);
-    ph = photo_named(q->d->photos, w.photo);
+    if (http_candidate(q, &k) < 0)
+        return http_not_signed_in(q);
+    ph = photo_named(q->d->photos, k.photo);
     if (ph == NULL)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_photo", MSG_NO_PHOTO);
     /* The daemon keeps the photos until libmicrohttpd has stopped. */

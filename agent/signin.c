@@ -61,7 +61,7 @@ static void incident_saved(int status, const struct store_ack *ack, void *arg)
 static void count_failure(struct http_req *q, int64_t terminal, int seat)
 {
     struct fail_count *f = counter(q->d, terminal);
-    int64_t now = time(NULL);
+    int64_t now = daemon_now_ms() / 1000;
 
     if (now - f->since > FAIL_WINDOW_S) {
         f->since = now;
@@ -239,8 +239,9 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
                          (json_int_t)x->starts_at, "ends_at", (json_int_t)x->ends_at, "state",
                          session_word(x->state));
     OPENSSL_cleanse(token, sizeof(token));
-    ev = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->session,
-                   "ticket", k->ticket, "seat", k->seat, "at", (json_int_t)time(NULL));
+    ev =
+        json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->session,
+                  "ticket", k->ticket, "seat", k->seat, "at", (json_int_t)(daemon_now_ms() / 1000));
     body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ev);
     event.body = body;
@@ -276,7 +277,7 @@ enum MHD_Result http_signin(struct http_req *q)
     const char *token = http_bearer(q->conn), *ticket, *id;
     uint8_t hash[STORE_HASH_LEN];
     json_t *doc;
-    int64_t now = time(NULL);
+    int64_t now = daemon_now_ms() / 1000;
     int fmt, w, other_open = 0;
     enum MHD_Result r;
 

@@ -556,6 +556,12 @@ static int read_item(struct jctx *jc, json_t *item, size_t i, json_t *items)
     id = get_str(jc, item, ipath, "id");
     if (id == NULL)
         id = "?";
+    else if (id[0] != '\0' && !id_ok(id)) { /* it ends up in the answer's URL */
+        char idpath[80];
+
+        snprintf(idpath, sizeof(idpath), "%s/id", ipath);
+        jdiag(jc, idpath, PM_ID_FORMAT, id);
+    }
     for (size_t j = 0; j < i && id[0] != '?'; j++) {
         json_t *o = json_object_get(json_array_get(items, j), "id");
 

@@ -50,6 +50,7 @@ enum rstmt {
     R_CAND_FIND,
     R_CAND_ALL,
     R_CAND_SESSION,
+    R_CAND_TOKEN,
     R_SEATS,
     R_TERM_FIND,
     R_TERM_ALL,

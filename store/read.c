@@ -211,6 +211,15 @@ int store_foreach_candidate(struct store *st, const char *session_id,
     return candidates(st, with_text(st, R_CAND_SESSION, session_id, NULL), 0, fn, arg);
 }
 
+int store_candidate_by_token(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+                             void (*fn)(const struct store_candidate *, void *), void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_CAND_TOKEN];
+
+    sqlite3_bind_blob(s, 1, token_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    return candidates(st, s, 1, fn, arg);
+}
+
 int store_foreach_seat(struct store *st, void (*fn)(const struct store_seat *, void *), void *arg)
 {
     sqlite3_stmt *s = st->rs[R_SEATS];

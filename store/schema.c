@@ -268,6 +268,11 @@ const char *const store_rsql[R_COUNT] = {
     [R_CAND_ALL] = "SELECT " CAND_COLS " FROM candidates ORDER BY session_id, seat, ticket",
     [R_CAND_SESSION] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1"
                        " ORDER BY seat, ticket",
+    /* Only the candidate's latest sign-in counts: signing in again ends the
+     * token of the browser before. */
+    [R_CAND_TOKEN] = "SELECT " CAND_COLS " FROM candidates WHERE id ="
+                     " (SELECT s.candidate_id FROM signins s WHERE s.token_hash = ?1 AND s.id ="
+                     " (SELECT max(id) FROM signins WHERE candidate_id = s.candidate_id))",
     [R_SEATS] = "SELECT seat, label, spare FROM seats ORDER BY seat",
     [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at FROM terminals"
                    " ORDER BY state = 'revoked', seat, created_at",

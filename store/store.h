@@ -266,6 +266,10 @@ struct store_signin {
  * terminal; ER_STORE_CONFLICT: token hash reused. */
 int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
                      const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb, void *arg);
+/* The candidate whose latest sign-in holds this candidate token, or
+ * ER_STORE_NOT_FOUND (also for a token a later sign-in replaced). */
+int store_candidate_by_token(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+                             void (*fn)(const struct store_candidate *, void *), void *arg);
 /* The sign-in holding this candidate token, or ER_STORE_NOT_FOUND. */
 int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
                       void (*fn)(const struct store_signin *, void *), void *arg);

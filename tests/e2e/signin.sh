@@ -37,10 +37,28 @@ room_with_plan() {
     $R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
         --center-ca "$tmp/center/ca.pem" >/dev/null || exit 1
     $R register "$serial" >/dev/null && $C pack >/dev/null && $R fetch >/dev/null || exit 1
-    $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
+    serve_at 0
+}
+
+# serve_at OFFSET: (re)starts the room's daemon with its exam clock OFFSET
+# seconds ahead; sets $u.
+serve_at() {
+    stop_room
+    EXAMROOM_CLOCK_OFFSET=$1 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!
     u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
 }
+
+# put TOKEN ITEM ANSWER REV: PUT /api/v1/answers/ITEM's status, the body in
+# $tmp/put.
+put() {
+    curl -s -o "$tmp/put" -w '%{http_code}' -X PUT -H "Authorization: Bearer $1" \
+        -H 'Content-Type: application/json' --data "{\"answer\":\"$3\",\"rev\":$4}" \
+        "$u/api/v1/answers/$2"
+}
+
+# exam TOKEN: GET /api/v1/exam's status, the body in $tmp/exam.
+exam() { curl -s -o "$tmp/exam" -w '%{http_code}' -H "Authorization: Bearer $1" "$u/api/v1/exam"; }
 
 # pair SEAT: a terminal paired to SEAT; prints its token.
 pair() {
@@ -127,9 +145,76 @@ answers 429 held "$t2" "$pticket" "$pid"
 after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
 check "the hold is an incident for the center ($before -> $after)" test "$after" -gt "$before"
 check "the other terminal is not held" test "$(signin "$t" "$ticket" "$id")" = 200
+third=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
 
-# An hour and a half before the start, nobody signs in yet.
-room_with_plan 90
-t=$(pair "$seat")
-answers 403 too_early "$t" "$ticket" "$id"
+# The exam page before the start: the state and the time to go, no paper.
+got=$(exam "$third")
+check "before the start: waiting, no paper ($got: $(cut -c1-200 "$tmp/exam"))" \
+    sh -c "[ $got = 200 ] && grep -q '\"state\":\"waiting\"' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
+left=$(sed -n 's/.*"remaining_seconds":\([0-9]*\).*/\1/p' "$tmp/exam")
+check "and the seconds to the start ($left)" test "$left" -gt 500 -a "$left" -le 660
+check "a token a later sign-in replaced is ended" test "$(exam "$second")" = 401
+check "its photo too" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $second" "$u/api/v1/photo")" = 401
+check "a terminal token is not a candidate's" test "$(exam "$t")" = 401
+check "no answer before the start: 423" test "$(put "$third" 1 B 1)" = 423
+
+# Eleven minutes on (the session key came from the center meanwhile): the
+# paper, without its keys.
+for _ in $(seq 100); do
+    $R status | grep -q "场次 S1: 已解锁" && break
+    sleep 0.1
+done
+serve_at 660
+got=$(exam "$third")
+check "after the start: running ($got: $(cut -c1-200 "$tmp/exam"))" grep -q '"state":"running"' "$tmp/exam"
+occ=$(cand "$line" 1 6)
+paper=$(grep -l "\"occupation\": \"$occ\"" "$tmp/plan/papers/"*.json | head -1)
+check "every item of the candidate's paper is there ($paper)" \
+    test "$(grep -o '"stem"' "$tmp/exam" | wc -l)" = "$(grep -o '"stem"' "$paper" | wc -l)"
+check "and no key" sh -c "! grep -q '\"key\"' '$tmp/exam'"
+left=$(sed -n 's/.*"remaining_seconds":\([0-9]*\).*/\1/p' "$tmp/exam")
+check "time left is the session's end less eleven minutes ($left)" test "$left" -gt 3000
+
+# Answers: 200 once durable, a stale rev changes nothing and says what is
+# stored, a bad answer or an unknown item is refused.
+check "an answer is saved (rev 1)" sh -c "[ $(put "$third" 1 B 1) = 200 ] && grep -q '\"rev\":1' '$tmp/put'"
+check "the same rev again: 409 with the stored one" \
+    sh -c "[ $(put "$third" 1 A 1) = 409 ] && grep -q '\"answer\":\"B\"' '$tmp/put'"
+check "a higher rev changes it" test "$(put "$third" 1 C 2)" = 200
+check "a lower rev after it: 409, rev 2, C" \
+    sh -c "[ $(put "$third" 1 A 1) = 409 ] && grep -q '\"answer\":\"C\"' '$tmp/put' && grep -q '\"rev\":2' '$tmp/put'"
+check "multiple choice, letters in order" test "$(put "$third" 11 ABD 1)" = 200
+check "judge: T or F" test "$(put "$third" 16 F 1)" = 200
+check "cleared: empty" test "$(put "$third" 16 "" 2)" = 200
+for bad in "1 AB" "1 Z" "11 BA" "11 AA" "16 X" "1 b"; do
+    # shellcheck disable=SC2086
+    set -- $bad
+    check "a bad answer '$2' to item $1: 400" test "$(put "$third" "$1" "$2" 9)" = 400
+done
+check "rev 0: 400" test "$(put "$third" 1 A 0)" = 400
+check "an item not in the paper: 404" test "$(put "$third" 999 A 1)" = 404
+check "a replaced token saves nothing" test "$(put "$second" 1 D 3)" = 401
+
+# The 200 means durable: a kill -9 right after loses nothing.
+check "answer at rev 3" test "$(put "$third" 1 D 3)" = 200
+kill -9 "$rpid" && wait "$rpid" 2>/dev/null
+rpid=""
+serve_at 660
+exam "$third" >/dev/null
+check "after kill -9 the answers are there" \
+    grep -q '"answers":{"1":{"answer":"D","rev":3},"11":{"answer":"ABD","rev":1},"16":{"answer":"","rev":2}}' "$tmp/exam"
+
+# Late admission ends 15 minutes after the start; sign-in opens 30 before.
+serve_at 1680
+answers 403 too_late "$t2" "$pticket" "$pid"
+serve_at -1800
+answers 403 too_early "$t2" "$pticket" "$pid"
+
+# After the end: the page says so, and nothing more is saved.
+serve_at 9000
+exam "$third" >/dev/null
+check "after the end: ended, no paper" \
+    sh -c "grep -q '\"state\":\"ended\"' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
+check "no answer after the end: 423" test "$(put "$third" 1 A 4)" = 423
 finish

@@ -728,6 +728,16 @@ static void rule_item_id_unique(void **state)
     expect_only(f, paper, 21, "试题编号“1”重复（第 7 行已有）");
 }
 
+/* Item ids end up in the answer's URL: the id rule of rooms and sessions. */
+static void rule_item_id_format(void **state)
+{
+    struct fx *f = *state;
+    const char *paper = "papers/computer-operator-4.json";
+
+    edit(f, paper, "\"id\": \"2\"", "\"id\": \"2/3\"");
+    expect_only(f, paper, 21, "编号“2/3”无效：应为 1 至 32 个字母、数字、- 或 _");
+}
+
 static void rule_item_type(void **state)
 {
     struct fx *f = *state;
@@ -1184,6 +1194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rule_options, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_points, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_item_id_unique, setup, teardown),
+        cmocka_unit_test_setup_teardown(rule_item_id_format, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_item_type, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_times_overlap, setup, teardown),
         cmocka_unit_test_setup_teardown(overlap_without_a_shared_room_is_fine, setup, teardown),

@@ -600,6 +600,44 @@ static void signins(void **state)
     assert_int_equal(wait_for(f, &d), ER_STORE_CONFLICT);
 }
 
+static void take_cand_id(const struct store_candidate *c, void *arg)
+{
+    *(int64_t *)arg = c->id;
+}
+
+/* A candidate token finds its candidate until a later sign-in replaces it. */
+static void candidate_tokens(void **state)
+{
+    struct fx *f = *state;
+    uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], other[STORE_HASH_LEN];
+    struct done d = {0};
+    int64_t term, cand, got = 0;
+
+    memset(h1, 1, sizeof(h1));
+    memset(h2, 2, sizeof(h2));
+    memset(other, 3, sizeof(other));
+    open_store(f);
+    load_roster(f);
+    cand = cand_id(f, "S1", "T002");
+    assert_int_equal(store_add_terminal(f->st, "K7M2", on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    term = d.ack.id;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, h1, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), 0);
+    assert_int_equal(got, cand);
+    assert_int_equal(store_candidate_by_token(f->st, other, take_cand_id, &got),
+                     ER_STORE_NOT_FOUND);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, h2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    got = 0;
+    assert_int_equal(store_candidate_by_token(f->st, h2, take_cand_id, &got), 0);
+    assert_int_equal(got, cand);
+    assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), ER_STORE_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +658,7 @@ int main(void)
         T(sessions_and_candidates_change),
         T(terminals),
         T(signins),
+        T(candidate_tokens),
 #undef T
     };
 

@@ -1,0 +1,97 @@
+/* PUT /api/v1/answers/{item} {answer, rev}: a candidate's answer, answered
+ * 200 only once it is durable (the store's group commit: the request waits,
+ * suspended, while other terminals' saves join the same transaction). A rev
+ * lower than or equal to the stored one changes nothing: 409 with the stored
+ * answer and rev, so a browser that was offline learns what the server has.
+ * 423 when the candidate's exam is not running. */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a candidate's browser shows (zh-CN, in one place). */
+#define MSG_NOT_RUNNING "考试未在进行中，答案没有保存。"
+#define MSG_NO_ITEM     "没有这道题。请刷新页面后重试。"
+#define MSG_BAD_ANSWER  "答案格式不正确，没有保存。请刷新页面后重试。"
+#define MSG_STALE       "这道题已有更新的答案保存在服务器上。"
+#define MSG_SAVE        "答案未能保存，请稍后重试；如持续出现，请举手告知监考老师。"
+
+/* The answer fits the item: "" (cleared), or for single one option letter,
+ * for multiple one or more option letters in order, for judge T or F. */
+static int answer_fits(const json_t *item, const char *a)
+{
+    const char *type = json_string_value(json_object_get(item, "type"));
+    const json_t *options = json_object_get(item, "options");
+    size_t n = strlen(a);
+
+    if (n == 0)
+        return 1;
+    if (type == NULL)
+        return 0;
+    if (strcmp(type, "judge") == 0)
+        return strcmp(a, "T") == 0 || strcmp(a, "F") == 0;
+    if (strcmp(type, "single") != 0 && strcmp(type, "multiple") != 0)
+        return 0;
+    if (strcmp(type, "single") == 0 && n != 1)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char letter[2] = {a[i], '\0'};
+
+        if (a[i] < 'A' || a[i] > 'Z' || (i > 0 && a[i] <= a[i - 1]) ||
+            json_object_get(options, letter) == NULL)
+            return 0;
+    }
+    return 1;
+}
+
+static void saved(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    if (status == 0)
+        answer_later(q, MHD_HTTP_OK,
+                     json_pack("{s:s, s:I}", "item", q->code, "rev", (json_int_t)ack->rev));
+    else if (status == ER_STORE_STALE_REV)
+        answer_later(q, MHD_HTTP_CONFLICT,
+                     json_pack("{s:s, s:s, s:s, s:I, s:s}", "error", "stale_rev", "message",
+                               MSG_STALE, "item", q->code, "rev", (json_int_t)ack->rev, "answer",
+                               ack->answer));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_SAVE));
+}
+
+enum MHD_Result http_put_answer(struct http_req *q, const char *item)
+{
+    struct signed_in k;
+    struct exam_session x;
+    const json_t *it;
+    const char *answer;
+    json_t *doc, *rev;
+    int64_t r;
+    int rc;
+
+    if (http_candidate(q, &k) < 0)
+        return http_not_signed_in(q);
+    if (exam_session_get(q->d, &k, &x) < 0 ||
+        strcmp(exam_state(&k, &x, daemon_now_ms() / 1000), "running") != 0)
+        return daemon_error(q->conn, MHD_HTTP_LOCKED, "not_running", MSG_NOT_RUNNING);
+    it = exam_item(q->d, &k, &x, item);
+    if (it == NULL)
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_item", MSG_NO_ITEM);
+    doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
+    answer = json_string_value(json_object_get(doc, "answer"));
+    rev = json_object_get(doc, "rev");
+    r = json_is_integer(rev) ? json_integer_value(rev) : 0;
+    if (answer == NULL || r < 1 || strlen(answer) > STORE_ANSWER_MAX || !answer_fits(it, answer)) {
+        json_decref(doc);
+        return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_answer", MSG_BAD_ANSWER);
+    }
+    snprintf(q->code, sizeof(q->code), "%s", item);
+    rc = store_put_answer(q->d->r.st, k.id, item, answer, r, saved, q);
+    json_decref(doc);
+    if (rc < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
+    return http_suspend(q);
+}

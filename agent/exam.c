@@ -1,0 +1,237 @@
+/* GET /api/v1/exam: what a signed-in candidate's page shows: the session's
+ * state, the server's time, the seconds left, and once the session has
+ * started for this candidate, the paper without its keys. The session's
+ * papers are decrypted once, with its session key unsealed from the store,
+ * and kept in memory (keys included, for scoring). */
+#include "http.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MSG_NOT_SIGNED_IN "您尚未签到，或已在别处重新签到。请在本座位重新签到。"
+#define MSG_NO_PAPER      "试卷暂时无法打开，请举手告知监考老师。"
+
+static int same(const json_t *v, const char *text)
+{
+    return json_is_string(v) && strcmp(json_string_value(v), text) == 0;
+}
+
+static void take_candidate(const struct store_candidate *c, void *arg)
+{
+    struct signed_in *k = arg;
+
+    k->id = c->id;
+    k->seat = c->seat;
+    k->state = c->state;
+    k->extra_seconds = c->extra_seconds;
+    snprintf(k->session, sizeof(k->session), "%s", c->session_id);
+    snprintf(k->ticket, sizeof(k->ticket), "%s", c->ticket);
+    snprintf(k->occupation, sizeof(k->occupation), "%s", c->occupation);
+    snprintf(k->level, sizeof(k->level), "%s", c->level);
+    snprintf(k->photo, sizeof(k->photo), "%s", c->photo ? c->photo : "");
+}
+
+int http_candidate(struct http_req *q, struct signed_in *k)
+{
+    const char *token = http_bearer(q->conn);
+    uint8_t hash[STORE_HASH_LEN];
+
+    *k = (struct signed_in){0};
+    if (token == NULL)
+        return ER_STORE_NOT_FOUND;
+    sha256(token, strlen(token), hash);
+    return store_candidate_by_token(q->d->r.st, hash, take_candidate, k) < 0 || k->id == 0
+               ? ER_STORE_NOT_FOUND
+               : 0;
+}
+
+enum MHD_Result http_not_signed_in(struct http_req *q)
+{
+    return daemon_error(q->conn, MHD_HTTP_UNAUTHORIZED, "not_signed_in", MSG_NOT_SIGNED_IN);
+}
+
+/* ---- the session's papers ---- */
+
+static void take_session(const struct store_session *s, void *arg)
+{
+    struct exam_session *x = arg;
+
+    x->found = 1;
+    x->starts_at = s->starts_at;
+    x->ends_at = s->ends_at;
+    x->state = s->state;
+    x->sealed_len = s->sealed_key_len == sizeof(x->sealed) ? s->sealed_key_len : 0;
+    if (x->sealed_len)
+        memcpy(x->sealed, s->sealed_key, x->sealed_len);
+}
+
+static int session_index(const struct daemon *d, const char *session)
+{
+    for (size_t i = 0; i < d->n_sessions; i++)
+        if (strcmp(d->sessions[i], session) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The session's paper section, decrypted once (AES-GCM over a few hundred
+ * KiB at most: no need for the thread pool). */
+static json_t *session_papers(struct daemon *d, const char *session, const struct exam_session *x)
+{
+    int i = session_index(d, session);
+    uint8_t key[PKG_SESSION_KEY];
+    char label[PKG_MAX_NAME + 64], name[PKG_MAX_NAME + 8], *text = NULL;
+    size_t len;
+    int rc;
+
+    if (i < 0 || d->pkg == NULL || x->sealed_len == 0)
+        return NULL;
+    if (d->papers[i] != NULL)
+        return d->papers[i];
+    room_session_label(session, label, sizeof(label));
+    rc = key_open_secret(d->r.wrap, label, x->sealed, x->sealed_len, key);
+    snprintf(name, sizeof(name), "paper/%s", session);
+    if (rc == 0)
+        rc = room_read_section(d->pkg, name, key, &text, &len);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (rc == 0 && (d->papers[i] = json_loadb(text, len, 0, NULL)) == NULL)
+        rc = ER_PKG_CORRUPT;
+    free(text);
+    if (rc < 0)
+        log_error("paper of session %s: %s", session, er_name(rc));
+    return d->papers[i];
+}
+
+/* The candidate's paper, as they may see it: no keys. */
+static json_t *paper_for(json_t *papers, const struct signed_in *k)
+{
+    size_t i;
+    json_t *p, *body, *out, *items, *item;
+
+    json_array_foreach(json_object_get(papers, "papers"), i, p)
+    {
+        if (!same(json_object_get(p, "occupation"), k->occupation) ||
+            !same(json_object_get(p, "level"), k->level))
+            continue;
+        body = json_object_get(p, "body");
+        out = json_pack("{s:O?, s:O?, s:O?, s:O?, s:[]}", "title", json_object_get(body, "title"),
+                        "subject", json_object_get(body, "subject"), "occupation",
+                        json_object_get(body, "occupation"), "level",
+                        json_object_get(body, "level"), "items");
+        items = json_object_get(out, "items");
+        json_array_foreach(json_object_get(body, "items"), i, item)
+        {
+            json_t *copy = json_deep_copy(item);
+
+            json_object_del(copy, "key");
+            json_array_append_new(items, copy);
+        }
+        return out;
+    }
+    return NULL;
+}
+
+const char *exam_state(const struct signed_in *k, const struct exam_session *x, int64_t now)
+{
+    int64_t end = x->ends_at + k->extra_seconds;
+
+    if (k->state == STORE_CAND_SUBMITTED)
+        return "submitted";
+    if (k->state == STORE_CAND_ABSENT)
+        return "absent";
+    if (x->state == STORE_SESSION_ENDED || now >= end)
+        return "ended";
+    if (now < x->starts_at)
+        return "waiting";
+    if (x->state == STORE_SESSION_LOCKED)
+        return "locked"; /* started, but no key yet: the proctor unlocks */
+    return "running";
+}
+
+int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_session *x)
+{
+    *x = (struct exam_session){0};
+    return store_get_session(d->r.st, k->session, take_session, x) < 0 || !x->found
+               ? ER_STORE_NOT_FOUND
+               : 0;
+}
+
+const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
+                        const char *item)
+{
+    json_t *papers = session_papers(d, k->session, x), *p, *v;
+    size_t i, j;
+
+    json_array_foreach(json_object_get(papers, "papers"), i, p)
+    {
+        if (!same(json_object_get(p, "occupation"), k->occupation) ||
+            !same(json_object_get(p, "level"), k->level))
+            continue;
+        json_array_foreach(json_object_get(json_object_get(p, "body"), "items"), j, v)
+        {
+            if (same(json_object_get(v, "id"), item))
+                return v;
+        }
+    }
+    return NULL;
+}
+
+static void take_answer(const struct store_answer *a, void *arg)
+{
+    json_object_set_new(arg, a->item,
+                        json_pack("{s:s, s:I}", "answer", a->answer, "rev", (json_int_t)a->rev));
+}
+
+static void running_saved(int status, const struct store_ack *ack, void *arg)
+{
+    (void)ack;
+    (void)arg;
+    if (status < 0)
+        log_error("candidate's running state not saved: %s", er_name(status));
+}
+
+enum MHD_Result http_exam(struct http_req *q)
+{
+    struct signed_in k;
+    struct exam_session x;
+    int64_t now_ms = daemon_now_ms(), now = now_ms / 1000, end;
+    const char *state;
+    json_t *doc, *paper = NULL;
+
+    if (http_candidate(q, &k) < 0)
+        return http_not_signed_in(q);
+    if (exam_session_get(q->d, &k, &x) < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_paper", MSG_NO_PAPER);
+    end = x.ends_at + k.extra_seconds;
+    state = exam_state(&k, &x, now);
+    if (strcmp(state, "running") == 0) {
+        json_t *papers = session_papers(q->d, k.session, &x);
+
+        if (papers == NULL || (paper = paper_for(papers, &k)) == NULL)
+            return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_paper", MSG_NO_PAPER);
+    }
+    doc = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "state", state, "server_time",
+                    (json_int_t)now_ms, "session", k.session, "ticket", k.ticket, "starts_at",
+                    (json_int_t)x.starts_at, "ends_at", (json_int_t)end, "remaining_seconds",
+                    (json_int_t)(now < x.starts_at ? x.starts_at - now
+                                 : now < end       ? end - now
+                                                   : 0));
+    if (paper != NULL) {
+        json_t *answers = json_object();
+
+        /* What the candidate has answered so far: a browser that crashed, or
+         * another seat, picks up from here. */
+        store_foreach_answer(q->d->r.st, k.id, take_answer, answers);
+        json_object_set_new(doc, "paper", paper);
+        json_object_set_new(doc, "answers", answers);
+        /* The candidate has seen the paper: their exam is running (the
+         * sign-in sheet and the center see it). */
+        if (k.state == STORE_CAND_SIGNED_IN &&
+            store_update_candidate(q->d->r.st, k.id, STORE_CAND_RUNNING, 0, 0, running_saved,
+                                   NULL) < 0)
+            log_error("candidate's running state not saved");
+    }
+    return daemon_reply(q->conn, MHD_HTTP_OK, doc);
+}
