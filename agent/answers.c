@@ -4,6 +4,7 @@
  * lower than or equal to the stored one changes nothing: 409 with the stored
  * answer and rev, so a browser that was offline learns what the server has.
  * 423 when the candidate's exam is not running. */
+#include "api.h"
 #include "http.h"
 
 #include <stdio.h>
@@ -16,34 +17,6 @@
 #define MSG_BAD_ANSWER  "答案格式不正确，没有保存。请刷新页面后重试。"
 #define MSG_STALE       "这道题已有更新的答案保存在服务器上。"
 #define MSG_SAVE        "答案未能保存，请稍后重试；如持续出现，请举手告知监考老师。"
-
-/* The answer fits the item: "" (cleared), or for single one option letter,
- * for multiple one or more option letters in order, for judge T or F. */
-static int answer_fits(const json_t *item, const char *a)
-{
-    const char *type = json_string_value(json_object_get(item, "type"));
-    const json_t *options = json_object_get(item, "options");
-    size_t n = strlen(a);
-
-    if (n == 0)
-        return 1;
-    if (type == NULL)
-        return 0;
-    if (strcmp(type, "judge") == 0)
-        return strcmp(a, "T") == 0 || strcmp(a, "F") == 0;
-    if (strcmp(type, "single") != 0 && strcmp(type, "multiple") != 0)
-        return 0;
-    if (strcmp(type, "single") == 0 && n != 1)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char letter[2] = {a[i], '\0'};
-
-        if (a[i] < 'A' || a[i] > 'Z' || (i > 0 && a[i] <= a[i - 1]) ||
-            json_object_get(options, letter) == NULL)
-            return 0;
-    }
-    return 1;
-}
 
 static void saved(int status, const struct store_ack *ack, void *arg)
 {
@@ -67,9 +40,8 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
     struct signed_in k;
     struct exam_session x;
     const json_t *it;
-    const char *answer;
-    json_t *doc, *rev;
-    int64_t r;
+    char answer[API_ANSWER_MAX + 1];
+    int64_t rev;
     int rc;
 
     if (http_candidate(q, &k) < 0)
@@ -80,17 +52,10 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
     it = exam_item(q->d, &k, &x, item);
     if (it == NULL)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_item", MSG_NO_ITEM);
-    doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
-    answer = json_string_value(json_object_get(doc, "answer"));
-    rev = json_object_get(doc, "rev");
-    r = json_is_integer(rev) ? json_integer_value(rev) : 0;
-    if (answer == NULL || r < 1 || strlen(answer) > STORE_ANSWER_MAX || !answer_fits(it, answer)) {
-        json_decref(doc);
+    if (api_answer_body(q->body, q->len, it, answer, &rev) < 0)
         return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_answer", MSG_BAD_ANSWER);
-    }
     snprintf(q->code, sizeof(q->code), "%s", item);
-    rc = store_put_answer(q->d->r.st, k.id, item, answer, r, saved, q);
-    json_decref(doc);
+    rc = store_put_answer(q->d->r.st, k.id, item, answer, rev, saved, q);
     if (rc < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
     return http_suspend(q);

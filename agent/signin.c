@@ -5,6 +5,7 @@
  * held off and reported to the proctor as an incident. Signing in again at
  * the same seat (a browser that crashed) gives a new candidate token and
  * resumes the exam. */
+#include "api.h"
 #include "http.h"
 
 #include <openssl/crypto.h>
@@ -274,9 +275,9 @@ enum MHD_Result http_signin(struct http_req *q)
     struct terminal_found t = {0};
     struct cand k = {0};
     struct sess x = {0};
-    const char *token = http_bearer(q->conn), *ticket, *id;
+    const char *token = http_bearer(q->conn);
+    char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1];
     uint8_t hash[STORE_HASH_LEN];
-    json_t *doc;
     int64_t now = daemon_now_ms() / 1000;
     int fmt, w, other_open = 0;
     enum MHD_Result r;
@@ -289,13 +290,8 @@ enum MHD_Result http_signin(struct http_req *q)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
     if (counter(q->d, t.id)->held_until > now)
         return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
-    doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
-    ticket = json_string_value(json_object_get(doc, "ticket"));
-    id = json_string_value(json_object_get(doc, "id_number"));
-    if (ticket == NULL || id == NULL || strlen(ticket) > 60 || strlen(id) > 100) {
-        json_decref(doc);
+    if (api_signin_body(q->body, q->len, ticket, id) < 0)
         return refuse(q, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
-    }
     for (size_t i = 0; i < q->d->n_sessions && !k.found; i++)
         store_find_candidate(q->d->r.st, q->d->sessions[i], ticket, take_candidate, &k);
     for (size_t i = 0; i < q->d->n_sessions; i++) {
@@ -320,11 +316,9 @@ enum MHD_Result http_signin(struct http_req *q)
         snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.seat, k.seat);
         r = refuse(q, MHD_HTTP_FORBIDDEN, "wrong_seat", message);
     } else {
-        json_decref(doc);
         counter(q->d, t.id)->n = 0; /* a candidate who got it right starts afresh */
         return sign_in(q, &k, &x, &t);
     }
-    json_decref(doc);
     count_failure(q, t.id, t.seat);
     return r;
 }

@@ -96,7 +96,9 @@
     X(ER_CA_FILE, -166)                                                                            \
     X(ER_DAEMON_LISTEN, -167)                                                                      \
     X(ER_DAEMON_DOWN, -168)                                                                        \
-    X(ER_PAIR_REFUSED, -169)
+    X(ER_PAIR_REFUSED, -169)                                                                       \
+    X(ER_API_BODY, -170)                                                                           \
+    X(ER_API_ANSWER, -171)
 
 enum er_code {
     ER_OK = 0,

@@ -1,0 +1,32 @@
+/* Private to agent/: the terminal API's request bodies, parsed and checked
+ * without the daemon, so that tests/fuzz/fuzz_api.c can reach them. */
+#ifndef EXAMROOM_AGENT_API_H
+#define EXAMROOM_AGENT_API_H
+
+#include "common.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_TICKET_MAX 60  /* bytes of an admission ticket as typed */
+#define API_IDNUM_MAX  100 /* bytes of an ID number as typed */
+#define API_ANSWER_MAX 256 /* bytes of an answer (STORE_ANSWER_MAX) */
+
+/* POST /api/v1/signin {ticket, id_number}: both strings, within their
+ * limits, copied out. ER_API_BODY otherwise. */
+int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1],
+                    char id[API_IDNUM_MAX + 1]);
+
+/* PUT /api/v1/answers/{item} {answer, rev}: answer a string that fits item
+ * (api_answer_fits), rev an integer >= 1. ER_API_BODY for a body that is not
+ * that shape, ER_API_ANSWER for an answer the item cannot take. */
+int api_answer_body(const char *body, size_t len, const json_t *item,
+                    char answer[API_ANSWER_MAX + 1], int64_t *rev);
+
+/* Does answer fit the paper's item: "" (cleared), or for single one option
+ * letter, for multiple one or more option letters in order, for judge T or
+ * F? */
+int api_answer_fits(const json_t *item, const char *answer);
+
+#endif
