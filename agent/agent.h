@@ -94,6 +94,8 @@ struct fail_count {
 
 #define DAEMON_FAIL_SLOTS 256
 
+struct result_job;
+
 struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
@@ -111,6 +113,10 @@ struct daemon {
     struct pkg_reader *pkg;           /* the verified package, for session keys */
     struct photos *photos;            /* its photos, in memory only (photo.c) */
     json_t *papers[PKG_MAX_SESSIONS]; /* each session's papers, once unlocked (exam.c) */
+    /* Results on their way to the store, one at a time (submit.c). */
+    struct result_job *results;
+    int result_busy, scan_ready;
+    uv_timer_t scan_timer; /* auto-submit at each candidate's end */
     char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
     char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
     size_t n_sessions;
@@ -129,6 +135,10 @@ int room_read_section(struct pkg_reader *rd, const char *name, const uint8_t *se
 struct photos;
 int photos_load(struct pkg_reader *pkg, struct photos **out);
 void photos_free(struct photos *p);
+
+/* Auto-submit (submit.c): a timer looks for candidates past their end. */
+void results_start(struct daemon *d);
+void results_stop(struct daemon *d);
 
 /* Starts the uploads and the session keys (nothing when not registered). */
 int background_start(struct daemon *d);

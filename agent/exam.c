@@ -62,6 +62,7 @@ static void take_session(const struct store_session *s, void *arg)
     x->found = 1;
     x->starts_at = s->starts_at;
     x->ends_at = s->ends_at;
+    x->earliest_submit_minutes = s->earliest_submit_minutes;
     x->state = s->state;
     x->sealed_len = s->sealed_key_len == sizeof(x->sealed) ? s->sealed_key_len : 0;
     if (x->sealed_len)
@@ -158,22 +159,30 @@ int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_se
                : 0;
 }
 
-const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
-                        const char *item)
+const json_t *exam_items(struct daemon *d, const struct signed_in *k, const struct exam_session *x)
 {
-    json_t *papers = session_papers(d, k->session, x), *p, *v;
-    size_t i, j;
+    json_t *papers = session_papers(d, k->session, x), *p;
+    size_t i;
 
     json_array_foreach(json_object_get(papers, "papers"), i, p)
     {
-        if (!same(json_object_get(p, "occupation"), k->occupation) ||
-            !same(json_object_get(p, "level"), k->level))
-            continue;
-        json_array_foreach(json_object_get(json_object_get(p, "body"), "items"), j, v)
-        {
-            if (same(json_object_get(v, "id"), item))
-                return v;
-        }
+        if (same(json_object_get(p, "occupation"), k->occupation) &&
+            same(json_object_get(p, "level"), k->level))
+            return json_object_get(json_object_get(p, "body"), "items");
+    }
+    return NULL;
+}
+
+const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
+                        const char *item)
+{
+    const json_t *items = exam_items(d, k, x), *v;
+    size_t j;
+
+    json_array_foreach(items, j, v)
+    {
+        if (same(json_object_get(v, "id"), item))
+            return v;
     }
     return NULL;
 }
@@ -212,9 +221,15 @@ enum MHD_Result http_exam(struct http_req *q)
         if (papers == NULL || (paper = paper_for(papers, &k)) == NULL)
             return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_paper", MSG_NO_PAPER);
     }
-    doc = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "state", state, "server_time",
-                    (json_int_t)now_ms, "session", k.session, "ticket", k.ticket, "starts_at",
-                    (json_int_t)x.starts_at, "ends_at", (json_int_t)end, "remaining_seconds",
+    /* The page knows four states (PRODUCT.md): started but not unlocked
+     * yet is waiting, with unlocked false; absent is ended. */
+    doc = json_pack("{s:s, s:b, s:I, s:s, s:s, s:I, s:I, s:I}", "state",
+                    strcmp(state, "locked") == 0   ? "waiting"
+                    : strcmp(state, "absent") == 0 ? "ended"
+                                                   : state,
+                    "unlocked", x.state != STORE_SESSION_LOCKED, "server_time", (json_int_t)now_ms,
+                    "session", k.session, "ticket", k.ticket, "starts_at", (json_int_t)x.starts_at,
+                    "ends_at", (json_int_t)end, "remaining_seconds",
                     (json_int_t)(now < x.starts_at ? x.starts_at - now
                                  : now < end       ? end - now
                                                    : 0));

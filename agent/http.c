@@ -347,6 +347,8 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
         return http_photo(q);
     if (strcmp(url, "/api/v1/exam") == 0 && get)
         return http_exam(q);
+    if (strcmp(url, "/api/v1/submit") == 0 && post)
+        return http_submit(q);
     if (path_param(url, "/api/v1/answers/", "", part, sizeof(part)))
         return strcmp(method, "PUT") == 0
                    ? http_put_answer(q, part)

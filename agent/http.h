@@ -53,6 +53,7 @@ enum MHD_Result http_not_signed_in(struct http_req *q);
 struct exam_session {
     int found;
     int64_t starts_at, ends_at;
+    int earliest_submit_minutes;
     enum store_session_state state;
     uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
     size_t sealed_len;
@@ -61,6 +62,9 @@ int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_se
 /* "waiting", "locked", "running", "ended", "submitted" or "absent" at now
  * (seconds, the daemon's clock). */
 const char *exam_state(const struct signed_in *k, const struct exam_session *x, int64_t now);
+/* The items (with their keys) of the candidate's paper, or NULL (the paper
+ * cannot be opened yet). */
+const json_t *exam_items(struct daemon *d, const struct signed_in *k, const struct exam_session *x);
 /* The item (with its key) of the candidate's paper, or NULL (no such item,
  * or the paper cannot be opened yet). */
 const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
@@ -68,6 +72,9 @@ const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struc
 
 /* GET /api/v1/exam (exam.c): state, time left, the paper without keys. */
 enum MHD_Result http_exam(struct http_req *q);
+
+/* POST /api/v1/submit (submit.c): final, idempotent. */
+enum MHD_Result http_submit(struct http_req *q);
 
 /* PUT /api/v1/answers/{item} (answers.c). */
 enum MHD_Result http_put_answer(struct http_req *q, const char *item);

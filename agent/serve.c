@@ -259,6 +259,7 @@ static void stop(struct daemon *d)
     if (d->client != NULL)
         sync_client_close(d->client, on_sync_closed, d);
     background_stop(d);
+    results_stop(d);
     if (d->signals_ready) {
         uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
         uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
@@ -305,6 +306,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     rc = room_open(ctx, &d->r, 1);
     if (rc == 0)
         rc = background_start(d);
+    if (rc == 0)
+        results_start(d);
     if (rc == 0)
         rc = start_http(d, listen);
     if (rc == 0) {

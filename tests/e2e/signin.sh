@@ -136,6 +136,7 @@ check "a terminal token gets no photo" \
 t2=$(pair "$pseat")
 got=$(signin "$t2" "$pticket" "$pid")
 check "a residence permit signs in as given (got $got)" test "$got" = 200
+ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
 expect 0 "场次 S1: 已解锁，.*已签到 2 人" $R status
 
 # Ten failures in a row hold the terminal off, and the proctor sees why.
@@ -205,16 +206,48 @@ exam "$third" >/dev/null
 check "after kill -9 the answers are there" \
     grep -q '"answers":{"1":{"answer":"D","rev":3},"11":{"answer":"ABD","rev":1},"16":{"answer":"","rev":2}}' "$tmp/exam"
 
+# The keys of items 1 and 11 from the plan's paper: answered right, they
+# score their points; item 16 (cleared) scores nothing.
+flat=$(tr -d '\n ' <"$paper")
+key_of() { echo "$flat" | grep -o "\"id\":\"$1\",[^}]*}[^}]*}" | sed -n 's/.*"key":"\([A-Z]*\)","points":\([0-9]*\).*/\1 \2/p'; }
+k1=$(key_of 1) k11=$(key_of 11)
+check "the keys are read from the paper ($k1; $k11)" test -n "${k1% *}" -a -n "${k11% *}"
+want=$((${k1#* } + ${k11#* }))
+check "item 1 answered right" test "$(put "$third" 1 "${k1% *}" 4)" = 200
+check "item 11 answered right" test "$(put "$third" 11 "${k11% *}" 2)" = 200
+
+# Submitting: not before 30 minutes (the plan's earliest_submit_minutes);
+# then final, idempotent, scored with the paper's keys.
+sub() { curl -s -o "$tmp/sub" -w '%{http_code}' -X POST -H "Authorization: Bearer $1" "$u/api/v1/submit"; }
+check "no submit in the first 30 minutes: 423" \
+    sh -c "[ $(sub "$third") = 423 ] && grep -q '开考 30 分钟后才能交卷' '$tmp/sub'"
+serve_at 2580
+check "after 30 minutes: submitted" sh -c "[ $(sub "$third") = 200 ] && grep -q '\"state\":\"submitted\"' '$tmp/sub'"
+check "again: the same answer" sh -c "[ $(sub "$third") = 200 ] && grep -q '\"state\":\"submitted\"' '$tmp/sub'"
+exam "$third" >/dev/null
+check "the page says submitted, no paper" \
+    sh -c "grep -q '\"state\":\"submitted\"' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
+check "no answer after submitting: 423" test "$(put "$third" 1 A 4)" = 423
+$R sync >/dev/null 2>&1
+$C scores --format csv >"$tmp/scores.csv"
+check "the center has the sealed result, score $want" grep -q "$ticket,.*,$want," "$tmp/scores.csv"
+
 # Late admission ends 15 minutes after the start; sign-in opens 30 before.
 serve_at 1680
 answers 403 too_late "$t2" "$pticket" "$pid"
 serve_at -1800
 answers 403 too_early "$t2" "$pticket" "$pid"
 
-# After the end: the page says so, and nothing more is saved.
+# After the end: whoever has not submitted is submitted by the room.
 serve_at 9000
-exam "$third" >/dev/null
-check "after the end: ended, no paper" \
-    sh -c "grep -q '\"state\":\"ended\"' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
-check "no answer after the end: 423" test "$(put "$third" 1 A 4)" = 423
+for _ in $(seq 50); do
+    exam "$ptoken" >/dev/null
+    grep -q '"state":"submitted"' "$tmp/exam" && break
+    sleep 0.1
+done
+check "after the end: auto-submitted ($(cut -c1-100 "$tmp/exam"))" grep -q '"state":"submitted"' "$tmp/exam"
+check "no answer after the end: 423" test "$(put "$ptoken" 1 A 4)" = 423
+$R sync >/dev/null 2>&1
+$C scores --format csv >"$tmp/scores.csv"
+check "the center has it as auto-submitted" grep -q "$pticket,.*auto_submitted" "$tmp/scores.csv"
 finish

@@ -1,0 +1,310 @@
+/* Submitting: POST /api/v1/submit, and auto-submit at each candidate's end.
+ * A result is scored with the paper's keys, sealed (signed by the room,
+ * chained on the head) and appended with its outbox row; then the candidate
+ * is marked submitted; only then is the submit answered. Results go to the
+ * store one at a time, in a queue, so each is sealed on the head the one
+ * before made (two in one group commit would name the same head). */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_MS 2000 /* how often candidates past their end are looked for */
+
+/* What a candidate reads (zh-CN, in one place). */
+#define MSG_NOT_RUNNING  "考试尚未开始，不能交卷。"
+#define MSG_EARLY_SUBMIT "开考 %d 分钟后才能交卷，请继续作答。"
+#define MSG_SUBMIT_FAIL  "交卷未能保存，请稍后再试；如持续出现，请举手告知监考老师。"
+#define MSG_ABSENT       "您已被登记为缺考，请联系监考老师。"
+
+struct result_job {
+    struct result_job *next;
+    struct daemon *d;
+    int64_t candidate_id;
+    char session[PKG_MAX_NAME + 1], ticket[64];
+    const char *status; /* "submitted", "auto_submitted" */
+    int score, tries;
+    char *answers; /* {"item": {"answer", "rev"}} */
+    int64_t at;
+    void (*done)(int rc, void *arg);
+    void *arg;
+};
+
+static void take_answer(const struct store_answer *a, void *arg)
+{
+    json_object_set_new(arg, a->item,
+                        json_pack("{s:s, s:I}", "answer", a->answer, "rev", (json_int_t)a->rev));
+}
+
+/* Objective scoring: an item's points when the answer is its key (a
+ * multiple-choice item all or nothing). */
+static int score_of(const json_t *items, const json_t *answers)
+{
+    const json_t *item;
+    size_t i;
+    int score = 0;
+
+    json_array_foreach(items, i, item)
+    {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *key = json_string_value(json_object_get(item, "key"));
+        const char *a =
+            json_string_value(json_object_get(json_object_get(answers, id ? id : ""), "answer"));
+
+        if (key != NULL && a != NULL && strcmp(a, key) == 0)
+            score += (int)json_integer_value(json_object_get(item, "points"));
+    }
+    return score;
+}
+
+static void job_free(struct result_job *j)
+{
+    free(j->answers);
+    free(j);
+}
+
+static void run_next(struct daemon *d);
+
+static void marked(int status, const struct store_ack *ack, void *arg)
+{
+    struct result_job *j = arg;
+    struct daemon *d = j->d;
+
+    (void)ack;
+    if (status < 0)
+        log_error("candidate %s not marked submitted: %s", j->ticket, er_name(status));
+    else
+        log_info("%s %s: %s, %d", j->session, j->ticket, j->status, j->score);
+    if (j->done != NULL)
+        j->done(status, j->arg);
+    job_free(j);
+    d->result_busy = 0;
+    run_next(d);
+}
+
+static void added(int status, const struct store_ack *ack, void *arg)
+{
+    struct result_job *j = arg;
+    struct daemon *d = j->d;
+
+    (void)ack;
+    /* Another result took the head meanwhile: seal again on the new one. */
+    if (status == ER_STORE_CHAIN && ++j->tries < 5) {
+        j->next = d->results;
+        d->results = j;
+        d->result_busy = 0;
+        run_next(d);
+        return;
+    }
+    /* A result already there (a second click): the submit stands. */
+    if (status == 0 || status == ER_STORE_CONFLICT) {
+        status =
+            store_update_candidate(d->r.st, j->candidate_id, STORE_CAND_SUBMITTED, 0, 0, marked, j);
+        if (status == 0)
+            return;
+    }
+    log_error("result of %s not saved: %s", j->ticket, er_name(status));
+    if (j->done != NULL)
+        j->done(status, j->arg);
+    job_free(j);
+    d->result_busy = 0;
+    run_next(d);
+}
+
+static void run_next(struct daemon *d)
+{
+    struct result_job *j = d->results;
+    struct sync_result r;
+    struct store_result res = {0};
+    char *payload = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (d->result_busy || j == NULL)
+        return;
+    d->results = j->next;
+    r = (struct sync_result){.plan = d->plan,
+                             .room = d->room_id,
+                             .session = j->session,
+                             .ticket = j->ticket,
+                             .status = j->status,
+                             .score = j->score,
+                             .submitted_at = j->at,
+                             .answers_json = j->answers};
+    res.candidate_id = j->candidate_id;
+    res.score = j->score;
+    rc = store_chain_head(d->r.st, &res.chain_pos, res.prev_hash);
+    res.chain_pos++;
+    if (rc == 0)
+        rc = sync_seal_result(&r, res.chain_pos, res.prev_hash, &payload, &len);
+    res.sealed = (const uint8_t *)payload;
+    res.sealed_len = len;
+    if (rc == 0)
+        rc = store_add_result(d->r.st, &res, added, j);
+    free(payload);
+    if (rc == 0) {
+        d->result_busy = 1;
+        return;
+    }
+    log_error("result of %s not sealed: %s", j->ticket, er_name(rc));
+    if (j->done != NULL)
+        j->done(rc, j->arg);
+    job_free(j);
+    run_next(d);
+}
+
+static int queued(const struct daemon *d, int64_t candidate_id)
+{
+    for (const struct result_job *j = d->results; j != NULL; j = j->next)
+        if (j->candidate_id == candidate_id)
+            return 1;
+    return 0;
+}
+
+/* Scores and queues k's result; done(rc, arg) once it is durable and k is
+ * marked submitted. ER_PKG_LOCKED when the paper cannot be opened. */
+static int submit(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
+                  const char *status, void (*done)(int, void *), void *arg)
+{
+    const json_t *items = exam_items(d, k, x);
+    struct result_job *j;
+    json_t *answers;
+
+    if (items == NULL)
+        return ER_PKG_LOCKED;
+    j = calloc(1, sizeof(*j));
+    answers = json_object();
+    if (j == NULL || answers == NULL) {
+        free(j);
+        json_decref(answers);
+        return ER_NOMEM;
+    }
+    store_foreach_answer(d->r.st, k->id, take_answer, answers);
+    *j = (struct result_job){.d = d,
+                             .candidate_id = k->id,
+                             .status = status,
+                             .score = score_of(items, answers),
+                             .answers = json_dumps(answers, JSON_COMPACT | JSON_SORT_KEYS),
+                             .at = daemon_now_ms() / 1000,
+                             .done = done,
+                             .arg = arg};
+    json_decref(answers);
+    snprintf(j->session, sizeof(j->session), "%s", k->session);
+    snprintf(j->ticket, sizeof(j->ticket), "%s", k->ticket);
+    if (j->answers == NULL) {
+        job_free(j);
+        return ER_NOMEM;
+    }
+    /* Appended: results are sealed in the order they were asked for. */
+    struct result_job **tail = &d->results;
+
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = j;
+    run_next(d);
+    return 0;
+}
+
+/* ---- POST /api/v1/submit ---- */
+
+static void submitted(int rc, void *arg)
+{
+    struct http_req *q = arg;
+
+    if (rc < 0)
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_SUBMIT_FAIL));
+    else
+        answer_later(q, MHD_HTTP_OK, json_pack("{s:s}", "state", "submitted"));
+}
+
+enum MHD_Result http_submit(struct http_req *q)
+{
+    struct signed_in k;
+    struct exam_session x;
+    int64_t now = daemon_now_ms() / 1000;
+    const char *state;
+    char message[160];
+
+    if (http_candidate(q, &k) < 0)
+        return http_not_signed_in(q);
+    if (exam_session_get(q->d, &k, &x) < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SUBMIT_FAIL);
+    state = exam_state(&k, &x, now);
+    /* Final and idempotent: a second submit, or one queued already, stands. */
+    if (strcmp(state, "submitted") == 0 || queued(q->d, k.id))
+        return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:s}", "state", "submitted"));
+    if (strcmp(state, "absent") == 0)
+        return daemon_error(q->conn, MHD_HTTP_LOCKED, "absent", MSG_ABSENT);
+    if (strcmp(state, "waiting") == 0 || strcmp(state, "locked") == 0)
+        return daemon_error(q->conn, MHD_HTTP_LOCKED, "not_running", MSG_NOT_RUNNING);
+    if (strcmp(state, "running") == 0 &&
+        now < x.starts_at + (int64_t)x.earliest_submit_minutes * 60) {
+        snprintf(message, sizeof(message), MSG_EARLY_SUBMIT, x.earliest_submit_minutes);
+        return daemon_error(q->conn, MHD_HTTP_LOCKED, "too_early", message);
+    }
+    /* Running, or ended before the auto-submit came round to it. */
+    if (submit(q->d, &k, &x, strcmp(state, "ended") == 0 ? "auto_submitted" : "submitted",
+               submitted, q) < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SUBMIT_FAIL);
+    return http_suspend(q);
+}
+
+/* ---- auto-submit at each candidate's end ---- */
+
+struct scan {
+    struct daemon *d;
+    int64_t now;
+};
+
+static void consider(const struct store_candidate *c, void *arg)
+{
+    struct scan *s = arg;
+    struct signed_in k = {
+        .id = c->id, .seat = c->seat, .extra_seconds = c->extra_seconds, .state = c->state};
+    struct exam_session x;
+
+    if ((c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING) || queued(s->d, c->id))
+        return;
+    snprintf(k.session, sizeof(k.session), "%s", c->session_id);
+    snprintf(k.ticket, sizeof(k.ticket), "%s", c->ticket);
+    snprintf(k.occupation, sizeof(k.occupation), "%s", c->occupation);
+    snprintf(k.level, sizeof(k.level), "%s", c->level);
+    /* A session never unlocked has no paper and so nothing to score. */
+    if (exam_session_get(s->d, &k, &x) < 0 || x.ends_at + c->extra_seconds > s->now ||
+        x.sealed_len == 0)
+        return;
+    if (submit(s->d, &k, &x, "auto_submitted", NULL, NULL) < 0)
+        log_error("%s %s: the paper cannot be opened to submit", k.session, k.ticket);
+}
+
+static void on_scan(uv_timer_t *t)
+{
+    struct scan s = {t->data, daemon_now_ms() / 1000};
+
+    store_foreach_candidate(s.d->r.st, NULL, consider, &s);
+}
+
+static void on_scan_closed(uv_handle_t *h)
+{
+    ((struct daemon *)h->data)->open_handles--;
+}
+
+void results_start(struct daemon *d)
+{
+    uv_timer_init(&d->r.loop, &d->scan_timer);
+    d->scan_timer.data = d;
+    d->open_handles++;
+    d->scan_ready = 1;
+    uv_timer_start(&d->scan_timer, on_scan, 0, SCAN_MS);
+}
+
+void results_stop(struct daemon *d)
+{
+    if (d->scan_ready) {
+        uv_timer_stop(&d->scan_timer);
+        uv_close((uv_handle_t *)&d->scan_timer, on_scan_closed);
+        d->scan_ready = 0;
+    }
+}
