@@ -171,6 +171,7 @@ int cmd_register(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_roster(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);

@@ -231,6 +231,16 @@ check "no answer after submitting: 423" test "$(put "$third" 1 A 4)" = 423
 $R sync >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
 check "the center has the sealed result, score $want" grep -q "$ticket,.*,$want," "$tmp/scores.csv"
+$R roster --format json >"$tmp/roster.json"
+check "the room's roster has it too" \
+    sh -c "tr -d ' \n' <'$tmp/roster.json' | grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"submitted\",\"score\":$want}'"
+check "and nothing for those without a result" grep -q '"score": null' "$tmp/roster.json"
+expect 0 "$ticket .*已交卷 *$want" $R roster --session S1
+$R roster --format csv >"$tmp/roster.csv"
+check "the CSV starts with a BOM and the header" \
+    sh -c "head -c 3 '$tmp/roster.csv' | od -An -tx1 | grep -q 'ef bb bf' && grep -q '^.*准考证号,姓名,职业' '$tmp/roster.csv'"
+expect 1 "场次“S9”没有考生" $R roster --session S9
+expect 2 "table、csv 或 json" $R roster --format xml
 
 # Late admission ends 15 minutes after the start; sign-in opens 30 before.
 serve_at 1680
