@@ -62,6 +62,21 @@ static void csv_field(const char *s, int last)
     putchar(last ? '\n' : ',');
 }
 
+/* s, padded with spaces to cols terminal columns (a Chinese character
+ * takes two), then a space. */
+static void cell(const char *s, int cols)
+{
+    int w = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            w += *p >= 0x80 ? 2 : 1;
+    fputs(s, stdout);
+    for (; w < cols; w++)
+        putchar(' ');
+    putchar(' ');
+}
+
 static void print(const json_t *list, int csv)
 {
     size_t i;
@@ -69,9 +84,15 @@ static void print(const json_t *list, int csv)
 
     if (csv)
         printf("\xEF\xBB\xBF" CSV_HEADER "\n"); /* the BOM: Excel reads it as UTF-8 */
-    else
-        printf("%-18s %-12s %-16s %-6s %-8s %4s  %-8s %s\n", "准考证号", "姓名", "职业", "等级",
-               "场次", "座位", "状态", "成绩");
+    else {
+        static const char *const head[] = {"准考证号", "姓名", "职业", "等级",
+                                           "场次",     "座位", "状态"};
+        static const int cols[] = {18, 10, 14, 6, 8, 4, 8};
+
+        for (size_t k = 0; k < 7; k++)
+            cell(head[k], cols[k]);
+        printf("成绩\n");
+    }
     json_array_foreach(list, i, v)
     {
         char seat[16], score[16] = "";
@@ -90,13 +111,14 @@ static void print(const json_t *list, int csv)
             csv_field(state, 0);
             csv_field(score, 1);
         } else {
-            printf("%-18s %-12s %-16s %-6s %-8s %4s  %-8s %s\n",
-                   json_string_value(json_object_get(v, "ticket")),
-                   json_string_value(json_object_get(v, "name")),
-                   json_string_value(json_object_get(v, "occupation")),
-                   json_string_value(json_object_get(v, "level")),
-                   json_string_value(json_object_get(v, "session")), seat, state,
-                   score[0] ? score : "-");
+            cell(json_string_value(json_object_get(v, "ticket")), 18);
+            cell(json_string_value(json_object_get(v, "name")), 10);
+            cell(json_string_value(json_object_get(v, "occupation")), 14);
+            cell(json_string_value(json_object_get(v, "level")), 6);
+            cell(json_string_value(json_object_get(v, "session")), 8);
+            cell(seat, 4);
+            cell(state, 8);
+            printf("%s\n", score[0] ? score : "-");
         }
     }
 }

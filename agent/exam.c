@@ -124,10 +124,14 @@ static json_t *paper_for(json_t *papers, const struct signed_in *k)
         items = json_object_get(out, "items");
         json_array_foreach(json_object_get(body, "items"), i, item)
         {
-            json_t *copy = json_deep_copy(item);
-
-            json_object_del(copy, "key");
-            json_array_append_new(items, copy);
+            /* Named fields only: nothing else of the paper's item (its key,
+             * any note for the markers) reaches a terminal. */
+            json_array_append_new(items, json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "id",
+                                                   json_object_get(item, "id"), "type",
+                                                   json_object_get(item, "type"), "stem",
+                                                   json_object_get(item, "stem"), "options",
+                                                   json_object_get(item, "options"), "points",
+                                                   json_object_get(item, "points")));
         }
         return out;
     }

@@ -1,19 +1,26 @@
 #!/bin/sh
-# make demo: the exam-day flow on loopback, as far as it exists, with the
-# reference center and a generated plan. Each later part of the flow (unlock,
-# sign-in and answers, submit, sync, score reports) is added here as it lands.
+# make demo: the exam-day flow on loopback with the reference center and a
+# generated plan: register, fetch, the session key at start time, terminals
+# paired, candidates signing in and answering (simulated with curl), submit,
+# sync, and the room's and the center's score reports. So as not to wait for
+# the clock, the room's exam clock is moved forward (EXAMROOM_CLOCK_OFFSET)
+# once the candidates have signed in.
 #   demo.sh BUILD_DIR
 set -eu
 build=${1:-build/release}
 room=$build/agent/examroom
 center=$build/center/examcenter
 demo=$(pwd)/demo-data
-pid=""
+pid="" rpid=""
 
 tmp=$demo
 . "$(dirname "$0")/../lib.sh"
 step() { printf '\n==== %s ====\n' "$*"; }
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; }
+stop_room() { [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null || true; rpid=""; }
+stop() {
+    stop_room
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+}
 trap stop EXIT
 
 rm -rf "$demo"
@@ -23,8 +30,8 @@ R="$room --data $demo/room"
 
 step "考试中心：初始化（密钥、测试 CA、本机证书）"
 $C init
-step "考试中心：生成并导入一个模拟考试计划（40 名考生，2 个考场，1 小时后开考）"
-$C plan sample "$demo/plan" --candidates 40 --rooms 2 --start-in 60
+step "考试中心：生成并导入一个模拟考试计划（40 名考生，2 个考场，10 分钟后开考）"
+$C plan sample "$demo/plan" --candidates 40 --rooms 2 --start-in 10
 $C plan import "$demo/plan"
 step "考试中心：为第一考场签发注册码"
 serial=$($C serial issue --room R01)
@@ -47,6 +54,75 @@ step "考场：下载并校验试卷包"
 $R fetch
 step "考场：离线复核试卷包"
 $R verify
+
+# serve_at OFFSET: the room's daemon, its exam clock OFFSET seconds ahead.
+serve_at() {
+    stop_room
+    EXAMROOM_CLOCK_OFFSET=$1 $R serve --listen 127.0.0.1:0 >"$demo/room.out" 2>>"$demo/room.log" &
+    rpid=$!
+    u="http://127.0.0.1:$(wait_ready "$demo/room.out")"
+}
+# api METHOD PATH TOKEN [BODY]: a terminal's call; the body on stdout.
+api() {
+    curl -s -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+        ${4:+--data "$4"} "$u$2"
+}
+field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+
+step "考场：启动考场服务（后台上传成绩、开考前领取场次密钥）"
+serve_at 0
+cat "$demo/room.out"
+for _ in $(seq 100); do
+    $R status | grep -q "场次 S1: 已解锁" && break
+    sleep 0.1
+done
+$R status
+
+step "考场：S1 场次的考生机配对（每个座位一台，由监考老师批准）"
+$R roster --session S1 --format csv | tail -n +2 >"$demo/s1.csv"
+while IFS=, read -r ticket _ _ _ _ seat _; do
+    code=$(api POST /api/v1/terminals "" | field pairing_code)
+    $R pair approve "$code" --seat "$seat" >/dev/null
+    api GET "/api/v1/terminals/$code" "" | field terminal_token >"$demo/terminal-$seat"
+    echo "$ticket $seat" >>"$demo/seats"
+done <"$demo/s1.csv"
+$R pair list | head -5
+echo "……共 $(wc -l <"$demo/seats") 台"
+
+step "考生：在各自座位用准考证号和身份证号签到"
+while read -r ticket seat; do
+    id=$(grep "^$ticket," "$demo/plan/candidates.csv" | cut -d, -f5)
+    api POST /api/v1/signin "$(cat "$demo/terminal-$seat")" \
+        "{\"ticket\":\"$ticket\",\"id_number\":\"$id\"}" >"$demo/signin-$ticket"
+    printf '%s %s 号座位：%s\n' "$ticket" "$seat" "$(field name <"$demo/signin-$ticket")"
+done <"$demo/seats"
+
+step "考场：开考 31 分钟后（演示中把考场时钟拨快），考生作答并交卷"
+serve_at 2520
+n=0
+while read -r ticket seat; do
+    token=$(field candidate_token <"$demo/signin-$ticket")
+    api GET /api/v1/exam "$token" | tr -d '\n' >"$demo/exam-$ticket"
+    # Each item answered by a simple rule from the ticket, so scores vary.
+    salt=$(echo "$ticket" | cut -c16)
+    grep -o '"id":"[^"]*","type":"[a-z]*"' "$demo/exam-$ticket" | while IFS='"' read -r _ _ _ item _ _ _ type _; do
+        case $type in
+        single) a=$(echo "A B C D" | cut -d' ' -f$(((salt + item) % 4 + 1))) ;;
+        multiple) a=$(echo "AB ABD BC ACD" | cut -d' ' -f$(((salt + item) % 4 + 1))) ;;
+        *) a=$([ $(((salt + item) % 2)) -eq 0 ] && echo T || echo F) ;;
+        esac
+        api PUT "/api/v1/answers/$item" "$token" "{\"answer\":\"$a\",\"rev\":1}" >/dev/null
+    done
+    api POST /api/v1/submit "$token" | grep -q '"state":"submitted"' && n=$((n + 1))
+done <"$demo/seats"
+echo "已交卷 $n 人"
+
+step "考场：上传成绩，直到考试中心全部确认"
+$R sync --wait
+step "考场的成绩（examroom roster --session S1）"
+$R roster --session S1
+step "考试中心收到的成绩（examcenter scores）"
+$C scores
 step "考场：状态"
 $R status
 printf '\n演示数据在 %s（可删除）。\n' "$demo"
