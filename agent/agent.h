@@ -172,6 +172,17 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_roster(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_proctor(struct cli_ctx *ctx, int argc,
+                char **argv); /* extend, move, absent, incident, submit */
+
+/* One call over the daemon's local admin channel (admin_client.c): *status
+ * the HTTP status, *doc the JSON answer (the caller frees it).
+ * ER_DAEMON_DOWN when serve is not running. */
+int room_admin_call(const struct room *r, const char *method, const char *path, const char *body,
+                    long *status, json_t **doc);
+/* The command's exit status for a call's outcome: 0 for a 200; else the
+ * daemon's message (or the call's error) printed. Frees doc. */
+int room_admin_outcome(const struct cli_ctx *ctx, int rc, long status, json_t *doc);
 int cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);

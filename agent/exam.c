@@ -19,10 +19,8 @@ static int same(const json_t *v, const char *text)
     return json_is_string(v) && strcmp(json_string_value(v), text) == 0;
 }
 
-static void take_candidate(const struct store_candidate *c, void *arg)
+void signed_in_copy(struct signed_in *k, const struct store_candidate *c)
 {
-    struct signed_in *k = arg;
-
     k->id = c->id;
     k->seat = c->seat;
     k->state = c->state;
@@ -32,6 +30,11 @@ static void take_candidate(const struct store_candidate *c, void *arg)
     snprintf(k->occupation, sizeof(k->occupation), "%s", c->occupation);
     snprintf(k->level, sizeof(k->level), "%s", c->level);
     snprintf(k->photo, sizeof(k->photo), "%s", c->photo ? c->photo : "");
+}
+
+static void take_candidate(const struct store_candidate *c, void *arg)
+{
+    signed_in_copy(arg, c);
 }
 
 int http_candidate(struct http_req *q, struct signed_in *k)

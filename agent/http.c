@@ -4,6 +4,7 @@
  * answer, once the write is durable. Admin calls are answered only on
  * loopback and with the admin token that serve writes (0600) into the data
  * directory, so a terminal on the LAN can never reach them. */
+#include "api.h"
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -55,6 +56,32 @@ void answer_later(struct http_req *q, unsigned status, json_t *body)
         MHD_resume_connection(q->conn);
         daemon_kick(q->d); /* let libmicrohttpd send it now */
     }
+}
+
+void http_step_done(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+    json_t *a = q->ready;
+
+    (void)ack;
+    if (status < 0 && q->failed == 0)
+        q->failed = status;
+    if (--q->waiting > 0)
+        return;
+    q->ready = NULL;
+    if (q->failed == 0) {
+        answer_later(q, MHD_HTTP_OK, a);
+        return;
+    }
+    json_decref(a);
+    if (q->failed == ER_STORE_CONFLICT && q->conflict_message != NULL)
+        answer_later(
+            q, MHD_HTTP_CONFLICT,
+            json_pack("{s:s, s:s}", "error", q->conflict_code, "message", q->conflict_message));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message",
+                               q->fail_message ? q->fail_message : MSG_STORE));
 }
 
 enum MHD_Result http_suspend(struct http_req *q)
@@ -366,6 +393,17 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
         }
         if (path_param(url, "/admin/v1/terminals/", "/approve", part, sizeof(part)) && post)
             return approve(q, part);
+        if (strncmp(url, "/admin/v1/candidates/", 21) == 0 && post) {
+            const char *slash = strchr(url + 21, '/');
+            char ticket[API_TICKET_MAX + 1];
+            size_t n = slash != NULL ? (size_t)(slash - (url + 21)) : 0;
+
+            if (n > 0 && n <= API_TICKET_MAX && strchr(slash + 1, '/') == NULL) {
+                memcpy(ticket, url + 21, n);
+                ticket[n] = '\0';
+                return http_proctor(q, ticket, slash + 1);
+            }
+        }
         if (path_param(url, "/admin/v1/seats/", "/revoke", part, sizeof(part)) && post &&
             (seat = atoi(part)) > 0)
             return revoke(q, seat);

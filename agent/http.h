@@ -18,10 +18,18 @@ struct http_req {
     char code[40]; /* the pairing code a pending approval is for; an answer's item */
     char token[65];
     int seat;
-    /* sign-in: the writes still on their way, the first failure, the answer */
+    /* a call of several writes: those still on their way, the first
+     * failure, the answer once all are durable, and what a failure says
+     * (a conflict may say something of its own) */
     int waiting, failed;
     json_t *ready;
+    const char *fail_message, *conflict_code, *conflict_message;
 };
+
+/* The store callback for each write of such a call: when the last is in,
+ * answers 200 with ready, 409 for a conflict that has its own message, or
+ * 503 with fail_message. */
+void http_step_done(int status, const struct store_ack *ack, void *arg);
 
 /* Suspends the connection until answer_later() gives its answer. */
 enum MHD_Result http_suspend(struct http_req *q);
@@ -47,6 +55,7 @@ struct signed_in {
     char photo[PKG_MAX_NAME + 1];
 };
 int http_candidate(struct http_req *q, struct signed_in *k);
+void signed_in_copy(struct signed_in *k, const struct store_candidate *c);
 enum MHD_Result http_not_signed_in(struct http_req *q);
 
 /* The candidate's session as the exam page needs it (exam.c). */
@@ -72,6 +81,18 @@ const json_t *exam_item(struct daemon *d, const struct signed_in *k, const struc
 
 /* GET /api/v1/exam (exam.c): state, time left, the paper without keys. */
 enum MHD_Result http_exam(struct http_req *q);
+
+/* Scores (unless status is "absent") and queues k's result; done(rc, arg)
+ * once it is durable and k is marked submitted (or absent).
+ * ER_PKG_LOCKED when the paper cannot be opened (submit.c). */
+int results_submit(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
+                   const char *status, void (*done)(int, void *), void *arg);
+/* Is a result of this candidate on its way to the store? */
+int results_queued(const struct daemon *d, int64_t candidate_id);
+
+/* The proctor's calls on one candidate (proctor.c):
+ * POST /admin/v1/candidates/{ticket}/{submit|absent|extend|move|incident}. */
+enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char *action);
 
 /* POST /api/v1/submit (submit.c): final, idempotent. */
 enum MHD_Result http_submit(struct http_req *q);

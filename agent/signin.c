@@ -187,28 +187,6 @@ static int id_matches(const struct cand *k, const char *typed, int *format_error
 
 /* ---- the writes, and the answer once they are durable ---- */
 
-static void written(int status, const struct store_ack *ack, void *arg)
-{
-    struct http_req *q = arg;
-
-    (void)ack;
-    if (status < 0 && q->failed == 0)
-        q->failed = status;
-    if (--q->waiting > 0)
-        return;
-    if (q->failed == 0) {
-        json_t *a = q->ready;
-
-        q->ready = NULL;
-        answer_later(q, MHD_HTTP_OK, a);
-    } else {
-        json_decref(q->ready);
-        q->ready = NULL;
-        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_SAVE));
-    }
-}
-
 static const char *session_word(enum store_session_state s)
 {
     static const char *const words[] = {"locked", "unlocked", "running", "ended"};
@@ -248,14 +226,16 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     event.body = body;
     q->waiting = 0;
     q->failed = 0;
-    rc = store_add_signin(q->d->r.st, k->id, t->id, k->seat, hash, written, q);
+    q->fail_message = MSG_SAVE;
+    rc = store_add_signin(q->d->r.st, k->id, t->id, k->seat, hash, http_step_done, q);
     if (rc == 0)
         q->waiting++;
     if (rc == 0 && k->state == STORE_CAND_REGISTERED &&
-        (rc = store_update_candidate(q->d->r.st, k->id, STORE_CAND_SIGNED_IN, 0, 0, written, q)) ==
-            0)
+        (rc = store_update_candidate(q->d->r.st, k->id, STORE_CAND_SIGNED_IN, 0, 0, http_step_done,
+                                     q)) == 0)
         q->waiting++;
-    if (rc == 0 && body != NULL && (rc = store_add_event(q->d->r.st, &event, written, q)) == 0)
+    if (rc == 0 && body != NULL &&
+        (rc = store_add_event(q->d->r.st, &event, http_step_done, q)) == 0)
         q->waiting++;
     free(body);
     if (q->waiting == 0) {

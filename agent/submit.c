@@ -23,7 +23,7 @@ struct result_job {
     struct daemon *d;
     int64_t candidate_id;
     char session[PKG_MAX_NAME + 1], ticket[64];
-    const char *status; /* "submitted", "auto_submitted" */
+    const char *status; /* "submitted", "auto_submitted", "absent" */
     int score, tries;
     char *answers; /* {"item": {"answer", "rev"}} */
     int64_t at;
@@ -99,8 +99,10 @@ static void added(int status, const struct store_ack *ack, void *arg)
     }
     /* A result already there (a second click): the submit stands. */
     if (status == 0 || status == ER_STORE_CONFLICT) {
-        status =
-            store_update_candidate(d->r.st, j->candidate_id, STORE_CAND_SUBMITTED, 0, 0, marked, j);
+        status = store_update_candidate(d->r.st, j->candidate_id,
+                                        strcmp(j->status, "absent") == 0 ? STORE_CAND_ABSENT
+                                                                         : STORE_CAND_SUBMITTED,
+                                        0, 0, marked, j);
         if (status == 0)
             return;
     }
@@ -154,7 +156,7 @@ static void run_next(struct daemon *d)
     run_next(d);
 }
 
-static int queued(const struct daemon *d, int64_t candidate_id)
+int results_queued(const struct daemon *d, int64_t candidate_id)
 {
     for (const struct result_job *j = d->results; j != NULL; j = j->next)
         if (j->candidate_id == candidate_id)
@@ -162,16 +164,15 @@ static int queued(const struct daemon *d, int64_t candidate_id)
     return 0;
 }
 
-/* Scores and queues k's result; done(rc, arg) once it is durable and k is
- * marked submitted. ER_PKG_LOCKED when the paper cannot be opened. */
-static int submit(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
-                  const char *status, void (*done)(int, void *), void *arg)
+int results_submit(struct daemon *d, const struct signed_in *k, const struct exam_session *x,
+                   const char *status, void (*done)(int, void *), void *arg)
 {
-    const json_t *items = exam_items(d, k, x);
+    int absent = strcmp(status, "absent") == 0;
+    const json_t *items = absent ? NULL : exam_items(d, k, x);
     struct result_job *j;
     json_t *answers;
 
-    if (items == NULL)
+    if (items == NULL && !absent)
         return ER_PKG_LOCKED;
     j = calloc(1, sizeof(*j));
     answers = json_object();
@@ -184,15 +185,16 @@ static int submit(struct daemon *d, const struct signed_in *k, const struct exam
     *j = (struct result_job){.d = d,
                              .candidate_id = k->id,
                              .status = status,
-                             .score = score_of(items, answers),
-                             .answers = json_dumps(answers, JSON_COMPACT | JSON_SORT_KEYS),
+                             .score = absent ? -1 : score_of(items, answers),
+                             .answers =
+                                 absent ? NULL : json_dumps(answers, JSON_COMPACT | JSON_SORT_KEYS),
                              .at = daemon_now_ms() / 1000,
                              .done = done,
                              .arg = arg};
     json_decref(answers);
     snprintf(j->session, sizeof(j->session), "%s", k->session);
     snprintf(j->ticket, sizeof(j->ticket), "%s", k->ticket);
-    if (j->answers == NULL) {
+    if (j->answers == NULL && !absent) {
         job_free(j);
         return ER_NOMEM;
     }
@@ -233,7 +235,7 @@ enum MHD_Result http_submit(struct http_req *q)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SUBMIT_FAIL);
     state = exam_state(&k, &x, now);
     /* Final and idempotent: a second submit, or one queued already, stands. */
-    if (strcmp(state, "submitted") == 0 || queued(q->d, k.id))
+    if (strcmp(state, "submitted") == 0 || results_queued(q->d, k.id))
         return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:s}", "state", "submitted"));
     if (strcmp(state, "absent") == 0)
         return daemon_error(q->conn, MHD_HTTP_LOCKED, "absent", MSG_ABSENT);
@@ -245,8 +247,8 @@ enum MHD_Result http_submit(struct http_req *q)
         return daemon_error(q->conn, MHD_HTTP_LOCKED, "too_early", message);
     }
     /* Running, or ended before the auto-submit came round to it. */
-    if (submit(q->d, &k, &x, strcmp(state, "ended") == 0 ? "auto_submitted" : "submitted",
-               submitted, q) < 0)
+    if (results_submit(q->d, &k, &x, strcmp(state, "ended") == 0 ? "auto_submitted" : "submitted",
+                       submitted, q) < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SUBMIT_FAIL);
     return http_suspend(q);
 }
@@ -261,21 +263,18 @@ struct scan {
 static void consider(const struct store_candidate *c, void *arg)
 {
     struct scan *s = arg;
-    struct signed_in k = {
-        .id = c->id, .seat = c->seat, .extra_seconds = c->extra_seconds, .state = c->state};
+    struct signed_in k;
     struct exam_session x;
 
-    if ((c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING) || queued(s->d, c->id))
+    if ((c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING) ||
+        results_queued(s->d, c->id))
         return;
-    snprintf(k.session, sizeof(k.session), "%s", c->session_id);
-    snprintf(k.ticket, sizeof(k.ticket), "%s", c->ticket);
-    snprintf(k.occupation, sizeof(k.occupation), "%s", c->occupation);
-    snprintf(k.level, sizeof(k.level), "%s", c->level);
+    signed_in_copy(&k, c);
     /* A session never unlocked has no paper and so nothing to score. */
     if (exam_session_get(s->d, &k, &x) < 0 || x.ends_at + c->extra_seconds > s->now ||
         x.sealed_len == 0)
         return;
-    if (submit(s->d, &k, &x, "auto_submitted", NULL, NULL) < 0)
+    if (results_submit(s->d, &k, &x, "auto_submitted", NULL, NULL) < 0)
         log_error("%s %s: the paper cannot be opened to submit", k.session, k.ticket);
 }
 

@@ -27,7 +27,7 @@ for c in init plan serial pack unlock-code serve scores import; do
 done
 
 # Commands not yet provided say so, exit 1.
-expect 1 "尚未提供" "$room" --data "$tmp/d" extend 4401999926000001 10
+expect 1 "尚未提供" "$room" --data "$tmp/d" export "$tmp/bundle"
 
 # examcenter: errors a center's engineer meets first.
 expect 1 "无法读取或写入密钥文件" "$center" --data "$tmp/nothing" pack

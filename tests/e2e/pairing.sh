@@ -35,17 +35,19 @@ rpid=$!
 u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
 ask() { curl -s -X POST "$u/api/v1/terminals" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p'; }
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# A code as a grep pattern: its check symbol may be * or $.
+rx() { printf '%s' "$1" | sed 's/[]*$.^[\\]/\\&/g'; }
 
 code=$(ask)
 check "a terminal gets a pairing code ($code)" test -n "$code"
 check "while pending, polling answers 202" test "$(status_of "$u/api/v1/terminals/$code")" = 202
-expect 0 "$code *待批准" $R pair list
+expect 0 "$(rx "$code") *待批准" $R pair list
 # The proctor types the code from the screen: case does not matter.
 expect 0 "终端为 2 号座位" $R pair approve "$(echo "$code" | tr 'A-Z' 'a-z')" --seat 2
 curl -s "$u/api/v1/terminals/$code" >"$tmp/token.json"
 check "the terminal gets its token and seat" grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":2' "$tmp/token.json"
 check "only once: then 410" test "$(status_of "$u/api/v1/terminals/$code")" = 410
-expect 0 "$code *已配对 *2" $R pair list
+expect 0 "$(rx "$code") *已配对 *2" $R pair list
 
 # Another code onto a taken seat: refused; without --seat, the lowest free one.
 code2=$(ask)
@@ -78,7 +80,7 @@ check "an oversized body gets 413" \
 
 expect 0 "已撤销 2 号座位" $R pair revoke 2
 expect 1 "该座位没有已配对的终端" $R pair revoke 2
-expect 0 "$code *已撤销" $R pair list
+expect 0 "$(rx "$code") *已撤销" $R pair list
 
 kill -TERM "$rpid" && wait "$rpid"
 check "SIGTERM: exit 0" test $? -eq 0

@@ -1,11 +1,14 @@
 #!/bin/sh
-# Candidates sign in at a paired seat (issue 7): ticket + ID number, each way
-# it can go wrong with its own answer, full-width input taken, a second
-# sign-in resuming, and a terminal that keeps failing held off and reported.
-#   signin.sh EXAMROOM EXAMCENTER
+# Exam day in the room (issue 7): candidates sign in at a paired seat (ticket
+# + ID number, each way it can go wrong with its own answer, full-width input
+# taken, a second sign-in resuming, a terminal that keeps failing held off and
+# reported); the exam page and the paper without keys; answers durable before
+# the 200; submit and auto-submit scored with the paper's keys; the proctor's
+# actions; the roster and the center's scores.
+#   examday.sh EXAMROOM EXAMCENTER
 set -u
 room=$1 center=$2
-tmp=$(mktemp -d /tmp/examroom-signin-XXXXXX)
+tmp=$(mktemp -d /tmp/examroom-examday-XXXXXX)
 cpid="" rpid=""
 stop_room() {
     [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
@@ -212,9 +215,44 @@ flat=$(tr -d '\n ' <"$paper")
 key_of() { echo "$flat" | grep -o "\"id\":\"$1\",[^}]*}[^}]*}" | sed -n 's/.*"key":"\([A-Z]*\)","points":\([0-9]*\).*/\1 \2/p'; }
 k1=$(key_of 1) k11=$(key_of 11)
 check "the keys are read from the paper ($k1; $k11)" test -n "${k1% *}" -a -n "${k11% *}"
-want=$((${k1#* } + ${k11#* }))
+score_want=$((${k1#* } + ${k11#* }))
 check "item 1 answered right" test "$(put "$third" 1 "${k1% *}" 4)" = 200
 check "item 11 answered right" test "$(put "$third" 11 "${k11% *}" 2)" = 200
+
+# The proctor's actions, through the admin channel.
+expect 0 "已记为缺考" $R absent "$other"
+expect 1 "已交卷或已记为缺考" $R absent "$other"
+expect 1 "已签到，不能记为缺考" $R absent "$pticket"
+expect 1 "没有这个准考证号的考生" $R absent 4401999926999999
+exam "$ptoken" >/dev/null
+end0=$(sed -n 's/.*"ends_at":\([0-9]*\).*/\1/p' "$tmp/exam")
+expect 0 "延长 10 分钟" $R extend "$pticket" 10
+exam "$ptoken" >/dev/null
+end1=$(sed -n 's/.*"ends_at":\([0-9]*\).*/\1/p' "$tmp/exam")
+check "extend: ten more minutes ($end0 -> $end1)" test "$end1" -eq $((end0 + 600))
+expect 1 "1 至 120 分钟" $R extend "$pticket" 0
+check "an answer before the move" test "$(put "$ptoken" 1 A 1)" = 200
+expect 1 "该座位已有考生" $R move "$pticket" "$seat"
+expect 1 "座位号无效" $R move "$pticket" 99
+expect 0 "已换到 20 号座位" $R move "$pticket" 20
+answers 403 wrong_seat "$t2" "$pticket" "$pid"
+t20=$(pair 20)
+got=$(signin "$t20" "$pticket" "$pid")
+ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+exam "$ptoken" >/dev/null
+check "at the new seat: signed in ($got), the answer and the time follow" \
+    sh -c "[ $got = 200 ] && grep -q '\"answers\":{\"1\":{\"answer\":\"A\",\"rev\":1}}' '$tmp/exam' && grep -q '\"ends_at\":$end1' '$tmp/exam'"
+before=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
+expect 0 "已为考生 $pticket 记录情况" $R incident "$pticket" "考生使用手机，已制止"
+after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
+check "the incident waits for the center ($before -> $after)" test "$after" -gt "$before"
+fourth=$(cand "$line" 3 1) fourth_id=$(cand "$line" 3 5) fourth_seat=$(cand "$line" 3 10)
+expect 1 "尚未开始考试" $R submit "$fourth"
+t4=$(pair "$fourth_seat")
+check "a third candidate signs in" test "$(signin "$t4" "$fourth" "$fourth_id")" = 200
+expect 0 "已为考生 $fourth 交卷" $R submit "$fourth"
+expect 0 "$fourth .*已交卷 *0" $R roster --session S1
+expect 1 "已交卷或已记为缺考" $R submit "$fourth"
 
 # Submitting: not before 30 minutes (the plan's earliest_submit_minutes);
 # then final, idempotent, scored with the paper's keys.
@@ -230,12 +268,12 @@ check "the page says submitted, no paper" \
 check "no answer after submitting: 423" test "$(put "$third" 1 A 4)" = 423
 $R sync >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
-check "the center has the sealed result, score $want" grep -q "$ticket,.*,$want," "$tmp/scores.csv"
+check "the center has the sealed result, score $score_want" grep -q "$ticket,.*,$score_want," "$tmp/scores.csv"
 $R roster --format json >"$tmp/roster.json"
 check "the room's roster has it too" \
-    sh -c "tr -d ' \n' <'$tmp/roster.json' | grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"submitted\",\"score\":$want}'"
+    sh -c "tr -d ' \n' <'$tmp/roster.json' | grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"submitted\",\"score\":$score_want}'"
 check "and nothing for those without a result" grep -q '"score": null' "$tmp/roster.json"
-expect 0 "$ticket .*已交卷 *$want" $R roster --session S1
+expect 0 "$ticket .*已交卷 *$score_want" $R roster --session S1
 $R roster --format csv >"$tmp/roster.csv"
 check "the CSV starts with a BOM and the header" \
     sh -c "head -c 3 '$tmp/roster.csv' | od -An -tx1 | grep -q 'ef bb bf' && grep -q '^.*准考证号,姓名,职业' '$tmp/roster.csv'"
@@ -260,4 +298,5 @@ check "no answer after the end: 423" test "$(put "$ptoken" 1 A 4)" = 423
 $R sync >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
 check "the center has it as auto-submitted" grep -q "$pticket,.*auto_submitted" "$tmp/scores.csv"
+check "and the absent candidate as absent" grep -q "$other,.*absent" "$tmp/scores.csv"
 finish

@@ -1,0 +1,177 @@
+/* The proctor's actions on one candidate, over the local admin channel:
+ * POST /admin/v1/candidates/{ticket}/{action}
+ *   submit              submits for them (a dead terminal, a candidate who
+ *                       leaves): scored and sealed like their own submit
+ *   absent              not signed in: recorded absent, with an absent result
+ *   extend {minutes}    adds to their time (1 to 120 minutes at once)
+ *   move {seat}         to another free seat; answers and time are the
+ *                       candidate's and follow them; they sign in again there
+ *   incident {text}     an incident on their record, for the center
+ * Each is durable before the answer, and each leaves an audit or incident
+ * event that goes to the center. Messages are for the proctor (zh-CN). */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_NO_CANDIDATE "没有这个准考证号的考生。"
+#define MSG_DONE_ALREADY "该考生已交卷或已记为缺考，不能再做此操作。"
+#define MSG_SIGNED_IN    "该考生已签到，不能记为缺考。"
+#define MSG_NOT_STARTED  "该考生尚未开始考试（未签到或试卷未解锁），不能代为交卷。"
+#define MSG_MINUTES      "延长时间应为 1 至 120 分钟。"
+#define MSG_SEAT         "座位号无效：本考场没有这个座位。"
+#define MSG_SEAT_TAKEN   "该座位已有考生，请换一个空座位。"
+#define MSG_TEXT         "请写明情况（1 至 500 字节）。"
+#define MSG_SAVE         "操作未能保存，请重试；如持续出现，请检查考场服务器的磁盘。"
+#define MSG_ACTION       "没有这个操作。"
+
+static void take_candidate(const struct store_candidate *c, void *arg)
+{
+    struct signed_in *k = arg;
+
+    /* A ticket in several sessions: the one whose exam is not over wins. */
+    if (k->id == 0 || (k->state != STORE_CAND_SIGNED_IN && k->state != STORE_CAND_RUNNING))
+        signed_in_copy(k, c);
+}
+
+struct seat_find {
+    int seat, found;
+};
+
+static void match_seat(const struct store_seat *s, void *arg)
+{
+    struct seat_find *f = arg;
+
+    if (s->seat == f->seat)
+        f->found = 1;
+}
+
+static int seat_exists(struct daemon *d, int seat)
+{
+    struct seat_find f = {seat, 0};
+
+    store_foreach_seat(d->r.st, match_seat, &f);
+    return f.found;
+}
+
+static int add_event(struct http_req *q, const struct signed_in *k, enum store_event_kind kind,
+                     json_t *body)
+{
+    char *text;
+    struct store_event ev = {.kind = kind, .candidate_id = k->id};
+    int rc;
+
+    json_object_set_new(body, "session", json_string(k->session));
+    json_object_set_new(body, "ticket", json_string(k->ticket));
+    json_object_set_new(body, "at", json_integer(daemon_now_ms() / 1000));
+    text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(body);
+    if (text == NULL)
+        return ER_NOMEM;
+    ev.body = text;
+    rc = store_add_event(q->d->r.st, &ev, http_step_done, q);
+    free(text);
+    if (rc == 0)
+        q->waiting++;
+    return rc;
+}
+
+static void result_done(int rc, void *arg)
+{
+    struct http_req *q = arg;
+
+    http_step_done(rc, &(struct store_ack){0}, q);
+}
+
+enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char *action)
+{
+    struct signed_in k = {0};
+    struct exam_session x;
+    json_t *doc = json_loadb(q->body ? q->body : "{}", q->body ? q->len : 2, 0, NULL);
+    int rc = 0, done;
+
+    for (size_t i = 0; i < q->d->n_sessions; i++)
+        store_find_candidate(q->d->r.st, q->d->sessions[i], ticket, take_candidate, &k);
+    if (k.id == 0) {
+        json_decref(doc);
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_candidate", MSG_NO_CANDIDATE);
+    }
+    done = k.state == STORE_CAND_SUBMITTED || k.state == STORE_CAND_ABSENT ||
+           results_queued(q->d, k.id);
+    exam_session_get(q->d, &k, &x);
+    q->ready =
+        json_pack("{s:s, s:s, s:s}", "ticket", k.ticket, "session", k.session, "action", action);
+    q->fail_message = MSG_SAVE;
+    q->conflict_code = "seat_taken";
+    q->conflict_message = MSG_SEAT_TAKEN;
+    if (strcmp(action, "incident") == 0) {
+        const char *text = json_string_value(json_object_get(doc, "text"));
+
+        if (text == NULL || text[0] == '\0' || strlen(text) > 500)
+            rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
+        else
+            rc = add_event(
+                q, &k, STORE_EVENT_INCIDENT,
+                json_pack("{s:s, s:s, s:i}", "kind", "incident", "text", text, "seat", k.seat));
+    } else if (done) {
+        rc = 1, q->status = MHD_HTTP_CONFLICT;
+    } else if (strcmp(action, "submit") == 0) {
+        if (k.state == STORE_CAND_REGISTERED || x.sealed_len == 0)
+            rc = 1, q->status = MHD_HTTP_LOCKED;
+        else if ((rc = results_submit(q->d, &k, &x, "submitted", result_done, q)) == 0)
+            q->waiting++;
+    } else if (strcmp(action, "absent") == 0) {
+        if (k.state != STORE_CAND_REGISTERED)
+            rc = 1, q->status = MHD_HTTP_LOCKED;
+        else if ((rc = results_submit(q->d, &k, &x, "absent", result_done, q)) == 0)
+            q->waiting++;
+    } else if (strcmp(action, "extend") == 0) {
+        json_int_t m = json_integer_value(json_object_get(doc, "minutes"));
+
+        if (m < 1 || m > 120)
+            rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
+        else if ((rc = store_update_candidate(q->d->r.st, k.id, k.state, 0, (int)m * 60,
+                                              http_step_done, q)) == 0) {
+            q->waiting++;
+            rc = add_event(q, &k, STORE_EVENT_AUDIT,
+                           json_pack("{s:s, s:I}", "kind", "extend", "minutes", m));
+        }
+    } else if (strcmp(action, "move") == 0) {
+        json_int_t seat = json_integer_value(json_object_get(doc, "seat"));
+
+        if (seat < 1 || seat > 9999 || !seat_exists(q->d, (int)seat))
+            rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
+        else if ((rc = store_update_candidate(q->d->r.st, k.id, k.state, (int)seat, 0,
+                                              http_step_done, q)) == 0) {
+            q->waiting++;
+            rc =
+                add_event(q, &k, STORE_EVENT_AUDIT,
+                          json_pack("{s:s, s:i, s:I}", "kind", "move", "from", k.seat, "to", seat));
+        }
+    } else {
+        rc = 1, q->status = MHD_HTTP_NOT_FOUND;
+    }
+    json_decref(doc);
+    if (rc == 1 || (rc < 0 && q->waiting == 0)) {
+        const char *message = rc < 0 ? MSG_SAVE : MSG_ACTION;
+        unsigned status = rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : q->status;
+
+        if (rc == 1 && status == MHD_HTTP_CONFLICT)
+            message = MSG_DONE_ALREADY;
+        else if (rc == 1 && status == MHD_HTTP_LOCKED)
+            message = strcmp(action, "absent") == 0 ? MSG_SIGNED_IN : MSG_NOT_STARTED;
+        else if (rc == 1 && status == MHD_HTTP_BAD_REQUEST)
+            message = strcmp(action, "extend") == 0 ? MSG_MINUTES
+                      : strcmp(action, "move") == 0 ? MSG_SEAT
+                                                    : MSG_TEXT;
+        json_decref(q->ready);
+        q->ready = NULL;
+        q->status = 0;
+        return daemon_error(q->conn, status, "refused", message);
+    }
+    /* A second write that could not start: the first answers with it. */
+    if (rc < 0 && q->failed == 0)
+        q->failed = rc;
+    return http_suspend(q);
+}
