@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- the proctor's words for terminals' errors (zh-CN, in one place) ---- */
 
 #define MSG_BAD_JSON   "请求内容无效。请刷新页面后重试。"
 #define MSG_TOO_LARGE  "请求内容过大。"
+#define MSG_FRAMING    "请求格式不正确（正文长度不明确），已拒绝。"
 #define MSG_NOT_FOUND  "没有这个页面或接口。"
 #define MSG_METHOD     "请求方式不对。"
 #define MSG_NO_CODE    "没有这个配对码。请刷新页面重新申请配对。"
@@ -356,6 +358,36 @@ static int path_param(const char *url, const char *prefix, const char *suffix, c
     return strchr(out, '/') == NULL;
 }
 
+/* Request smuggling's shapes: a body length said twice, or both ways, or a
+ * transfer coding other than plain chunked. Refused before any body. */
+struct framing {
+    int lengths, codings, other_coding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->lengths++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->codings++;
+        if (value == NULL || strcasecmp(value, "chunked") != 0)
+            f->other_coding = 1;
+    }
+    return MHD_YES;
+}
+
+static int ambiguous_framing(struct MHD_Connection *conn)
+{
+    struct framing f = {0};
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    return f.lengths > 1 || f.codings > 1 || (f.lengths && f.codings) || f.other_coding;
+}
+
 static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
 {
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
@@ -425,6 +457,8 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
         q->d = cls;
         q->conn = conn;
         *con_cls = q;
+        if (ambiguous_framing(conn))
+            return daemon_error(conn, MHD_HTTP_BAD_REQUEST, "framing", MSG_FRAMING);
         return MHD_YES;
     }
     if (*upload_size > 0) {

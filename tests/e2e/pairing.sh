@@ -75,6 +75,13 @@ check "admin calls take the admin token" \
 check "the admin token file is the room's alone (0600)" \
     test "$(stat -c %a "$tmp/room/admin-token")" = 600
 head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/big"
+# Smuggling's shapes are refused before any body is read.
+for h in "-H Content-Length:5 -H Content-Length:7" "-H Transfer-Encoding:chunked -H Content-Length:5" \
+    "-H Transfer-Encoding:chunked,identity"; do
+    # shellcheck disable=SC2086
+    check "ambiguous framing ($h) gets 400" \
+        test "$(status_of -m 5 $h --data-binary abcdefg "$u/api/v1/signin")" = 400
+done
 check "an oversized body gets 413" \
     test "$(status_of -X POST --data-binary @"$tmp/big" "$u/api/v1/terminals")" = 413
 
