@@ -54,14 +54,24 @@ serve_at() {
 
 # put TOKEN ITEM ANSWER REV: PUT /api/v1/answers/ITEM's status, the body in
 # $tmp/put.
+# call NAME CURL_ARGS...: the status; the body in $tmp/NAME and kept with
+# every other answer to a terminal in $tmp/responses.
+call() {
+    name=$1
+    shift
+    curl -s -o "$tmp/$name" -w '%{http_code}' "$@"
+    cat "$tmp/$name" >>"$tmp/responses"
+    echo >>"$tmp/responses"
+}
+
 put() {
-    curl -s -o "$tmp/put" -w '%{http_code}' -X PUT -H "Authorization: Bearer $1" \
+    call put -X PUT -H "Authorization: Bearer $1" \
         -H 'Content-Type: application/json' --data "{\"answer\":\"$3\",\"rev\":$4}" \
         "$u/api/v1/answers/$2"
 }
 
 # exam TOKEN: GET /api/v1/exam's status, the body in $tmp/exam.
-exam() { curl -s -o "$tmp/exam" -w '%{http_code}' -H "Authorization: Bearer $1" "$u/api/v1/exam"; }
+exam() { call exam -H "Authorization: Bearer $1" "$u/api/v1/exam"; }
 
 # pair SEAT: a terminal paired to SEAT; prints its token.
 pair() {
@@ -72,7 +82,7 @@ pair() {
 
 # signin TOKEN TICKET ID: the HTTP status, the body in $tmp/body.
 signin() {
-    curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $1" \
+    call body -H "Authorization: Bearer $1" \
         -H 'Content-Type: application/json' \
         --data "{\"ticket\":\"$2\",\"id_number\":\"$3\"}" "$u/api/v1/signin"
 }
@@ -256,7 +266,7 @@ expect 1 "已交卷或已记为缺考" $R submit "$fourth"
 
 # Submitting: not before 30 minutes (the plan's earliest_submit_minutes);
 # then final, idempotent, scored with the paper's keys.
-sub() { curl -s -o "$tmp/sub" -w '%{http_code}' -X POST -H "Authorization: Bearer $1" "$u/api/v1/submit"; }
+sub() { call sub -X POST -H "Authorization: Bearer $1" "$u/api/v1/submit"; }
 check "no submit in the first 30 minutes: 423" \
     sh -c "[ $(sub "$third") = 423 ] && grep -q '开考 30 分钟后才能交卷' '$tmp/sub'"
 serve_at 2580
@@ -299,4 +309,8 @@ $R sync >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
 check "the center has it as auto-submitted" grep -q "$pticket,.*auto_submitted" "$tmp/scores.csv"
 check "and the absent candidate as absent" grep -q "$other,.*absent" "$tmp/scores.csv"
+# Not one answer to a terminal in this whole run carried a key.
+check "papers were served ($(grep -c '"items"' "$tmp/responses") times)" grep -q '"items"' "$tmp/responses"
+check "no answer key in any of the $(wc -l <"$tmp/responses") responses" \
+    sh -c "! grep -q '\"key\"' '$tmp/responses'"
 finish
