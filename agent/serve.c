@@ -52,12 +52,30 @@ enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const
  * link) with EXAMROOM_CLOCK_OFFSET, in seconds; it is read nowhere else. */
 static int64_t clock_offset_ms;
 
-int64_t daemon_now_ms(void)
+static int64_t ms_of(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + clock_offset_ms;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The exam clock: the wall clock read once, when the daemon first asks,
+ * then carried on by the monotonic clock. Someone setting the system's
+ * time during a session (or NTP stepping it) changes nobody's remaining
+ * time; the candidates' ends are wall-clock instants in the store, so a
+ * restart picks up the wall clock afresh. */
+int64_t daemon_now_ms(void)
+{
+    static int64_t wall0, mono0;
+    static int anchored;
+
+    if (!anchored) {
+        wall0 = ms_of(CLOCK_REALTIME);
+        mono0 = ms_of(CLOCK_MONOTONIC);
+        anchored = 1;
+    }
+    return wall0 + (ms_of(CLOCK_MONOTONIC) - mono0) + clock_offset_ms;
 }
 
 int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat)

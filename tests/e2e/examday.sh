@@ -5,10 +5,11 @@
 # reported); the exam page and the paper without keys; answers durable before
 # the 200; submit and auto-submit scored with the paper's keys; the proctor's
 # actions; the roster and the center's scores.
-#   examday.sh EXAMROOM EXAMCENTER
+#   examday.sh EXAMROOM EXAMCENTER CLOCKSHIFT_SO
 set -u
-room=$1 center=$2
+room=$1 center=$2 clockshift=$3
 tmp=$(mktemp -d /tmp/examroom-examday-XXXXXX)
+preload=""
 cpid="" rpid=""
 stop_room() {
     [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
@@ -47,7 +48,10 @@ room_with_plan() {
 # seconds ahead; sets $u.
 serve_at() {
     stop_room
-    EXAMROOM_CLOCK_OFFSET=$1 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
+    # With $preload set, the daemon's wall clock can be made to jump
+    # (tests/clock/clockshift.c, the seconds in $tmp/shift).
+    env ${preload:+LD_PRELOAD=$preload CLOCKSHIFT_FILE=$tmp/shift} EXAMROOM_CLOCK_OFFSET=$1 \
+        $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!
     u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
 }
@@ -218,6 +222,22 @@ serve_at 660
 exam "$third" >/dev/null
 check "after kill -9 the answers are there" \
     grep -q '"answers":{"1":{"answer":"D","rev":3},"11":{"answer":"ABD","rev":1},"16":{"answer":"","rev":2}}' "$tmp/exam"
+
+# The system's time jumps an hour either way during the session: nobody's
+# remaining time changes (the exam clock runs on the monotonic clock).
+left_now() { exam "$1" >/dev/null && sed -n 's/.*"remaining_seconds":\([0-9]*\).*/\1/p' "$tmp/exam"; }
+echo 0 >"$tmp/shift"
+preload=$clockshift
+serve_at 660
+r1=$(left_now "$third")
+echo 3600 >"$tmp/shift"
+r2=$(left_now "$third")
+echo -3600 >"$tmp/shift"
+r3=$(left_now "$third")
+check "a wall-clock jump changes no remaining time ($r1, +1 h: $r2, -1 h: $r3)" \
+    test "$r1" -gt 0 -a $((r1 - r2)) -ge 0 -a $((r1 - r2)) -le 2 -a $((r1 - r3)) -ge 0 -a $((r1 - r3)) -le 2
+preload=""
+serve_at 660
 
 # The keys of items 1 and 11 from the plan's paper: answered right, they
 # score their points; item 16 (cleared) scores nothing.
