@@ -329,6 +329,23 @@ $R sync >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
 check "the center has it as auto-submitted" grep -q "$pticket,.*auto_submitted" "$tmp/scores.csv"
 check "and the absent candidate as absent" grep -q "$other,.*absent" "$tmp/scores.csv"
+# Session S2 has started by the exam clock, but its key has not come (the
+# center releases it by the real clock): its candidate signs in and waits;
+# no paper, no answer, no submit.
+s2_start=$($R status --json | tr -d ' \n' | sed -n 's/.*"S2":{"state":"[a-z]*","starts_at":\([0-9]*\).*/\1/p')
+s2_seat=$(cand ',居民身份证,.*,S2,R01,[0-9]' 1 10)
+s2=$(cand ',居民身份证,.*,S2,R01,[0-9]' 1 1) s2_id=$(cand ',居民身份证,.*,S2,R01,[0-9]' 1 5)
+serve_at $((s2_start - $(date +%s) + 60))
+$R pair revoke "$s2_seat" >/dev/null 2>&1
+ts2=$(pair "$s2_seat")
+got=$(signin "$ts2" "$s2" "$s2_id")
+s2token=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+exam "$s2token" >/dev/null
+check "S2 started without its key ($got): waiting, not unlocked, no paper" \
+    sh -c "grep -q '\"state\":\"waiting\",\"unlocked\":false' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
+check "no answer before the unlock: 423" test "$(put "$s2token" 1 A 1)" = 423
+check "no submit before the unlock: 423" test "$(sub "$s2token")" = 423
+
 # Not one answer to a terminal in this whole run carried a key.
 check "papers were served ($(grep -c '"items"' "$tmp/responses") times)" grep -q '"items"' "$tmp/responses"
 check "no answer key in any of the $(wc -l <"$tmp/responses") responses" \
