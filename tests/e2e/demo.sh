@@ -5,12 +5,14 @@
 # sync, and the room's and the center's score reports. So as not to wait for
 # the clock, the room's exam clock is moved forward (EXAMROOM_CLOCK_OFFSET)
 # once the candidates have signed in.
-#   demo.sh BUILD_DIR
+# The demo is also a test (e2e_demo): every candidate's score computed here
+# from the papers' keys must equal the room's and the center's, or it fails.
+#   [DEMO_DIR=DIR] demo.sh BUILD_DIR
 set -eu
 build=${1:-build/release}
 room=$build/agent/examroom
 center=$build/center/examcenter
-demo=$(pwd)/demo-data
+demo=${DEMO_DIR:-$(pwd)/demo-data}
 pid="" rpid=""
 
 tmp=$demo
@@ -78,51 +80,105 @@ for _ in $(seq 100); do
 done
 $R status
 
-step "考场：S1 场次的考生机配对（每个座位一台，由监考老师批准）"
-$R roster --session S1 --format csv | tail -n +2 >"$demo/s1.csv"
-while IFS=, read -r ticket _ _ _ _ seat _; do
+step "考场：考生机配对（每个座位一台，由监考老师批准）"
+$R roster --format csv | tail -n +2 | cut -d, -f6 | sort -un >"$demo/seat-list"
+while read -r seat; do
     code=$(api POST /api/v1/terminals "" | field pairing_code)
     $R pair approve "$code" --seat "$seat" >/dev/null
     api GET "/api/v1/terminals/$code" "" | field terminal_token >"$demo/terminal-$seat"
-    echo "$ticket $seat" >>"$demo/seats"
-done <"$demo/s1.csv"
-$R pair list | head -5
-echo "……共 $(wc -l <"$demo/seats") 台"
+done <"$demo/seat-list"
+$R pair list | head -4
+echo "……共 $(wc -l <"$demo/seat-list") 台"
 
-step "考生：在各自座位用准考证号和身份证号签到"
-while read -r ticket seat; do
-    id=$(grep "^$ticket," "$demo/plan/candidates.csv" | cut -d, -f5)
-    api POST /api/v1/signin "$(cat "$demo/terminal-$seat")" \
-        "{\"ticket\":\"$ticket\",\"id_number\":\"$id\"}" >"$demo/signin-$ticket"
-    printf '%s %s 号座位：%s\n' "$ticket" "$seat" "$(field name <"$demo/signin-$ticket")"
-done <"$demo/seats"
+# answer ITEM TYPE TICKET: the answer a simulated candidate gives, by a rule
+# from the ticket so that scores vary.
+answer() {
+    salt=$(echo "$3" | cut -c16)
+    case $2 in
+    single) echo "A B C D" | cut -d' ' -f$(((salt + $1) % 4 + 1)) ;;
+    multiple) echo "AB ABD BC ACD" | cut -d' ' -f$(((salt + $1) % 4 + 1)) ;;
+    *) [ $(((salt + $1) % 2)) -eq 0 ] && echo T || echo F ;;
+    esac
+}
 
-step "考场：开考 31 分钟后（演示中把考场时钟拨快），考生作答并交卷"
-serve_at 2520
-n=0
-while read -r ticket seat; do
-    token=$(field candidate_token <"$demo/signin-$ticket")
-    api GET /api/v1/exam "$token" | tr -d '\n' >"$demo/exam-$ticket"
-    # Each item answered by a simple rule from the ticket, so scores vary.
-    salt=$(echo "$ticket" | cut -c16)
-    grep -o '"id":"[^"]*","type":"[a-z]*"' "$demo/exam-$ticket" | while IFS='"' read -r _ _ _ item _ _ _ type _; do
-        case $type in
-        single) a=$(echo "A B C D" | cut -d' ' -f$(((salt + item) % 4 + 1))) ;;
-        multiple) a=$(echo "AB ABD BC ACD" | cut -d' ' -f$(((salt + item) % 4 + 1))) ;;
-        *) a=$([ $(((salt + item) % 2)) -eq 0 ] && echo T || echo F) ;;
-        esac
-        api PUT "/api/v1/answers/$item" "$token" "{\"answer\":\"$a\",\"rev\":1}" >/dev/null
-    done
-    api POST /api/v1/submit "$token" | grep -q '"state":"submitted"' && n=$((n + 1))
-done <"$demo/seats"
-echo "已交卷 $n 人"
+# session S START_OFFSET: its candidates sign in at their seats, then (the
+# exam clock moved 31 minutes past the start) answer every item and submit.
+session() {
+    $R roster --session "$1" --format csv | tail -n +2 | cut -d, -f1,6 | tr , ' ' >"$demo/seats-$1"
+    step "考生（场次 $1）：在各自座位用准考证号和身份证号签到"
+    serve_at $(($2 - 600))
+    while read -r ticket seat; do
+        id=$(grep "^$ticket," "$demo/plan/candidates.csv" | cut -d, -f5)
+        api POST /api/v1/signin "$(cat "$demo/terminal-$seat")" \
+            "{\"ticket\":\"$ticket\",\"id_number\":\"$id\"}" >"$demo/signin-$ticket"
+        printf '%s %s 号座位：%s\n' "$ticket" "$seat" "$(field name <"$demo/signin-$ticket")"
+    done <"$demo/seats-$1"
+    step "考场：开考 31 分钟后（演示中把考场时钟拨快），场次 $1 的考生作答并交卷"
+    serve_at $(($2 + 1860))
+    n=0
+    while read -r ticket seat; do
+        token=$(field candidate_token <"$demo/signin-$ticket")
+        api GET /api/v1/exam "$token" | tr -d '\n' >"$demo/exam-$ticket"
+        grep -o '"id":"[^"]*","type":"[a-z]*"' "$demo/exam-$ticket" | while IFS='"' read -r _ _ _ item _ _ _ type _; do
+            api PUT "/api/v1/answers/$item" "$token" \
+                "{\"answer\":\"$(answer "$item" "$type" "$ticket")\",\"rev\":1}" >/dev/null
+        done
+        api POST /api/v1/submit "$token" | grep -q '"state":"submitted"' && n=$((n + 1))
+    done <"$demo/seats-$1"
+    echo "已交卷 $n 人"
+}
+
+# start S: seconds from now to session S's start.
+start() {
+    echo $(($($R status --json | tr -d ' \n' |
+        sed -n "s/.*\"$1\":{\"state\":\"[a-z]*\",\"starts_at\":\([0-9]*\).*/\1/p") - $(date +%s)))
+}
+
+session S1 "$(start S1)"
+
+step "考场：S2 下午才开考，中心此时不发密钥：监考老师电话获取开考密码，离线解锁"
+code=$($C unlock-code --session S2)
+echo "开考密码：$code"
+$R unlock S2 "$code"
+session S2 "$(start S2)"
 
 step "考场：上传成绩，直到考试中心全部确认"
 $R sync --wait
-step "考场的成绩（examroom roster --session S1）"
-$R roster --session S1
+step "考场的成绩（examroom roster）"
+$R roster
 step "考试中心收到的成绩（examcenter scores）"
 $C scores
+
+step "核对：按试卷标准答案独立计算每位考生的成绩，与考场和考试中心的成绩比对"
+$C scores --format csv | tail -n +2 | cut -d, -f3,7 >"$demo/center-scores"
+$R roster --format csv | tail -n +2 | cut -d, -f1,8 >"$demo/room-scores"
+bad=0 total=0
+for paper in "$demo"/plan/papers/*.json; do
+    occ=$(tr -d '\n ' <"$paper" | sed -n 's/.*"occupation":"\([^"]*\)".*/\1/p' | head -1)
+    # id type key points, one item a line
+    tr -d '\n ' <"$paper" | grep -o '"id":"[^"]*","type":"[a-z]*"[^}]*}[^}]*}' |
+        sed 's/"id":"\([^"]*\)","type":"\([a-z]*\)".*"key":"\([A-Z]*\)","points":\([0-9]*\).*/\1 \2 \3 \4/' \
+            >"$demo/keys-$occ"
+done
+while IFS=, read -r ticket score; do
+    occ=$(grep "^$ticket," "$demo/plan/candidates.csv" | head -1 | cut -d, -f6)
+    want=0
+    while read -r item type key points; do
+        [ "$(answer "$item" "$type" "$ticket")" = "$key" ] && want=$((want + points))
+    done <"$demo/keys-$occ"
+    room_score=$(grep "^$ticket," "$demo/room-scores" | cut -d, -f2)
+    total=$((total + 1))
+    if [ "$score" != "$want" ] || [ "$room_score" != "$want" ]; then
+        bad=$((bad + 1))
+        echo "不一致：$ticket 独立计算 $want，考场 $room_score，考试中心 $score"
+    fi
+done <"$demo/center-scores"
+echo "核对 $total 人：不一致 $bad 人"
+if [ "$total" -ne 20 ] || [ "$bad" -ne 0 ]; then
+    echo "FAIL: 20 candidates wanted, each with the same score three ways"
+    exit 1
+fi
+
 step "考场：状态"
 $R status
 printf '\n演示数据在 %s（可删除）。\n' "$demo"
