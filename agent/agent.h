@@ -106,6 +106,7 @@ struct daemon {
     uv_timer_t mhd_timer;
     uv_signal_t sigterm, sigint;
     int open_handles, stopping, http_ready, signals_ready;
+    int suspended;  /* requests waiting for the store (http.c) */
     char ready[96]; /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */
     struct sync_client *client;
@@ -116,7 +117,8 @@ struct daemon {
     /* Results on their way to the store, one at a time (submit.c). */
     struct result_job *results;
     int result_busy, scan_ready;
-    uv_timer_t scan_timer; /* auto-submit at each candidate's end */
+    int64_t result_current; /* the candidate whose result is being written */
+    uv_timer_t scan_timer;  /* auto-submit at each candidate's end */
     char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
     char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
     size_t n_sessions;
@@ -156,6 +158,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* serve.c, for http.c */
 void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */
+void daemon_stop(struct daemon *d); /* SIGTERM's stop; waits for suspended requests */
 int64_t daemon_now_ms(void);
 int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat);
 struct pairing *daemon_take_pairing(struct daemon *d, const char *code); /* caller frees */

@@ -46,7 +46,8 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
 
     if (http_candidate(q, &k) < 0)
         return http_not_signed_in(q);
-    if (exam_session_get(q->d, &k, &x) < 0 ||
+    /* Not once their result is on its way: it would not be in it. */
+    if (exam_session_get(q->d, &k, &x) < 0 || results_queued(q->d, k.id) ||
         strcmp(exam_state(&k, &x, daemon_now_ms() / 1000), "running") != 0)
         return daemon_error(q->conn, MHD_HTTP_LOCKED, "not_running", MSG_NOT_RUNNING);
     it = exam_item(q->d, &k, &x, item);

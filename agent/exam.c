@@ -250,7 +250,7 @@ enum MHD_Result http_exam(struct http_req *q)
         json_object_set_new(doc, "answers", answers);
         /* The candidate has seen the paper: their exam is running (the
          * sign-in sheet and the center see it). */
-        if (k.state == STORE_CAND_SIGNED_IN &&
+        if (k.state == STORE_CAND_SIGNED_IN && !results_queued(q->d, k.id) &&
             store_update_candidate(q->d->r.st, k.id, STORE_CAND_RUNNING, 0, 0, running_saved,
                                    NULL) < 0)
             log_error("candidate's running state not saved");

@@ -19,6 +19,7 @@
 
 #define MSG_BAD_JSON   "请求内容无效。请刷新页面后重试。"
 #define MSG_TOO_LARGE  "请求内容过大。"
+#define MSG_STOPPING   "考场服务正在重启，请稍候几秒再试。"
 #define MSG_FRAMING    "请求格式不正确（正文长度不明确），已拒绝。"
 #define MSG_NOT_FOUND  "没有这个页面或接口。"
 #define MSG_METHOD     "请求方式不对。"
@@ -54,9 +55,15 @@ void answer_later(struct http_req *q, unsigned status, json_t *body)
     q->status = status;
     q->answer = body;
     if (q->suspended) {
+        struct daemon *d = q->d;
+
         q->suspended = 0;
+        d->suspended--;
         MHD_resume_connection(q->conn);
-        daemon_kick(q->d); /* let libmicrohttpd send it now */
+        daemon_kick(d); /* let libmicrohttpd send it now */
+        /* The daemon was asked to stop while this write was on its way. */
+        if (d->stopping && d->suspended == 0)
+            daemon_stop(d);
     }
 }
 
@@ -89,6 +96,7 @@ void http_step_done(int status, const struct store_ack *ack, void *arg)
 enum MHD_Result http_suspend(struct http_req *q)
 {
     q->suspended = 1;
+    q->d->suspended++;
     MHD_suspend_connection(q->conn);
     return MHD_YES;
 }
@@ -459,6 +467,9 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
         *con_cls = q;
         if (ambiguous_framing(conn))
             return daemon_error(conn, MHD_HTTP_BAD_REQUEST, "framing", MSG_FRAMING);
+        /* Stopping: nothing new is started (see stop() in serve.c). */
+        if (q->d->stopping)
+            return daemon_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping", MSG_STOPPING);
         return MHD_YES;
     }
     if (*upload_size > 0) {

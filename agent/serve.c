@@ -264,6 +264,13 @@ static void on_sync_closed(void *arg)
 static void stop(struct daemon *d)
 {
     d->stopping = 1;
+    /* libmicrohttpd cannot stop with a connection suspended: the last
+     * answer_later() stops it once every pending write has answered (no
+     * new work is taken meanwhile: http_request answers 503). */
+    if (d->suspended > 0 && d->mhd != NULL) {
+        log_notice("stopping once %d pending writes have answered", d->suspended);
+        return;
+    }
     if (d->http_ready) {
         uv_poll_stop(&d->mhd_poll);
         uv_close((uv_handle_t *)&d->mhd_poll, on_handle_closed);
@@ -283,6 +290,11 @@ static void stop(struct daemon *d)
         uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
         d->signals_ready = 0;
     }
+}
+
+void daemon_stop(struct daemon *d)
+{
+    stop(d);
 }
 
 static void on_signal(uv_signal_t *s, int signum)

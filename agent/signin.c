@@ -107,7 +107,7 @@ static void take_terminal(const struct store_terminal *t, void *arg)
 struct cand {
     int found;
     int64_t id;
-    int seat;
+    int seat, extra_seconds;
     enum store_cand_state state;
     char session[PKG_MAX_NAME + 1], ticket[64], name[128], id_type[64], id_number[64];
     char occupation[128], level[64];
@@ -121,6 +121,7 @@ static void take_candidate(const struct store_candidate *c, void *arg)
     k->id = c->id;
     k->seat = c->seat;
     k->state = c->state;
+    k->extra_seconds = c->extra_seconds;
     snprintf(k->session, sizeof(k->session), "%s", c->session_id);
     snprintf(k->ticket, sizeof(k->ticket), "%s", c->ticket);
     snprintf(k->name, sizeof(k->name), "%s", c->name);
@@ -286,7 +287,11 @@ enum MHD_Result http_signin(struct http_req *q)
     } else if (!id_matches(&k, id, &fmt)) {
         r = refuse(q, fmt < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_FORBIDDEN,
                    fmt < 0 ? "id_format" : "wrong_id", fmt < 0 ? er_strerror(fmt) : MSG_WRONG_ID);
-    } else if ((w = window(q->d, k.session, now, &x)) != 0) {
+    } else if ((w = window(q->d, k.session, now, &x)) != 0 &&
+               /* Late admission is for coming in; a candidate already in
+                * (a crashed browser, a move) signs in again until their end. */
+               !(w > 0 && (k.state == STORE_CAND_SIGNED_IN || k.state == STORE_CAND_RUNNING) &&
+                 now < x.ends_at + k.extra_seconds)) {
         r = other_open ? refuse(q, MHD_HTTP_FORBIDDEN, "wrong_session", MSG_WRONG_SESS)
             : w < 0    ? refuse(q, MHD_HTTP_FORBIDDEN, "too_early", MSG_TOO_EARLY)
                        : refuse(q, MHD_HTTP_FORBIDDEN, "too_late", MSG_TOO_LATE);

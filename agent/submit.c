@@ -80,6 +80,7 @@ static void marked(int status, const struct store_ack *ack, void *arg)
         j->done(status, j->arg);
     job_free(j);
     d->result_busy = 0;
+    d->result_current = 0;
     run_next(d);
 }
 
@@ -94,6 +95,7 @@ static void added(int status, const struct store_ack *ack, void *arg)
         j->next = d->results;
         d->results = j;
         d->result_busy = 0;
+        d->result_current = 0;
         run_next(d);
         return;
     }
@@ -111,6 +113,7 @@ static void added(int status, const struct store_ack *ack, void *arg)
         j->done(status, j->arg);
     job_free(j);
     d->result_busy = 0;
+    d->result_current = 0;
     run_next(d);
 }
 
@@ -147,6 +150,7 @@ static void run_next(struct daemon *d)
     free(payload);
     if (rc == 0) {
         d->result_busy = 1;
+        d->result_current = j->candidate_id;
         return;
     }
     log_error("result of %s not sealed: %s", j->ticket, er_name(rc));
@@ -158,6 +162,8 @@ static void run_next(struct daemon *d)
 
 int results_queued(const struct daemon *d, int64_t candidate_id)
 {
+    if (d->result_busy && d->result_current == candidate_id)
+        return 1; /* the one on its way to the store */
     for (const struct result_job *j = d->results; j != NULL; j = j->next)
         if (j->candidate_id == candidate_id)
             return 1;

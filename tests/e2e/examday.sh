@@ -50,7 +50,8 @@ serve_at() {
     stop_room
     # With $preload set, the daemon's wall clock can be made to jump
     # (tests/clock/clockshift.c, the seconds in $tmp/shift).
-    env ${preload:+LD_PRELOAD=$preload CLOCKSHIFT_FILE=$tmp/shift} EXAMROOM_CLOCK_OFFSET=$1 \
+    env ${preload:+LD_PRELOAD=$preload CLOCKSHIFT_FILE=$tmp/shift SLOWSYNC_MS=${slow:-0}} \
+        EXAMROOM_CLOCK_OFFSET=$1 \
         $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!
     u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
@@ -236,8 +237,27 @@ echo -3600 >"$tmp/shift"
 r3=$(left_now "$third")
 check "a wall-clock jump changes no remaining time ($r1, +1 h: $r2, -1 h: $r3)" \
     test "$r1" -gt 0 -a $((r1 - r2)) -ge 0 -a $((r1 - r2)) -le 2 -a $((r1 - r3)) -ge 0 -a $((r1 - r3)) -le 2
+
+# SIGTERM while a save is on its way to disk (fsync slowed to 1.5 s): the
+# daemon answers it, then stops cleanly; the answer is there after.
+echo 0 >"$tmp/shift"
+slow=1500
+serve_at 660
+put "$third" 16 "" 3 >"$tmp/slow-put" &
+putpid=$!
+sleep 0.3
+kill -TERM "$rpid"
+wait "$rpid"
+code=$?
+rpid=""
+wait "$putpid"
+check "SIGTERM with a save pending: the save answered $(cat "$tmp/slow-put"), exit $code" \
+    test "$(cat "$tmp/slow-put")" = 200 -a "$code" = 0
+slow=""
 preload=""
 serve_at 660
+exam "$third" >/dev/null
+check "and the save is there" grep -q '"16":{"answer":"","rev":3}' "$tmp/exam"
 
 # The keys of items 1 and 11 from the plan's paper: answered right, they
 # score their points; item 16 (cleared) scores nothing.
@@ -312,7 +332,12 @@ expect 2 "table、csv 或 json" $R roster --format xml
 
 # Late admission ends 15 minutes after the start; sign-in opens 30 before.
 serve_at 1680
-answers 403 too_late "$t2" "$pticket" "$pid"
+fifth=$(cand "$line" 4 1) fifth_id=$(cand "$line" 4 5)
+answers 403 too_late "$t2" "$fifth" "$fifth_id"
+# One who is already in (here at seat 20 since the move) signs in again.
+got=$(signin "$t20" "$pticket" "$pid")
+ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+check "after late admission, a candidate already in signs in again ($got)" test "$got" = 200
 serve_at -1800
 answers 403 too_early "$t2" "$pticket" "$pid"
 
