@@ -84,7 +84,7 @@ struct pairing {
     struct pairing *next;
 };
 
-#define PAIR_CODE_BITS 30 /* 6 symbols and a check: "XXXX-XXX" */
+#define PAIR_CODE_BITS 30 /* 6 symbols and a check, shown as "K7M2-9QF" */
 
 /* Failed sign-ins of one terminal (signin.c). */
 struct fail_count {
