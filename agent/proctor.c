@@ -117,7 +117,11 @@ enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char 
     } else if (done) {
         rc = 1, q->status = MHD_HTTP_CONFLICT;
     } else if (strcmp(action, "submit") == 0) {
-        if (k.state == STORE_CAND_REGISTERED || x.sealed_len == 0)
+        const char *st = exam_state(&k, &x, daemon_now_ms() / 1000);
+
+        /* Not before their exam has begun: nothing would be scored. */
+        if (k.state == STORE_CAND_REGISTERED || x.sealed_len == 0 ||
+            (strcmp(st, "running") != 0 && strcmp(st, "ended") != 0))
             rc = 1, q->status = MHD_HTTP_LOCKED;
         else if ((rc = results_submit(q->d, &k, &x, "submitted", result_done, q)) == 0)
             q->waiting++;

@@ -61,7 +61,8 @@ static int64_t ms_of(clockid_t id)
 }
 
 /* The exam clock: the wall clock read once, when the daemon first asks,
- * then carried on by the monotonic clock. Someone setting the system's
+ * then carried on by CLOCK_BOOTTIME (monotonic, and unlike CLOCK_MONOTONIC
+ * it counts while the machine is suspended). Someone setting the system's
  * time during a session (or NTP stepping it) changes nobody's remaining
  * time; the candidates' ends are wall-clock instants in the store, so a
  * restart picks up the wall clock afresh. */
@@ -72,10 +73,10 @@ int64_t daemon_now_ms(void)
 
     if (!anchored) {
         wall0 = ms_of(CLOCK_REALTIME);
-        mono0 = ms_of(CLOCK_MONOTONIC);
+        mono0 = ms_of(CLOCK_BOOTTIME);
         anchored = 1;
     }
-    return wall0 + (ms_of(CLOCK_MONOTONIC) - mono0) + clock_offset_ms;
+    return wall0 + (ms_of(CLOCK_BOOTTIME) - mono0) + clock_offset_ms;
 }
 
 int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat)

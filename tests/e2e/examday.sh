@@ -184,6 +184,8 @@ for _ in $(seq 100); do
     $R status | grep -q "场次 S1: 已解锁" && break
     sleep 0.1
 done
+# Unlocked, signed in, but not started: the proctor cannot submit for them.
+expect 1 "尚未开始考试" $R submit "$ticket"
 serve_at 660
 got=$(exam "$third")
 check "after the start: running ($got: $(cut -c1-200 "$tmp/exam"))" grep -q '"state":"running"' "$tmp/exam"
