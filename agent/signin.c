@@ -104,13 +104,12 @@ static void take_terminal(const struct store_terminal *t, void *arg)
     f->found = 1;
 }
 
+/* The candidate as the token's candidate is (http.h), and what sign-in
+ * alone checks. */
 struct cand {
+    struct signed_in s;
     int found;
-    int64_t id;
-    int seat, extra_seconds;
-    enum store_cand_state state;
-    char session[PKG_MAX_NAME + 1], ticket[64], name[128], id_type[64], id_number[64];
-    char occupation[128], level[64];
+    char name[128], id_type[64], id_number[64];
 };
 
 static void take_candidate(const struct store_candidate *c, void *arg)
@@ -118,17 +117,10 @@ static void take_candidate(const struct store_candidate *c, void *arg)
     struct cand *k = arg;
 
     k->found = 1;
-    k->id = c->id;
-    k->seat = c->seat;
-    k->state = c->state;
-    k->extra_seconds = c->extra_seconds;
-    snprintf(k->session, sizeof(k->session), "%s", c->session_id);
-    snprintf(k->ticket, sizeof(k->ticket), "%s", c->ticket);
+    signed_in_copy(&k->s, c);
     snprintf(k->name, sizeof(k->name), "%s", c->name);
     snprintf(k->id_type, sizeof(k->id_type), "%s", c->id_type ? c->id_type : "");
     snprintf(k->id_number, sizeof(k->id_number), "%s", c->id_number ? c->id_number : "");
-    snprintf(k->occupation, sizeof(k->occupation), "%s", c->occupation);
-    snprintf(k->level, sizeof(k->level), "%s", c->level);
 }
 
 struct sess {
@@ -204,7 +196,7 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     uint8_t raw[32], hash[STORE_HASH_LEN];
     char token[65], *body = NULL;
     json_t *ev;
-    struct store_event event = {.kind = STORE_EVENT_ATTENDANCE, .candidate_id = k->id};
+    struct store_event event = {.kind = STORE_EVENT_ATTENDANCE, .candidate_id = k->s.id};
     int rc = crypto_random(raw, sizeof(raw));
 
     if (rc < 0)
@@ -213,27 +205,27 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     OPENSSL_cleanse(raw, sizeof(raw));
     sha256(token, strlen(token), hash);
     q->ready = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:i}, s:{s:s, s:I, s:I, s:s}}",
-                         "candidate_token", token, "candidate", "ticket", k->ticket, "photo_url",
-                         "/api/v1/photo", "name", k->name, "occupation", k->occupation, "level",
-                         k->level, "seat", k->seat, "session", "id", k->session, "starts_at",
+                         "candidate_token", token, "candidate", "ticket", k->s.ticket, "photo_url",
+                         "/api/v1/photo", "name", k->name, "occupation", k->s.occupation, "level",
+                         k->s.level, "seat", k->s.seat, "session", "id", k->s.session, "starts_at",
                          (json_int_t)x->starts_at, "ends_at", (json_int_t)x->ends_at, "state",
                          session_word(x->state));
     OPENSSL_cleanse(token, sizeof(token));
-    ev =
-        json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->session,
-                  "ticket", k->ticket, "seat", k->seat, "at", (json_int_t)(daemon_now_ms() / 1000));
+    ev = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->s.session,
+                   "ticket", k->s.ticket, "seat", k->s.seat, "at",
+                   (json_int_t)(daemon_now_ms() / 1000));
     body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ev);
     event.body = body;
     q->waiting = 0;
     q->failed = 0;
     q->fail_message = MSG_SAVE;
-    rc = store_add_signin(q->d->r.st, k->id, t->id, k->seat, hash, http_step_done, q);
+    rc = store_add_signin(q->d->r.st, k->s.id, t->id, k->s.seat, hash, http_step_done, q);
     if (rc == 0)
         q->waiting++;
-    if (rc == 0 && k->state == STORE_CAND_REGISTERED &&
-        (rc = store_update_candidate(q->d->r.st, k->id, STORE_CAND_SIGNED_IN, 0, 0, http_step_done,
-                                     q)) == 0)
+    if (rc == 0 && k->s.state == STORE_CAND_REGISTERED &&
+        (rc = store_update_candidate(q->d->r.st, k->s.id, STORE_CAND_SIGNED_IN, 0, 0,
+                                     http_step_done, q)) == 0)
         q->waiting++;
     if (rc == 0 && body != NULL &&
         (rc = store_add_event(q->d->r.st, &event, http_step_done, q)) == 0)
@@ -279,7 +271,7 @@ enum MHD_Result http_signin(struct http_req *q)
         struct sess y;
 
         if (window(q->d, q->d->sessions[i], now, &y) == 0 &&
-            (!k.found || strcmp(q->d->sessions[i], k.session) != 0))
+            (!k.found || strcmp(q->d->sessions[i], k.s.session) != 0))
             other_open = 1;
     }
     if (!k.found) {
@@ -287,18 +279,18 @@ enum MHD_Result http_signin(struct http_req *q)
     } else if (!id_matches(&k, id, &fmt)) {
         r = refuse(q, fmt < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_FORBIDDEN,
                    fmt < 0 ? "id_format" : "wrong_id", fmt < 0 ? er_strerror(fmt) : MSG_WRONG_ID);
-    } else if ((w = window(q->d, k.session, now, &x)) != 0 &&
+    } else if ((w = window(q->d, k.s.session, now, &x)) != 0 &&
                /* Late admission is for coming in; a candidate already in
                 * (a crashed browser, a move) signs in again until their end. */
-               !(w > 0 && (k.state == STORE_CAND_SIGNED_IN || k.state == STORE_CAND_RUNNING) &&
-                 now < x.ends_at + k.extra_seconds)) {
+               !(w > 0 && (k.s.state == STORE_CAND_SIGNED_IN || k.s.state == STORE_CAND_RUNNING) &&
+                 now < x.ends_at + k.s.extra_seconds)) {
         r = other_open ? refuse(q, MHD_HTTP_FORBIDDEN, "wrong_session", MSG_WRONG_SESS)
             : w < 0    ? refuse(q, MHD_HTTP_FORBIDDEN, "too_early", MSG_TOO_EARLY)
                        : refuse(q, MHD_HTTP_FORBIDDEN, "too_late", MSG_TOO_LATE);
-    } else if (k.seat != t.seat) {
+    } else if (k.s.seat != t.seat) {
         char message[160];
 
-        snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.seat, k.seat);
+        snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.s.seat, k.s.seat);
         r = refuse(q, MHD_HTTP_FORBIDDEN, "wrong_seat", message);
     } else {
         counter(q->d, t.id)->n = 0; /* a candidate who got it right starts afresh */

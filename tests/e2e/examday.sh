@@ -176,6 +176,12 @@ check "a token a later sign-in replaced is ended" test "$(exam "$second")" = 401
 check "its photo too" \
     test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $second" "$u/api/v1/photo")" = 401
 check "a terminal token is not a candidate's" test "$(exam "$t")" = 401
+# Proctor functions never take a candidate's (or a terminal's) token.
+for tok in "$third" "$t"; do
+    check "a proctor call with a candidate or terminal token: 403" \
+        test "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $tok" \
+            --data '{"minutes":10}' "$u/admin/v1/candidates/$ticket/extend")" = 403
+done
 check "no answer before the start: 423" test "$(put "$third" 1 B 1)" = 423
 
 # Eleven minutes on (the session key came from the center meanwhile): the
