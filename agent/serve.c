@@ -8,6 +8,7 @@
 #include "agent.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -60,23 +61,79 @@ static int64_t ms_of(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The exam clock: the wall clock read once, when the daemon first asks,
- * then carried on by CLOCK_BOOTTIME (monotonic, and unlike CLOCK_MONOTONIC
- * it counts while the machine is suspended). Someone setting the system's
- * time during a session (or NTP stepping it) changes nobody's remaining
- * time; the candidates' ends are wall-clock instants in the store, so a
- * restart picks up the wall clock afresh. */
+/* The exam clock: the wall clock read once, then carried on by
+ * CLOCK_BOOTTIME (monotonic, and unlike CLOCK_MONOTONIC it counts while the
+ * machine is suspended). Someone setting the system's time during a session
+ * (or NTP stepping it) changes nobody's remaining time. The anchor (wall
+ * time at a boot-clock reading) is kept in DATA/exam-clock with the kernel's
+ * boot id, so a daemon restarted on the same boot (a crash, an upgrade)
+ * carries on the same clock even if the wall clock moved while it was down;
+ * after a reboot the boot clock starts over and the wall clock is read
+ * afresh. */
+static int64_t wall0, mono0;
+
 int64_t daemon_now_ms(void)
 {
-    static int64_t wall0, mono0;
-    static int anchored;
-
-    if (!anchored) {
+    if (mono0 == 0) {
         wall0 = ms_of(CLOCK_REALTIME);
         mono0 = ms_of(CLOCK_BOOTTIME);
-        anchored = 1;
     }
     return wall0 + (ms_of(CLOCK_BOOTTIME) - mono0) + clock_offset_ms;
+}
+
+static void read_boot_id(char out[40])
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+    out[0] = '\0';
+    if (f != NULL) {
+        if (fscanf(f, "%39s", out) != 1)
+            out[0] = '\0';
+        fclose(f);
+    }
+}
+
+/* At start-up, before the loop serves: the anchor of an earlier daemon on
+ * this boot, or a new one, written durably (a rename that a power cut
+ * undoes is harmless: the boot id changes with the reboot anyway). Without
+ * a boot id (no /proc) the wall clock is read afresh each start. */
+static int anchor_exam_clock(struct room *r)
+{
+    char path[ROOM_PATH_MAX], tmp[ROOM_PATH_MAX + 8], boot[40], stored[40];
+    long long w, m;
+    FILE *f;
+    int fd, ok;
+
+    read_boot_id(boot);
+    if (boot[0] == '\0' || room_path(r, "exam-clock", path) < 0)
+        return 0;
+    f = fopen(path, "r");
+    if (f != NULL) {
+        ok = fscanf(f, "%39s %lld %lld", stored, &w, &m) == 3 && strcmp(stored, boot) == 0 &&
+             m > 0 && m <= ms_of(CLOCK_BOOTTIME);
+        fclose(f);
+        if (ok) {
+            wall0 = w;
+            mono0 = m;
+            log_info("exam clock: carried on from this boot's anchor");
+            return 0;
+        }
+    }
+    wall0 = ms_of(CLOCK_REALTIME);
+    mono0 = ms_of(CLOCK_BOOTTIME);
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ER_IO;
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        return ER_IO;
+    }
+    ok = fprintf(f, "%s %lld %lld\n", boot, (long long)wall0, (long long)mono0) > 0 &&
+         fflush(f) == 0 && fsync(fd) == 0;
+    ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
+    return ok ? 0 : ER_IO;
 }
 
 int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat)
@@ -335,6 +392,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     if (getenv("EXAMROOM_LOG") == NULL && log_get_level() < LOG_LEVEL_INFO)
         log_set_level(LOG_LEVEL_INFO);
     rc = room_open(ctx, &d->r, 1);
+    if (rc == 0)
+        rc = anchor_exam_clock(&d->r);
     if (rc == 0)
         rc = background_start(d);
     if (rc == 0)
