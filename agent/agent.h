@@ -96,9 +96,20 @@ struct fail_count {
 
 struct result_job;
 
+/* A proctor logged in over the LAN: the SHA-256 of their token, and when
+ * it stops working (exam clock, seconds). */
+#define DAEMON_PROCTOR_TOKENS 8
+struct proctor_login {
+    uint8_t hash[32];
+    int64_t expires_at;
+};
+
 struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
+    struct proctor_login proctors[DAEMON_PROCTOR_TOKENS]; /* logins over the LAN (login.c) */
+    int login_fails;
+    int64_t login_since, login_held_until;
     struct pairing *pairings;
     struct fail_count fails[DAEMON_FAIL_SLOTS];
     struct MHD_Daemon *mhd;

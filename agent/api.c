@@ -43,6 +43,17 @@ int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1
     return rc;
 }
 
+int api_password_body(const char *body, size_t len, char password[API_PASSWORD_MAX + 1])
+{
+    json_t *doc = object_of(body, len);
+    int rc = doc == NULL ? ER_API_BODY : copy_string(doc, "password", password, API_PASSWORD_MAX);
+
+    json_decref(doc);
+    if (rc == 0 && password[0] == '\0')
+        rc = ER_API_BODY;
+    return rc;
+}
+
 int api_answer_fits(const json_t *item, const char *a)
 {
     const char *type = json_string_value(json_object_get(item, "type"));

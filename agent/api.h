@@ -18,6 +18,11 @@
 int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1],
                     char id[API_IDNUM_MAX + 1]);
 
+/* POST /api/v1/proctor/login {password}: a string of 1..API_PASSWORD_MAX
+ * bytes, copied out. ER_API_BODY otherwise. */
+#define API_PASSWORD_MAX 127
+int api_password_body(const char *body, size_t len, char password[API_PASSWORD_MAX + 1]);
+
 /* PUT /api/v1/answers/{item} {answer, rev}: answer a string that fits item
  * (api_answer_fits), rev an integer >= 1. ER_API_BODY for a body that is not
  * that shape, ER_API_ANSWER for an answer the item cannot take. */

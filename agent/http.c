@@ -2,8 +2,9 @@
  * admin calls. A request's body is collected (16 KiB at most); a call that
  * writes to the store suspends its connection and is resumed, with its
  * answer, once the write is durable. Admin calls are answered only on
- * loopback and with the admin token that serve writes (0600) into the data
- * directory, so a terminal on the LAN can never reach them. */
+ * loopback with the admin token that serve writes (0600) into the data
+ * directory, or with a proctor token from a login with the proctor password
+ * (login.c), so a terminal on the LAN can never reach them. */
 #include "api.h"
 #include "http.h"
 
@@ -416,6 +417,10 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
         return http_exam(q);
     if (strcmp(url, "/api/v1/submit") == 0 && post)
         return http_submit(q);
+    if (strcmp(url, "/api/v1/proctor/login") == 0 && post)
+        return http_proctor_login(q);
+    if (strcmp(url, "/api/v1/proctor/logout") == 0 && post)
+        return http_proctor_logout(q);
     if (path_param(url, "/api/v1/answers/", "", part, sizeof(part)))
         return strcmp(method, "PUT") == 0
                    ? http_put_answer(q, part)
@@ -423,7 +428,7 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
     if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
         return pairing_state(q, part);
     if (strncmp(url, "/admin/", 7) == 0) {
-        if (!is_admin(q))
+        if (!is_admin(q) && !http_is_proctor(q))
             return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
         if (strcmp(url, "/admin/v1/terminals") == 0 && get) {
             json_t *list = json_array();

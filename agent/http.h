@@ -94,6 +94,12 @@ int results_queued(const struct daemon *d, int64_t candidate_id);
  * POST /admin/v1/candidates/{ticket}/{submit|absent|extend|move|incident}. */
 enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char *action);
 
+/* login.c: POST /api/v1/proctor/login {password} and /logout; and whether
+ * the request carries a live proctor token (good for the admin calls). */
+enum MHD_Result http_proctor_login(struct http_req *q);
+enum MHD_Result http_proctor_logout(struct http_req *q);
+int http_is_proctor(struct http_req *q);
+
 /* POST /api/v1/submit (submit.c): final, idempotent. */
 enum MHD_Result http_submit(struct http_req *q);
 

@@ -4,7 +4,8 @@
  * failures are counted per terminal, and a terminal that keeps failing is
  * held off and reported to the proctor as an incident. Signing in again at
  * the same seat (a browser that crashed) gives a new candidate token and
- * resumes the exam. */
+ * resumes the exam; signing in at another seat while signed in is refused
+ * ("already signed in elsewhere") and reported. */
 #include "api.h"
 #include "http.h"
 
@@ -28,9 +29,14 @@
 #define MSG_WRONG_SEAT "这不是您的座位。您的座位是 %d 号，请到 %d 号座位签到。"
 #define MSG_TOO_EARLY  "本场次还未开始签到（开考前 30 分钟开始）。请稍候。"
 #define MSG_TOO_LATE   "已超过入场时间，不能再签到。请联系监考老师。"
-#define MSG_HELD       "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
-#define MSG_SAVE       "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
-#define MSG_INCIDENT   "%d 号座位的电脑连续 %d 次签到失败。"
+#define MSG_ELSEWHERE                                                                              \
+    "您已签到，座位是 %d 号，不能在其他座位的电脑上再次签到。请到 %d " \
+    "号座位继续考试；如需换座位，请联系监考老师。"
+#define MSG_HELD     "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
+#define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
+#define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
+#define MSG_INCIDENT_ELSEWHERE                                                                     \
+    "准考证号 %s 的考生已签到（%d 号座位），又有人在 %d 号座位的电脑上用其身份签到。"
 
 static enum MHD_Result refuse(struct http_req *q, unsigned status, const char *code,
                               const char *message)
@@ -57,6 +63,21 @@ static void incident_saved(int status, const struct store_ack *ack, void *arg)
         log_error("sign-in incident not saved: %s", er_name(status));
 }
 
+/* An incident for the proctor and the center, seen from seat's terminal. */
+static void add_incident(struct http_req *q, int64_t candidate, int seat, const char *text)
+{
+    struct store_event ev = {.kind = STORE_EVENT_INCIDENT, .candidate_id = candidate};
+    json_t *doc = json_pack("{s:s, s:i, s:s, s:I}", "kind", "incident", "seat", seat, "text", text,
+                            "at", (json_int_t)(daemon_now_ms() / 1000));
+    char *body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+
+    ev.body = body;
+    if (body == NULL || store_add_event(q->d->r.st, &ev, incident_saved, NULL) < 0)
+        log_error("sign-in incident not saved");
+    free(body);
+    json_decref(doc);
+}
+
 /* Counts a failure; at FAIL_MAX within the window, the terminal is held
  * off and the proctor gets an incident. */
 static void count_failure(struct http_req *q, int64_t terminal, int seat)
@@ -69,20 +90,11 @@ static void count_failure(struct http_req *q, int64_t terminal, int seat)
         f->n = 0;
     }
     if (++f->n >= FAIL_MAX) {
-        char text[160], *body;
-        json_t *doc;
-        struct store_event ev = {.kind = STORE_EVENT_INCIDENT};
+        char text[160];
 
         f->held_until = now + FAIL_HOLD_S;
         snprintf(text, sizeof(text), MSG_INCIDENT, seat, f->n);
-        doc = json_pack("{s:s, s:i, s:s, s:I}", "kind", "incident", "seat", seat, "text", text,
-                        "at", (json_int_t)now);
-        body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-        ev.body = body;
-        if (body != NULL && store_add_event(q->d->r.st, &ev, incident_saved, NULL) < 0)
-            log_error("sign-in incident not saved");
-        free(body);
-        json_decref(doc);
+        add_incident(q, 0, seat, text);
         f->n = 0;
         f->since = now;
     }
@@ -287,6 +299,16 @@ enum MHD_Result http_signin(struct http_req *q)
         r = other_open ? refuse(q, MHD_HTTP_FORBIDDEN, "wrong_session", MSG_WRONG_SESS)
             : w < 0    ? refuse(q, MHD_HTTP_FORBIDDEN, "too_early", MSG_TOO_EARLY)
                        : refuse(q, MHD_HTTP_FORBIDDEN, "too_late", MSG_TOO_LATE);
+    } else if (k.s.seat != t.seat &&
+               (k.s.state == STORE_CAND_SIGNED_IN || k.s.state == STORE_CAND_RUNNING)) {
+        /* In at their own seat already (or moved there): somebody else at
+         * this one has their ticket and ID. The proctor hears of it. */
+        char message[320], text[320];
+
+        snprintf(message, sizeof(message), MSG_ELSEWHERE, k.s.seat, k.s.seat);
+        snprintf(text, sizeof(text), MSG_INCIDENT_ELSEWHERE, k.s.ticket, k.s.seat, t.seat);
+        add_incident(q, k.s.id, t.seat, text);
+        r = refuse(q, MHD_HTTP_CONFLICT, "signed_in_elsewhere", message);
     } else if (k.s.seat != t.seat) {
         char message[160];
 

@@ -157,6 +157,15 @@ check "a residence permit signs in as given (got $got)" test "$got" = 200
 ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
 expect 0 "场次 S1: 已解锁，.*已签到 2 人" $R status
 
+# Signed in at their own seat, a candidate whose ticket and ID are typed at
+# another seat: refused as such, and the proctor hears of it.
+before=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
+answers 409 signed_in_elsewhere "$t2" "$ticket" "$id"
+check "the message says where they are signed in" grep -q "您已签到，座位是 $seat 号" "$tmp/body"
+after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
+check "signing in elsewhere is an incident for the center ($before -> $after)" \
+    test "$after" -gt "$before"
+
 # Ten failures in a row hold the terminal off, and the proctor sees why.
 before=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
 for _ in $(seq 10); do signin "$t2" "4401999926999999" "$pid" >/dev/null; done
@@ -293,7 +302,8 @@ check "an answer before the move" test "$(put "$ptoken" 1 A 1)" = 200
 expect 1 "该座位已有考生" $R move "$pticket" "$seat"
 expect 1 "座位号无效" $R move "$pticket" 99
 expect 0 "已换到 20 号座位" $R move "$pticket" 20
-answers 403 wrong_seat "$t2" "$pticket" "$pid"
+answers 409 signed_in_elsewhere "$t2" "$pticket" "$pid"
+check "after a move, the old seat sends them to the new one" grep -q "请到 20 号座位继续考试" "$tmp/body"
 t20=$(pair 20)
 got=$(signin "$t20" "$pticket" "$pid")
 ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")

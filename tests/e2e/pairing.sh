@@ -2,7 +2,8 @@
 # Pairing the room's computers (issue 7, first part): a terminal asks and
 # polls; the proctor approves it to a seat through the local admin channel;
 # the terminal gets its token once; the admin calls refuse anything but the
-# admin token on loopback.
+# admin token on loopback or a proctor token from a login with the proctor
+# password set at init (wrong passwords held off after five).
 #   pairing.sh EXAMROOM EXAMCENTER
 set -u
 room=$1 center=$2
@@ -25,8 +26,10 @@ serial=$($C serial issue --room R01)
 $C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
 cpid=$!
 cport=$(wait_ready "$tmp/center.out")
+pw='监考-Proctor-2026'
+echo "$pw" >"$tmp/pw"
 $R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
-    --center-ca "$tmp/center/ca.pem" >/dev/null || exit 1
+    --center-ca "$tmp/center/ca.pem" --proctor-password-file "$tmp/pw" >/dev/null || exit 1
 $R register "$serial" >/dev/null && $C pack >/dev/null && $R fetch >/dev/null || exit 1
 
 expect 1 "考场服务没有运行" $R pair list
@@ -74,6 +77,38 @@ check "admin calls take the admin token" \
     test "$(status_of -H "Authorization: Bearer $(cat "$tmp/room/admin-token")" "$u/admin/v1/terminals")" = 200
 check "the admin token file is the room's alone (0600)" \
     test "$(stat -c %a "$tmp/room/admin-token")" = 600
+
+# The proctor over the LAN: the password set at init gives a proctor token
+# that the admin calls take (from any address; the admin token only on
+# loopback); terminal tokens still get nothing.
+login() {
+    curl -s -o "$tmp/login" -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data "$1" "$u/api/v1/proctor/login"
+}
+check "a wrong proctor password gets 401" test "$(login '{"password":"wrong-password"}')" = 401
+check "which says so, in Chinese" grep -q '"error":"wrong_password","message":"监考密码不正确。"' "$tmp/login"
+check "a login without a password gets 400" test "$(login '{"password":""}')" = 400
+check "the proctor password gets a proctor token" test "$(login "{\"password\":\"$pw\"}")" = 200
+ptok=$(sed -n 's/.*"proctor_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/login")
+check "the token is 64 hex digits, good for 12 h" \
+    sh -c "[ ${#ptok} -eq 64 ] && grep -q '\"expires_in\":43200' '$tmp/login'"
+check "admin calls take the proctor token" \
+    test "$(status_of -H "Authorization: Bearer $ptok" "$u/admin/v1/terminals")" = 200
+c9=$(ask)
+check "a proctor token approves a terminal" test "$(status_of -H "Authorization: Bearer $ptok" \
+    --data '{"seat":9}' "$u/admin/v1/terminals/$c9/approve")" = 200
+check "the terminal's token is still refused" \
+    test "$(status_of -H "Authorization: Bearer $token" "$u/admin/v1/terminals")" = 403
+check "logout ends the proctor token" \
+    test "$(status_of -X POST -H "Authorization: Bearer $ptok" "$u/api/v1/proctor/logout")" = 200
+check "which the admin calls refuse then" \
+    test "$(status_of -H "Authorization: Bearer $ptok" "$u/admin/v1/terminals")" = 403
+for _ in 1 2 3 4; do login '{"password":"guess"}' >/dev/null; done
+check "five wrong passwords hold logins off, even the right one" \
+    test "$(login "{\"password\":\"$pw\"}")" = 429
+check "and say for how long" grep -q '请一分钟后再试' "$tmp/login"
+check "the hold is logged for the proctor" grep -q "wrong passwords, logins held off" "$tmp/room.log"
+
 head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/big"
 # Smuggling's shapes are refused before any body is read.
 for h in "-H Content-Length:5 -H Content-Length:7" "-H Transfer-Encoding:chunked -H Content-Length:5" \

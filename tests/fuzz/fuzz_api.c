@@ -1,5 +1,5 @@
-/* Fuzzes the terminal API's request bodies: any bytes as a sign-in body and
- * as an answer body for each kind of item. A refusal is ER_API_BODY or
+/* Fuzzes the terminal API's request bodies: any bytes as a sign-in body, a
+ * proctor login body and as an answer body for each kind of item. A refusal is ER_API_BODY or
  * ER_API_ANSWER; what is accepted is what the item can take (re-checked by
  * hand here, not by the function under test) and its rev is at least 1. */
 #include "fuzz.h"
@@ -34,13 +34,18 @@ static void check_answer(const char *type, const char *a)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const types[] = {"single", "multiple", "judge", "other"};
-    char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1], answer[API_ANSWER_MAX + 1];
+    char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1], answer[API_ANSWER_MAX + 1],
+        password[API_PASSWORD_MAX + 1];
     const char *body = (const char *)data;
     int rc = api_signin_body(body, size, ticket, id);
 
     FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
     if (rc == 0)
         FUZZ_CHECK(strlen(ticket) <= API_TICKET_MAX && strlen(id) <= API_IDNUM_MAX);
+    rc = api_password_body(body, size, password);
+    FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
+    if (rc == 0)
+        FUZZ_CHECK(strlen(password) >= 1 && strlen(password) <= API_PASSWORD_MAX);
     for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
         json_t *it = item(types[t]);
         int64_t rev = 0;
