@@ -32,8 +32,8 @@ R="$room --data $demo/room"
 
 step "考试中心：初始化（密钥、测试 CA、本机证书）"
 $C init
-step "考试中心：生成并导入一个模拟考试计划（40 名考生，2 个考场，10 分钟后开考）"
-$C plan sample "$demo/plan" --candidates 40 --rooms 2 --start-in 10
+step "考试中心：生成并导入一个模拟考试计划（80 名考生，2 个考场，10 分钟后开考）"
+$C plan sample "$demo/plan" --candidates 80 --rooms 2 --start-in 10
 $C plan import "$demo/plan"
 step "考试中心：为第一考场签发注册码"
 serial=$($C serial issue --room R01)
@@ -151,7 +151,12 @@ $C scores
 
 step "核对：按试卷标准答案独立计算每位考生的成绩，与考场和考试中心的成绩比对"
 $C scores --format csv | tail -n +2 | cut -d, -f3,7 >"$demo/center-scores"
-$R roster --format csv | tail -n +2 | cut -d, -f1,8 >"$demo/room-scores"
+# The room's scores as a program reads them (roster --format json).
+$R roster --format json | tr -d '\n' | tr '}' '\n' | while read -r entry; do
+    t=$(echo "$entry" | sed -n 's/.*"ticket": *"\([0-9]*\)".*/\1/p')
+    s=$(echo "$entry" | sed -n 's/.*"score": *\([0-9]*\).*/\1/p')
+    [ -z "$t" ] || echo "$t,$s"
+done >"$demo/room-scores"
 bad=0 total=0
 for paper in "$demo"/plan/papers/*.json; do
     occ=$(tr -d '\n ' <"$paper" | sed -n 's/.*"occupation":"\([^"]*\)".*/\1/p' | head -1)
@@ -174,8 +179,8 @@ while IFS=, read -r ticket score; do
     fi
 done <"$demo/center-scores"
 echo "核对 $total 人：不一致 $bad 人"
-if [ "$total" -ne 20 ] || [ "$bad" -ne 0 ]; then
-    echo "FAIL: 20 candidates wanted, each with the same score three ways"
+if [ "$total" -ne 40 ] || [ "$(wc -l <"$demo/room-scores")" -ne 40 ] || [ "$bad" -ne 0 ]; then
+    echo "FAIL: 40 candidates wanted, each with the same score three ways"
     exit 1
 fi
 
