@@ -96,6 +96,13 @@ struct fail_count {
 
 struct result_job;
 
+/* Answer writes of one candidate on their way to the store (answers.c). */
+#define DAEMON_INFLIGHT 1024
+struct inflight {
+    int64_t candidate;
+    int n;
+};
+
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
@@ -126,10 +133,12 @@ struct daemon {
     struct photos *photos;            /* its photos, in memory only (photo.c) */
     json_t *papers[PKG_MAX_SESSIONS]; /* each session's papers, once unlocked (exam.c) */
     /* Results on their way to the store, one at a time (submit.c). */
+    struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
     struct result_job *results;
     int result_busy, scan_ready;
-    int64_t result_current; /* the candidate whose result is being written */
-    uv_timer_t scan_timer;  /* auto-submit at each candidate's end */
+    int64_t result_current;                    /* the candidate whose result is being written */
+    uv_timer_t scan_timer;                     /* auto-submit at each candidate's end */
+    unsigned char scan_done[PKG_MAX_SESSIONS]; /* ended, nobody left to submit */
     char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
     char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
     size_t n_sessions;

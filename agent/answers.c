@@ -18,9 +18,40 @@
 #define MSG_STALE       "这道题已有更新的答案保存在服务器上。"
 #define MSG_SAVE        "答案未能保存，请稍后重试；如持续出现，请举手告知监考老师。"
 
+/* ---- answers on their way, per candidate ---- */
+
+static struct inflight *slot_of(struct daemon *d, int64_t candidate, int take)
+{
+    struct inflight *free_slot = NULL;
+
+    for (size_t i = 0; i < DAEMON_INFLIGHT; i++) {
+        struct inflight *f = &d->inflight[i];
+
+        if (f->n > 0 && f->candidate == candidate)
+            return f;
+        if (f->n == 0 && free_slot == NULL)
+            free_slot = f;
+    }
+    if (take && free_slot != NULL)
+        free_slot->candidate = candidate;
+    return take ? free_slot : NULL;
+}
+
+int answers_in_flight(const struct daemon *d, int64_t candidate_id)
+{
+    const struct inflight *f = slot_of((struct daemon *)d, candidate_id, 0);
+
+    return f != NULL ? f->n : 0;
+}
+
 static void saved(int status, const struct store_ack *ack, void *arg)
 {
     struct http_req *q = arg;
+    struct inflight *f = slot_of(q->d, q->candidate, 0);
+
+    /* The last of this candidate's writes: a result waiting for it goes. */
+    if (f != NULL && --f->n == 0)
+        results_kick(q->d);
 
     if (status == 0)
         answer_later(q, MHD_HTTP_OK,
@@ -39,6 +70,7 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
 {
     struct signed_in k;
     struct exam_session x;
+    struct inflight *f;
     const json_t *it;
     char answer[API_ANSWER_MAX + 1];
     int64_t rev;
@@ -56,8 +88,11 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
     if (api_answer_body(q->body, q->len, it, answer, &rev) < 0)
         return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_answer", MSG_BAD_ANSWER);
     snprintf(q->code, sizeof(q->code), "%s", item);
-    rc = store_put_answer(q->d->r.st, k.id, item, answer, rev, saved, q);
+    q->candidate = k.id;
+    f = slot_of(q->d, k.id, 1);
+    rc = f == NULL ? ER_NOMEM : store_put_answer(q->d->r.st, k.id, item, answer, rev, saved, q);
     if (rc < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
+    f->n++;
     return http_suspend(q);
 }

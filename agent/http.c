@@ -55,6 +55,7 @@ void answer_later(struct http_req *q, unsigned status, json_t *body)
     }
     q->status = status;
     q->answer = body;
+    q->answered = 1;
     if (q->suspended) {
         struct daemon *d = q->d;
 
@@ -493,11 +494,13 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
         *upload_size = 0;
         return MHD_YES;
     }
-    /* Resumed with the answer of an asynchronous call. */
-    if (q->answer != NULL) {
+    /* Resumed with the answer of an asynchronous call (never run again,
+     * even when that answer could not be made). */
+    if (q->answered) {
         json_t *a = q->answer;
 
         q->answer = NULL;
+        q->answered = 0;
         return daemon_reply(conn, q->status, a);
     }
     if (q->too_large)

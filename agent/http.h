@@ -14,8 +14,10 @@ struct http_req {
     size_t len, cap;
     int too_large, suspended, orphaned;
     unsigned status; /* the answer, once an asynchronous call has it */
-    json_t *answer;
-    char code[40]; /* the pairing code a pending approval is for; an answer's item */
+    json_t *answer;  /* (NULL if it could not be made: the connection is dropped) */
+    int answered;
+    char code[40];     /* the pairing code a pending approval is for; an answer's item */
+    int64_t candidate; /* whose answer is on its way (answers.c) */
     char token[65];
     int seat;
     /* a call of several writes: those still on their way, the first
@@ -89,6 +91,12 @@ int results_submit(struct daemon *d, const struct signed_in *k, const struct exa
                    const char *status, void (*done)(int, void *), void *arg);
 /* Is a result of this candidate on its way to the store? */
 int results_queued(const struct daemon *d, int64_t candidate_id);
+/* Starts the next queued result whose candidate has no answer write on its
+ * way (a result is scored on every answer that was acknowledged). */
+void results_kick(struct daemon *d);
+
+/* Answer writes of candidate_id on their way to the store (answers.c). */
+int answers_in_flight(const struct daemon *d, int64_t candidate_id);
 
 /* The proctor's calls on one candidate (proctor.c):
  * POST /admin/v1/candidates/{ticket}/{submit|absent|extend|move|incident}. */

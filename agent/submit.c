@@ -23,9 +23,10 @@ struct result_job {
     struct daemon *d;
     int64_t candidate_id;
     char session[PKG_MAX_NAME + 1], ticket[64];
-    const char *status; /* "submitted", "auto_submitted", "absent" */
+    const char *status;  /* "submitted", "auto_submitted", "absent" */
+    const json_t *items; /* the paper's, with keys (the daemon keeps them); NULL: absent */
     int score, tries;
-    char *answers; /* {"item": {"answer", "rev"}} */
+    char *answers; /* {"item": {"answer", "rev"}}, read once the job's turn comes */
     int64_t at;
     void (*done)(int rc, void *arg);
     void *arg;
@@ -117,18 +118,52 @@ static void added(int status, const struct store_ack *ack, void *arg)
     run_next(d);
 }
 
+/* The candidate's answers as the store has them, and their score: read
+ * when the job's turn comes, once no answer of theirs is on its way (new
+ * ones are refused from the moment the job is queued). */
+static int read_answers(struct result_job *j)
+{
+    json_t *answers;
+
+    if (j->items == NULL || j->answers != NULL)
+        return 0;
+    answers = json_object();
+    if (answers == NULL)
+        return ER_NOMEM;
+    store_foreach_answer(j->d->r.st, j->candidate_id, take_answer, answers);
+    j->score = score_of(j->items, answers);
+    j->answers = json_dumps(answers, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(answers);
+    return j->answers != NULL ? 0 : ER_NOMEM;
+}
+
 static void run_next(struct daemon *d)
 {
-    struct result_job *j = d->results;
+    struct result_job *j, **pj = &d->results;
     struct sync_result r;
     struct store_result res = {0};
     char *payload = NULL;
     size_t len = 0;
     int rc;
 
-    if (d->result_busy || j == NULL)
+    if (d->result_busy)
         return;
-    d->results = j->next;
+    /* The first in the queue whose candidate has no answer on its way. */
+    while (*pj != NULL && answers_in_flight(d, (*pj)->candidate_id) > 0)
+        pj = &(*pj)->next;
+    j = *pj;
+    if (j == NULL)
+        return;
+    *pj = j->next;
+    rc = read_answers(j);
+    if (rc < 0) {
+        log_error("result of %s not scored: %s", j->ticket, er_name(rc));
+        if (j->done != NULL)
+            j->done(rc, j->arg);
+        job_free(j);
+        run_next(d);
+        return;
+    }
     r = (struct sync_result){.plan = d->plan,
                              .room = d->room_id,
                              .session = j->session,
@@ -160,6 +195,11 @@ static void run_next(struct daemon *d)
     run_next(d);
 }
 
+void results_kick(struct daemon *d)
+{
+    run_next(d);
+}
+
 int results_queued(const struct daemon *d, int64_t candidate_id)
 {
     if (d->result_busy && d->result_current == candidate_id)
@@ -176,34 +216,22 @@ int results_submit(struct daemon *d, const struct signed_in *k, const struct exa
     int absent = strcmp(status, "absent") == 0;
     const json_t *items = absent ? NULL : exam_items(d, k, x);
     struct result_job *j;
-    json_t *answers;
 
     if (items == NULL && !absent)
         return ER_PKG_LOCKED;
     j = calloc(1, sizeof(*j));
-    answers = json_object();
-    if (j == NULL || answers == NULL) {
-        free(j);
-        json_decref(answers);
+    if (j == NULL)
         return ER_NOMEM;
-    }
-    store_foreach_answer(d->r.st, k->id, take_answer, answers);
     *j = (struct result_job){.d = d,
                              .candidate_id = k->id,
                              .status = status,
-                             .score = absent ? -1 : score_of(items, answers),
-                             .answers =
-                                 absent ? NULL : json_dumps(answers, JSON_COMPACT | JSON_SORT_KEYS),
+                             .items = items,
+                             .score = -1,
                              .at = daemon_now_ms() / 1000,
                              .done = done,
                              .arg = arg};
-    json_decref(answers);
     snprintf(j->session, sizeof(j->session), "%s", k->session);
     snprintf(j->ticket, sizeof(j->ticket), "%s", k->ticket);
-    if (j->answers == NULL && !absent) {
-        job_free(j);
-        return ER_NOMEM;
-    }
     /* Appended: results are sealed in the order they were asked for. */
     struct result_job **tail = &d->results;
 
@@ -264,6 +292,7 @@ enum MHD_Result http_submit(struct http_req *q)
 struct scan {
     struct daemon *d;
     int64_t now;
+    int live; /* candidates of the session still signed in or running */
 };
 
 static void consider(const struct store_candidate *c, void *arg)
@@ -272,8 +301,10 @@ static void consider(const struct store_candidate *c, void *arg)
     struct signed_in k;
     struct exam_session x;
 
-    if ((c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING) ||
-        results_queued(s->d, c->id))
+    if (c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING)
+        return;
+    s->live++;
+    if (results_queued(s->d, c->id))
         return;
     signed_in_copy(&k, c);
     /* A session never unlocked has no paper and so nothing to score. */
@@ -284,11 +315,31 @@ static void consider(const struct store_candidate *c, void *arg)
         log_error("%s %s: the paper cannot be opened to submit", k.session, k.ticket);
 }
 
+static void take_end(const struct store_session *x, void *arg)
+{
+    *(int64_t *)arg = x->ends_at;
+}
+
+/* Only sessions past their end are read (nobody's end comes before it),
+ * and a session is left alone once nobody in it is signed in or running:
+ * after its end nobody can sign in, so nobody comes back. The loop reads
+ * nothing while sessions run, whatever the roster's size. */
 static void on_scan(uv_timer_t *t)
 {
-    struct scan s = {t->data, daemon_now_ms() / 1000};
+    struct daemon *d = t->data;
+    struct scan s = {d, daemon_now_ms() / 1000, 0};
 
-    store_foreach_candidate(s.d->r.st, NULL, consider, &s);
+    for (size_t i = 0; i < d->n_sessions; i++) {
+        int64_t ends = 0;
+
+        if (d->scan_done[i] || store_get_session(d->r.st, d->sessions[i], take_end, &ends) < 0 ||
+            ends == 0 || s.now < ends)
+            continue;
+        s.live = 0;
+        store_foreach_candidate(d->r.st, d->sessions[i], consider, &s);
+        if (s.live == 0)
+            d->scan_done[i] = 1;
+    }
 }
 
 static void on_scan_closed(uv_handle_t *h)

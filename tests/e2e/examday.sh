@@ -291,6 +291,7 @@ expect 0 "已记为缺考" $R absent "$other"
 expect 1 "已交卷或已记为缺考" $R absent "$other"
 expect 1 "已签到，不能记为缺考" $R absent "$pticket"
 expect 1 "没有这个准考证号的考生" $R absent 4401999926999999
+expect 1 "没有这个准考证号的考生" $R absent "4401 99?#%2F&考"
 exam "$ptoken" >/dev/null
 end0=$(sed -n 's/.*"ends_at":\([0-9]*\).*/\1/p' "$tmp/exam")
 expect 0 "延长 10 分钟" $R extend "$pticket" 10
@@ -327,8 +328,21 @@ expect 1 "已交卷或已记为缺考" $R submit "$fourth"
 sub() { call sub -X POST -H "Authorization: Bearer $1" "$u/api/v1/submit"; }
 check "no submit in the first 30 minutes: 423" \
     sh -c "[ $(sub "$third") = 423 ] && grep -q '开考 30 分钟后才能交卷' '$tmp/sub'"
+# An answer on its way to disk (fsync slowed to 1.5 s) when the candidate
+# submits: acknowledged, so it must be in the result and its score.
+k2=$(key_of 2)
+check "the key of item 2 is read from the paper ($k2)" test -n "${k2% *}"
+score_want=$((score_want + ${k2#* }))
+preload=$clockshift slow=1500
 serve_at 2580
+put "$third" 2 "${k2% *}" 1 >"$tmp/race-put" &
+putpid=$!
+sleep 0.3
 check "after 30 minutes: submitted" sh -c "[ $(sub "$third") = 200 ] && grep -q '\"state\":\"submitted\"' '$tmp/sub'"
+wait "$putpid"
+check "the answer on its way when they submitted was acknowledged" test "$(cat "$tmp/race-put")" = 200
+preload="" slow=""
+serve_at 2580
 check "again: the same answer" sh -c "[ $(sub "$third") = 200 ] && grep -q '\"state\":\"submitted\"' '$tmp/sub'"
 exam "$third" >/dev/null
 check "the page says submitted, no paper" \
