@@ -62,6 +62,15 @@ int room_open(const struct cli_ctx *ctx, struct room *r, int need_init)
     if (uv_loop_init(&r->loop) != 0)
         return ER_INTERNAL;
     r->loop_ready = 1;
+    /* A command that needs an initialised room leaves a directory without
+     * one as it found it: no empty room.db (and so no data directory) made
+     * by a typo in --data. */
+    if (need_init) {
+        if (snprintf(path, sizeof(path), "%s/room.db", ctx->data_dir) >= (int)sizeof(path))
+            return ER_USAGE;
+        if (access(path, F_OK) != 0)
+            return ER_ROOM_NOT_INIT;
+    }
     rc = store_open(&r->loop, ctx->data_dir, "room", &r->st);
     if (rc < 0)
         return rc;

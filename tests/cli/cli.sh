@@ -46,5 +46,11 @@ expect 2 "用法: examroom register SERIAL" "$room" register
 expect 1 "开考密码输入有误" "$room" unlock S1 VTPVX-VYAZT-XBW4H-MASG=
 expect 1 "尚未初始化" "$room" --data "$tmp/d" unlock S1 vtpvx-vyazt-xbw4h-masg~
 expect 2 "用法" "$room" unlock S1
+# Commands that need a room leave a directory without one untouched.
+for c in status "roster" "serve --listen 127.0.0.1:0" "pair list" "sync"; do
+    # shellcheck disable=SC2086
+    expect 1 "尚未初始化" "$room" --data "$tmp/typo" $c
+done
+check "no data directory (nor room.db) made by them" test ! -e "$tmp/typo"
 
 finish
