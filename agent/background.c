@@ -51,12 +51,6 @@ static int64_t center_now(const struct daemon *d)
 
 /* ---- uploads ---- */
 
-static void count(const struct store_outbox *o, void *arg)
-{
-    (void)o;
-    ++*(int64_t *)arg;
-}
-
 static void on_pass(const struct sync_outcome *o, void *arg)
 {
     struct daemon *d = arg;
@@ -230,7 +224,7 @@ static void tick(uv_timer_t *t)
 
     if (d->stopping || d->busy || d->engine == NULL)
         return;
-    store_foreach_outbox(d->r.st, 1, count, &pending);
+    store_count_outbox(d->r.st, &pending);
     if (pending > 0 && sync_engine_pass(d->engine, on_pass, d) == 0) {
         d->busy = 1;
         return;
@@ -266,15 +260,12 @@ static void take_package(const struct store_package *pkg, void *arg)
     snprintf(f->path, sizeof(f->path), "%s", pkg->path);
 }
 
-static void take_session(const struct store_candidate *c, void *arg)
+static void take_session(const struct store_session *x, void *arg)
 {
     struct daemon *d = ((struct found *)arg)->d;
 
-    for (size_t i = 0; i < d->n_sessions; i++)
-        if (strcmp(d->sessions[i], c->session_id) == 0)
-            return;
     if (d->n_sessions < PKG_MAX_SESSIONS)
-        snprintf(d->sessions[d->n_sessions++], sizeof(d->sessions[0]), "%s", c->session_id);
+        snprintf(d->sessions[d->n_sessions++], sizeof(d->sessions[0]), "%s", x->id);
 }
 
 int background_start(struct daemon *d)
@@ -308,7 +299,7 @@ int background_start(struct daemon *d)
             rc = photos_load(d->pkg, &d->photos);
         if (rc < 0)
             return rc;
-        store_foreach_candidate(d->r.st, NULL, take_session, &f);
+        store_foreach_session(d->r.st, take_session, &f);
     }
     uv_timer_init(&d->r.loop, &d->sync_timer);
     d->sync_timer.data = d;

@@ -505,7 +505,16 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
     }
     if (q->too_large)
         return daemon_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", MSG_TOO_LARGE);
-    return route(q, method, url);
+    {
+        /* The handler's reads: one snapshot, one read transaction. */
+        struct store *st = q->d->r.st;
+        enum MHD_Result r;
+
+        store_read_begin(st);
+        r = route(q, method, url);
+        store_read_end(st);
+        return r;
+    }
 }
 
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -400,6 +400,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         results_start(d);
     if (rc == 0)
         rc = start_http(d, listen);
+    if (rc == 0)
+        store_release_memory(d->r.st);
     if (rc == 0) {
         uv_signal_init(&d->r.loop, &d->sigterm);
         uv_signal_init(&d->r.loop, &d->sigint);

@@ -164,6 +164,19 @@ static int window(struct daemon *d, const char *session, int64_t now, struct ses
     return 0;
 }
 
+/* Is the sign-in of a session other than the candidate's open at now?
+ * Read only for a refusal: it tells "wrong session" from "too early/late". */
+static int other_open(struct daemon *d, const char *session, int64_t now)
+{
+    for (size_t i = 0; i < d->n_sessions; i++) {
+        struct sess y;
+
+        if (strcmp(d->sessions[i], session) != 0 && window(d, d->sessions[i], now, &y) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* The ID as the candidate typed it, against the roster's. */
 static int id_matches(const struct cand *k, const char *typed, int *format_error)
 {
@@ -264,7 +277,7 @@ enum MHD_Result http_signin(struct http_req *q)
     char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1];
     uint8_t hash[STORE_HASH_LEN];
     int64_t now = daemon_now_ms() / 1000;
-    int fmt, w, other_open = 0;
+    int fmt, w;
     enum MHD_Result r;
 
     if (token != NULL) {
@@ -279,13 +292,6 @@ enum MHD_Result http_signin(struct http_req *q)
         return refuse(q, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
     for (size_t i = 0; i < q->d->n_sessions && !k.found; i++)
         store_find_candidate(q->d->r.st, q->d->sessions[i], ticket, take_candidate, &k);
-    for (size_t i = 0; i < q->d->n_sessions; i++) {
-        struct sess y;
-
-        if (window(q->d, q->d->sessions[i], now, &y) == 0 &&
-            (!k.found || strcmp(q->d->sessions[i], k.s.session) != 0))
-            other_open = 1;
-    }
     if (!k.found) {
         r = refuse(q, MHD_HTTP_NOT_FOUND, "wrong_ticket", MSG_NO_TICKET);
     } else if (!id_matches(&k, id, &fmt)) {
@@ -296,9 +302,10 @@ enum MHD_Result http_signin(struct http_req *q)
                 * (a crashed browser, a move) signs in again until their end. */
                !(w > 0 && (k.s.state == STORE_CAND_SIGNED_IN || k.s.state == STORE_CAND_RUNNING) &&
                  now < x.ends_at + k.s.extra_seconds)) {
-        r = other_open ? refuse(q, MHD_HTTP_FORBIDDEN, "wrong_session", MSG_WRONG_SESS)
-            : w < 0    ? refuse(q, MHD_HTTP_FORBIDDEN, "too_early", MSG_TOO_EARLY)
-                       : refuse(q, MHD_HTTP_FORBIDDEN, "too_late", MSG_TOO_LATE);
+        r = other_open(q->d, k.s.session, now)
+                ? refuse(q, MHD_HTTP_FORBIDDEN, "wrong_session", MSG_WRONG_SESS)
+            : w < 0 ? refuse(q, MHD_HTTP_FORBIDDEN, "too_early", MSG_TOO_EARLY)
+                    : refuse(q, MHD_HTTP_FORBIDDEN, "too_late", MSG_TOO_LATE);
     } else if (k.s.seat != t.seat &&
                (k.s.state == STORE_CAND_SIGNED_IN || k.s.state == STORE_CAND_RUNNING)) {
         /* In at their own seat already (or moved there): somebody else at

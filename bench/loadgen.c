@@ -1,23 +1,35 @@
-/* PERFORMANCE.md P1's client: N keep-alive connections (libcurl multi, one
- * easy handle each, one candidate token each) send requests back to back for
- * a while; prints requests/s and latency percentiles.
- *   loadgen URL_BASE TOKENS_FILE SECONDS save|noop
+/* PERFORMANCE.md P1's and P2's client: N keep-alive connections (libcurl
+ * multi, one easy handle each, one line of TOKENS_FILE each) send requests
+ * back to back for a while; prints requests/s and latency percentiles.
+ *   loadgen URL_BASE TOKENS_FILE SECONDS save|noop|signin|signin-burst
  * save: PUT /api/v1/answers/1 {"answer": "A"|"B", "rev": n++}, each
- * connection its own candidate; noop: GET /api/v1/time on the same
- * connections (the ceiling of the HTTP stack). Any answer but 200 counts as
- * an error. */
+ * connection its own candidate (a line is a candidate token); noop: GET
+ * /api/v1/time on the same connections (the ceiling of the HTTP stack);
+ * signin: POST /api/v1/signin {"ticket", "id_number"}, each connection a
+ * paired terminal signing in again and again the candidate of its seat (a
+ * line is "TERMINAL_TOKEN TICKET ID_NUMBER"; signing in again at the same
+ * seat is allowed and gives a new candidate token); signin-burst: the same
+ * requests, but all connections at once every 100 ms, each burst waiting for
+ * the one before (a room whose terminals sign in together, not back to
+ * back: its requests/s is the offered load, not a capacity). Any answer but
+ * 200 counts as an error. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAX_CONN 1024
+#define MAX_CONN       1024
+#define BURST_PERIOD_S 0.1
+
+enum mode { NOOP, SAVE, SIGNIN, BURST };
+
+static const char *const mode_names[] = {"noop", "save", "signin", "signin-burst"};
 
 struct conn {
     CURL *easy;
     struct curl_slist *headers;
-    char body[96];
+    char body[256];
     long rev;
 };
 
@@ -43,19 +55,60 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void arm(struct conn *c, const char *base, int save)
+static void sleep_until(double t)
 {
+    double d = t - now_s();
+    struct timespec ts;
+
+    if (d <= 0)
+        return;
+    ts.tv_sec = (time_t)d;
+    ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+}
+
+static void arm(struct conn *c, const char *base, enum mode mode)
+{
+    static const char *const paths[] = {"/api/v1/time", "/api/v1/answers/1", "/api/v1/signin",
+                                        "/api/v1/signin"};
     char url[256];
 
-    snprintf(url, sizeof(url), "%s%s", base, save ? "/api/v1/answers/1" : "/api/v1/time");
+    snprintf(url, sizeof(url), "%s%s", base, paths[mode]);
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
-    if (save) {
+    if (mode == SAVE) {
         c->rev++;
         snprintf(c->body, sizeof(c->body), "{\"answer\":\"%s\",\"rev\":%ld}",
                  c->rev % 2 ? "A" : "B", c->rev);
         curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, "PUT");
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
+    } else if (mode == SIGNIN || mode == BURST) {
+        /* The body was written once (setup); POSTFIELDS does not copy it. */
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
     }
+}
+
+/* One line of TOKENS_FILE into c's Authorization header (and, for
+ * sign-in, its body). -1 when the line does not fit the mode. */
+static int setup(struct conn *c, char *line, enum mode mode)
+{
+    char auth[300], token[160], ticket[64], id[64];
+
+    if (mode == SIGNIN || mode == BURST) {
+        if (sscanf(line, "%159s %63s %63s", token, ticket, id) != 3)
+            return -1;
+        snprintf(c->body, sizeof(c->body), "{\"ticket\":\"%s\",\"id_number\":\"%s\"}", ticket, id);
+    } else if (sscanf(line, "%159s", token) != 1) {
+        return -1;
+    }
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    c->headers = curl_slist_append(NULL, auth);
+    c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
+    c->easy = curl_easy_init();
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+    c->rev = (long)time(NULL) * 1000; /* above anything an earlier run stored */
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -63,42 +116,38 @@ int main(int argc, char **argv)
     static struct conn conns[MAX_CONN];
     static double lat[4000000];
     char line[256];
-    size_t n = 0, done = 0, errors = 0;
-    double start, end, seconds;
+    size_t n = 0, done = 0, errors = 0, active = 0;
+    double start, end, seconds, burst;
     CURLM *multi;
     FILE *f;
-    int save, running;
+    int running;
+    long first_error = 0;
+    enum mode mode = NOOP;
 
-    if (argc != 5 || (f = fopen(argv[2], "r")) == NULL) {
-        fprintf(stderr, "usage: loadgen URL_BASE TOKENS_FILE SECONDS save|noop\n");
+    while (argc == 5 && mode <= BURST && strcmp(argv[4], mode_names[mode]) != 0)
+        mode++;
+    if (argc != 5 || mode > BURST || (f = fopen(argv[2], "r")) == NULL) {
+        fprintf(stderr,
+                "usage: loadgen URL_BASE TOKENS_FILE SECONDS save|noop|signin|signin-burst\n");
         return 2;
     }
     seconds = atof(argv[3]);
-    save = strcmp(argv[4], "save") == 0;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)MAX_CONN);
     while (n < MAX_CONN && fgets(line, sizeof(line), f) != NULL) {
         struct conn *c = &conns[n];
-        char auth[300];
 
         line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '\0')
+        if (line[0] == '\0' || setup(c, line, mode) < 0)
             continue;
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", line);
-        c->headers = curl_slist_append(NULL, auth);
-        c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
-        c->easy = curl_easy_init();
-        curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
-        curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
-        c->rev = (long)time(NULL) * 1000; /* above anything an earlier run stored */
-        arm(c, argv[1], save);
+        arm(c, argv[1], mode);
         curl_multi_add_handle(multi, c->easy);
         n++;
     }
     fclose(f);
-    start = now_s();
+    active = n;
+    start = burst = now_s();
     end = start + seconds;
     do {
         CURLMsg *m;
@@ -115,14 +164,26 @@ int main(int argc, char **argv)
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
             curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
             curl_easy_getinfo(m->easy_handle, CURLINFO_TOTAL_TIME_T, &t);
-            if (m->data.result != CURLE_OK || status != 200)
-                errors++;
-            else if (done < sizeof(lat) / sizeof(lat[0]))
+            if (m->data.result != CURLE_OK || status != 200) {
+                if (errors++ == 0)
+                    first_error = m->data.result != CURLE_OK ? -(long)m->data.result : status;
+            } else if (done < sizeof(lat) / sizeof(lat[0]))
                 lat[done++] = (double)t / 1000.0; /* ms */
             curl_multi_remove_handle(multi, c->easy);
-            if (now_s() < end) {
-                arm(c, argv[1], save);
+            active--;
+            if (mode != BURST && now_s() < end) {
+                arm(c, argv[1], mode);
                 curl_multi_add_handle(multi, c->easy);
+                active++;
+            }
+        }
+        if (mode == BURST && active == 0 && n > 0) {
+            burst += BURST_PERIOD_S;
+            sleep_until(burst);
+            for (size_t i = 0; i < n && now_s() < end; i++) {
+                arm(&conns[i], argv[1], mode);
+                curl_multi_add_handle(multi, conns[i].easy);
+                active++;
             }
         }
         if (running)
@@ -130,8 +191,11 @@ int main(int argc, char **argv)
     } while (running || now_s() < end);
     seconds = now_s() - start;
     qsort(lat, done, sizeof(lat[0]), cmp);
-    printf("%s %zu %.0f %.2f %.2f %zu\n", save ? "save" : "noop", n, (double)done / seconds,
+    printf("%s %zu %.0f %.2f %.2f %zu\n", mode_names[mode], n, (double)done / seconds,
            done ? lat[done / 2] : 0.0, done ? lat[done * 99 / 100] : 0.0, errors);
+    if (errors > 0) /* what went wrong, for whoever reads the bench's output */
+        fprintf(stderr, "loadgen: %zu errors, the first %s %ld\n", errors,
+                first_error < 0 ? "curl error" : "HTTP status", labs(first_error));
     for (size_t i = 0; i < n; i++) {
         curl_easy_cleanup(conns[i].easy);
         curl_slist_free_all(conns[i].headers);

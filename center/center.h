@@ -175,6 +175,7 @@ int plan_import(sqlite3 *db, const char *dir, struct plan_diags *d, struct plan_
 struct plan_sample_opts {
     unsigned candidates;       /* default 60 */
     unsigned rooms;            /* 0: as many 32-seat rooms as the candidates need */
+    unsigned sessions;         /* 0: two; at most PKG_MAX_SESSIONS, each 90 minutes */
     unsigned start_in_minutes; /* the first session starts this long after now */
     uint64_t seed;             /* names, ID numbers, seats, answers */
     unsigned photo_kib;        /* 0: small photos; else each about this big (comment

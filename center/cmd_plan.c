@@ -1,5 +1,6 @@
 /* examcenter plan import DIR | plan sample DIR [--candidates N] [--rooms N]
- * [--start-in MINUTES] [--seed N]: the exam plan, in and out. */
+ * [--sessions N] [--start-in MINUTES] [--seed N] [--photo-kib N]: the exam
+ * plan, in and out. */
 #include "center.h"
 
 #include <jansson.h>
@@ -16,7 +17,8 @@
 #define MSG_BAD_NUMBER     "选项 %s 的值“%s”应为正整数。"
 #define MSG_PLAN_EXISTS    "考试计划 %s 已存在。"
 #define MSG_SAMPLE_FAILED                                                                          \
-    "无法在 %s 生成模拟计划：目录须不存在或为空，考生须能坐进考场（每考场最多 999 座）。"
+    "无法在 %s 生成模拟计划：目录须不存在或为空，考生须能坐进考场"     \
+    "（每考场每场次最多 999 座，可用 --sessions 分成更多场次）。"
 
 /* "DIR/FILE:LINE: message", the form editors and people both read. */
 static void print_diags(const char *dir, const struct plan_diags *d)
@@ -105,6 +107,8 @@ static int run_sample(struct cli_ctx *ctx, int argc, char **argv)
             rc = option_uint(ctx, argv[i], v, 1000000, &o.candidates), i++;
         else if (strcmp(argv[i], "--rooms") == 0)
             rc = option_uint(ctx, argv[i], v, 999, &o.rooms), i++;
+        else if (strcmp(argv[i], "--sessions") == 0) /* what one room's package can carry */
+            rc = option_uint(ctx, argv[i], v, PKG_MAX_SESSIONS, &o.sessions), i++;
         else if (strcmp(argv[i], "--start-in") == 0)
             rc = option_uint(ctx, argv[i], v, 60 * 24 * 365, &o.start_in_minutes), i++;
         else if (strcmp(argv[i], "--seed") == 0)

@@ -5,8 +5,8 @@
 static const struct cli_command commands[] = {
     {"init", "", "创建考试中心的密钥、测试CA和本机服务器证书", cmd_init},
     {"plan",
-     "import DIR | sample DIR [--candidates N] [--rooms N] [--start-in MINUTES] [--seed N] "
-     "[--photo-kib N]",
+     "import DIR | sample DIR [--candidates N] [--rooms N] [--sessions N] [--start-in MINUTES] "
+     "[--seed N] [--photo-kib N]",
      "校验并导入考试计划目录，或生成一个模拟计划", cmd_plan},
     {"serial", "issue --room ROOM [--plan P]", "为考场签发一次性注册码", cmd_serial},
     {"pack", "[--room ROOM] [--plan P]", "为已注册的考场生成加密试卷包，逐行输出文件路径",

@@ -13,7 +13,7 @@
 
 #define SAMPLE_SEATS       32
 #define SAMPLE_MINUTES     90
-#define SAMPLE_BREAK       30 /* between the two sessions */
+#define SAMPLE_BREAK       30 /* between one session and the next */
 #define SAMPLE_INSTITUTION "示例职业技能鉴定中心"
 #define SAMPLE_TZ_OFFSET   (8 * 3600) /* Asia/Shanghai */
 
@@ -54,9 +54,9 @@ static unsigned pick(struct rng *r, unsigned n)
 }
 
 struct layout {
-    unsigned candidates, rooms, seats, per_session[2], photo_kib;
-    int64_t starts[2]; /* UTC seconds */
-    char date[2][32], start[2][16], end[2][16];
+    unsigned candidates, rooms, seats, sessions, photo_kib;
+    unsigned per_session[PKG_MAX_SESSIONS];
+    char date[PKG_MAX_SESSIONS][32], start[PKG_MAX_SESSIONS][16], end[PKG_MAX_SESSIONS][16];
     char plan_id[96];
 };
 
@@ -98,13 +98,17 @@ static int64_t place_session(struct layout *l, int k, int64_t local)
 static int plan_layout(const struct plan_sample_opts *o, struct layout *l)
 {
     unsigned most;
-    int64_t first;
+    int64_t local;
 
     memset(l, 0, sizeof(*l));
     l->candidates = o->candidates != 0 ? o->candidates : 60;
+    l->sessions = o->sessions != 0 ? o->sessions : 2;
+    if (l->sessions > PKG_MAX_SESSIONS)
+        return ER_USAGE; /* more than a room's package can carry */
     l->photo_kib = o->photo_kib;
-    l->per_session[0] = (l->candidates + 1) / 2;
-    l->per_session[1] = l->candidates / 2;
+    /* As evenly as can be, the first sessions taking one more. */
+    for (unsigned k = 0; k < l->sessions; k++)
+        l->per_session[k] = l->candidates / l->sessions + (k < l->candidates % l->sessions);
     most = l->per_session[0];
     l->rooms = o->rooms != 0 ? o->rooms : (most + SAMPLE_SEATS - 1) / SAMPLE_SEATS;
     if (l->rooms == 0)
@@ -114,10 +118,11 @@ static int plan_layout(const struct plan_sample_opts *o, struct layout *l)
         l->seats = SAMPLE_SEATS;
     if (l->seats > PLAN_MAX_SEATS || l->rooms > 999)
         return ER_USAGE; /* more candidates than rooms can hold */
-    /* Whole minutes, from the next minute on. */
-    first = ((o->now + SAMPLE_TZ_OFFSET) / 60 + 1 + o->start_in_minutes) * 60;
-    first = place_session(l, 0, first);
-    place_session(l, 1, first + (SAMPLE_MINUTES + SAMPLE_BREAK) * 60);
+    /* Whole minutes, from the next minute on; each session a break after
+     * the one before. */
+    local = ((o->now + SAMPLE_TZ_OFFSET) / 60 + 1 + o->start_in_minutes) * 60;
+    for (int k = 0; k < (int)l->sessions; k++)
+        local = place_session(l, k, local) + (SAMPLE_MINUTES + SAMPLE_BREAK) * 60;
     return 0;
 }
 
@@ -233,19 +238,20 @@ static int write_plan_json(const char *dir, const struct layout *l)
                                                "site_name", "示例考点", "name", name, "seats",
                                                (int)l->seats));
     }
-    for (int k = 0; k < 2; k++) {
+    for (unsigned k = 0; k < l->sessions; k++) {
         json_t *papers = json_array();
+        char id[16];
 
         for (size_t o = 0; o < 2; o++)
             json_array_append_new(papers,
                                   json_pack("{s:s, s:s, s:s, s:s}", "occupation",
                                             occupations[o].name, "level", occupations[o].level,
                                             "subject", "理论知识", "paper", occupations[o].paper));
-        json_array_append_new(sessions,
-                              json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "id",
-                                        k == 0 ? "S1" : "S2", "date", l->date[k], "start",
-                                        l->start[k], "end", l->end[k], "late_admission_minutes", 15,
-                                        "earliest_submit_minutes", 30, "papers", papers));
+        snprintf(id, sizeof(id), "S%u", k + 1);
+        json_array_append_new(sessions, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "id", id,
+                                                  "date", l->date[k], "start", l->start[k], "end",
+                                                  l->end[k], "late_admission_minutes", 15,
+                                                  "earliest_submit_minutes", 30, "papers", papers));
     }
     return write_json(dir, PLAN_FILE_JSON,
                       json_pack("{s:s, s:{s:s, s:s}, s:s, s:i, s:o, s:o}", "id", l->plan_id,
@@ -328,15 +334,19 @@ static void sample_name(struct rng *r, char *out, size_t cap)
 static int write_candidate(const char *dir, FILE *csv, struct rng *r, const struct layout *l,
                            unsigned i)
 {
-    unsigned k = i < l->per_session[0] ? 0 : 1, j = k == 0 ? i : i - l->per_session[0];
-    const struct occupation *occ = &occupations[j % 3 == 2];
-    int male = (int)pick(r, 2);
-    char ticket[32], name[64], idnum[32], seat[8] = "", photo[48], rel[64];
+    unsigned k = 0, j = i;
+    const struct occupation *occ;
+    int male;
+    char ticket[32], name[64], idnum[32], seat[12] = "", photo[48], rel[64];
     const char *id_type = "居民身份证";
     size_t pad = (size_t)l->photo_kib * 1024, cap = 512 + pad + pad / 60000 * 4 + 8, jn;
     uint8_t *jpeg = malloc(cap);
     int rc;
 
+    while (j >= l->per_session[k]) /* the candidate's session, and place in it */
+        j -= l->per_session[k++];
+    occ = &occupations[j % 3 == 2];
+    male = (int)pick(r, 2);
     snprintf(ticket, sizeof(ticket), "44019999%.2s%06u", l->plan_id + 2, i + 1);
     sample_name(r, name, sizeof(name));
     sample_idnum(r, male, idnum, areas[pick(r, sizeof(areas) / sizeof(areas[0]))]);
@@ -351,8 +361,8 @@ static int write_candidate(const char *dir, FILE *csv, struct rng *r, const stru
     if (j % 7 != 3)
         snprintf(seat, sizeof(seat), "%u", j / l->rooms + 1);
     snprintf(photo, sizeof(photo), "%s.jpg", ticket);
-    fprintf(csv, "%s,%s,%s,%s,%s,%s,%s,%s,R%02u,%s,%s\n", ticket, name, male ? "男" : "女", id_type,
-            idnum, occ->name, occ->level, k == 0 ? "S1" : "S2", j % l->rooms + 1, seat, photo);
+    fprintf(csv, "%s,%s,%s,%s,%s,%s,%s,S%u,R%02u,%s,%s\n", ticket, name, male ? "男" : "女",
+            id_type, idnum, occ->name, occ->level, k + 1, j % l->rooms + 1, seat, photo);
     if (jpeg == NULL)
         return ER_NOMEM;
     jn = sample_jpeg(ticket, pad, jpeg, cap);

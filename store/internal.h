@@ -63,6 +63,11 @@ enum rstmt {
     R_EVENTS,
     R_OUTBOX_ALL,
     R_OUTBOX_PENDING,
+    R_OUTBOX_FIRST,
+    R_SESSIONS,
+    R_OUTBOX_COUNT,
+    R_BEGIN,
+    R_END,
     R_COUNT
 };
 
@@ -134,6 +139,7 @@ struct store {
     size_t batch_size; /* its writes */
     int busy;
     int in_callbacks; /* after_batch() is running callbacks */
+    int read_depth;   /* store_read_begin() without its end yet */
     int closing;
     unsigned batch_max;
     store_close_cb close_cb;

@@ -3,6 +3,7 @@
  * writer, so a read never stalls behind a commit in flight. */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 #define TEXT(s, i) ((const char *)sqlite3_column_text((s), (i)))
@@ -135,6 +136,21 @@ int store_latest_package(struct store *st, const char *plan_id,
     return finish(st, s, rc, n, 1);
 }
 
+static void session_row(sqlite3_stmt *s, struct store_session *r)
+{
+    *r = (struct store_session){
+        .id = TEXT(s, 0),
+        .plan_id = TEXT(s, 1),
+        .starts_at = INT(s, 2),
+        .ends_at = INT(s, 3),
+        .late_admission_minutes = (int)INT(s, 4),
+        .earliest_submit_minutes = (int)INT(s, 5),
+        .state = store_state_index(store_session_states, 4, TEXT(s, 6)),
+        .sealed_key = sqlite3_column_blob(s, 7),
+        .sealed_key_len = (size_t)sqlite3_column_bytes(s, 7),
+    };
+}
+
 int store_get_session(struct store *st, const char *session_id,
                       void (*fn)(const struct store_session *, void *), void *arg)
 {
@@ -142,22 +158,30 @@ int store_get_session(struct store *st, const char *session_id,
     int rc = sqlite3_step(s), n = 0;
 
     if (rc == SQLITE_ROW) {
-        struct store_session r = {
-            .id = TEXT(s, 0),
-            .plan_id = TEXT(s, 1),
-            .starts_at = INT(s, 2),
-            .ends_at = INT(s, 3),
-            .late_admission_minutes = (int)INT(s, 4),
-            .earliest_submit_minutes = (int)INT(s, 5),
-            .state = store_state_index(store_session_states, 4, TEXT(s, 6)),
-            .sealed_key = sqlite3_column_blob(s, 7),
-            .sealed_key_len = (size_t)sqlite3_column_bytes(s, 7),
-        };
+        struct store_session r;
+
+        session_row(s, &r);
         fn(&r, arg);
         n = 1;
         rc = SQLITE_DONE;
     }
     return finish(st, s, rc, n, 1);
+}
+
+int store_foreach_session(struct store *st, void (*fn)(const struct store_session *, void *),
+                          void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_SESSIONS];
+    int rc, n = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_session r;
+
+        session_row(s, &r);
+        fn(&r, arg);
+        n++;
+    }
+    return finish(st, s, rc, n, 0);
 }
 
 static void candidate_row(sqlite3_stmt *s, struct store_candidate *c)
@@ -419,10 +443,9 @@ int store_foreach_event(struct store *st, enum store_event_kind kind,
     return finish(st, s, rc, n, 0);
 }
 
-int store_foreach_outbox(struct store *st, int pending_only,
-                         void (*fn)(const struct store_outbox *, void *), void *arg)
+static int outbox_rows(struct store *st, sqlite3_stmt *s,
+                       void (*fn)(const struct store_outbox *, void *), void *arg)
 {
-    sqlite3_stmt *s = st->rs[pending_only ? R_OUTBOX_PENDING : R_OUTBOX_ALL];
     int rc, n = 0;
 
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -439,4 +462,58 @@ int store_foreach_outbox(struct store *st, int pending_only,
         n++;
     }
     return finish(st, s, rc, n, 0);
+}
+
+int store_foreach_outbox(struct store *st, int pending_only,
+                         void (*fn)(const struct store_outbox *, void *), void *arg)
+{
+    return outbox_rows(st, st->rs[pending_only ? R_OUTBOX_PENDING : R_OUTBOX_ALL], fn, arg);
+}
+
+int store_pending_outbox(struct store *st, size_t limit,
+                         void (*fn)(const struct store_outbox *, void *), void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_OUTBOX_FIRST];
+
+    if (limit == 0 || limit > INT_MAX)
+        return ER_USAGE;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)limit);
+    return outbox_rows(st, s, fn, arg);
+}
+
+int store_count_outbox(struct store *st, int64_t *pending)
+{
+    sqlite3_stmt *s = st->rs[R_OUTBOX_COUNT];
+    int rc = sqlite3_step(s);
+
+    *pending = rc == SQLITE_ROW ? INT(s, 0) : 0;
+    rc = finish(st, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, 1, 0);
+    return rc < 0 ? rc : 0;
+}
+
+void store_read_begin(struct store *st)
+{
+    if (st->read_depth++ == 0) {
+        sqlite3_stmt *s = st->rs[R_BEGIN];
+
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+}
+
+void store_read_end(struct store *st)
+{
+    if (st->read_depth > 0 && --st->read_depth == 0) {
+        sqlite3_stmt *s = st->rs[R_END];
+
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+}
+
+void store_release_memory(struct store *st)
+{
+    sqlite3_db_release_memory(st->r);
+    if (!st->busy) /* the writer is the thread pool's while a batch runs */
+        sqlite3_db_release_memory(st->w);
 }

@@ -298,6 +298,16 @@ const char *const store_rsql[R_COUNT] = {
                          " o.created_at, o.acked_at, o.receipt_id FROM outbox o"
                          " LEFT JOIN results r ON r.id = o.id LEFT JOIN events e ON e.id = o.id"
                          " WHERE o.acked_at IS NULL ORDER BY o.created_at, o.rowid",
+    [R_OUTBOX_FIRST] = "SELECT o.id, o.kind, coalesce(r.sealed, CAST(e.body AS BLOB)),"
+                       " o.created_at, o.acked_at, o.receipt_id FROM outbox o"
+                       " LEFT JOIN results r ON r.id = o.id LEFT JOIN events e ON e.id = o.id"
+                       " WHERE o.acked_at IS NULL ORDER BY o.created_at, o.rowid LIMIT ?1",
+    [R_SESSIONS] = "SELECT id, plan_id, starts_at, ends_at, late_admission_minutes,"
+                   " earliest_submit_minutes, state, sealed_key FROM sessions"
+                   " ORDER BY starts_at, id",
+    [R_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE acked_at IS NULL",
+    [R_BEGIN] = "BEGIN",
+    [R_END] = "COMMIT",
 };
 
 int store_map_rc(int rc)

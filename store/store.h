@@ -88,6 +88,17 @@ struct store_stats {
 };
 void store_get_stats(const struct store *st, struct store_stats *out);
 
+/* Reads that belong together (one request's) in one read transaction: one
+ * snapshot, and the reader's locks taken once rather than per statement.
+ * On the loop; nests (only the outermost pair counts); every begin needs
+ * its end before the loop goes on. */
+/* Gives back the page caches that start-up filled (the quick_check reads
+ * the whole file): they fill again as the day's reads and writes need. */
+void store_release_memory(struct store *st);
+
+void store_read_begin(struct store *st);
+void store_read_end(struct store *st);
+
 /* ---- the room and its registrations -------------------------------------- */
 
 struct store_room {
@@ -217,6 +228,9 @@ int store_update_candidate(struct store *st, int64_t candidate_id, enum store_ca
 
 int store_get_session(struct store *st, const char *session_id,
                       void (*fn)(const struct store_session *, void *), void *arg);
+/* Every session, by start. Returns how many. */
+int store_foreach_session(struct store *st, void (*fn)(const struct store_session *, void *),
+                          void *arg);
 int store_find_candidate(struct store *st, const char *session_id, const char *ticket,
                          void (*fn)(const struct store_candidate *, void *), void *arg);
 /* Every candidate (of session_id, or of all sessions when NULL), by session
@@ -363,6 +377,12 @@ struct store_outbox {
  * pending_only. Returns how many. */
 int store_foreach_outbox(struct store *st, int pending_only,
                          void (*fn)(const struct store_outbox *, void *), void *arg);
+/* The first limit (>= 1) unacknowledged rows, in creation order: a
+ * reader that works through them a part at a time. Returns how many. */
+int store_pending_outbox(struct store *st, size_t limit,
+                         void (*fn)(const struct store_outbox *, void *), void *arg);
+/* How many rows wait for the center's receipt (counted on an index). */
+int store_count_outbox(struct store *st, int64_t *pending);
 
 /* Keeps a verified receipt (its bytes as received) and marks the outbox rows
  * it names as acknowledged, in one transaction; only call it after the

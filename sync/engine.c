@@ -25,12 +25,18 @@ struct sync_engine {
     char room_hex[65];
 };
 
+/* Outbox rows read at a time, in batches: however long the backlog (a room
+ * offline all day), a pass holds the loop only for a part of it at once.
+ * (e2e_faults, with batches of 50, goes through 1,020 rows in six parts.) */
+#define PASS_BATCHES 4
+
 struct pass {
     char head_hash[65]; /* the chain head the current batch carries */
     int64_t head_pos;
     struct sync_engine *e;
     struct row *rows;
     size_t n, cap, next, batch_start, batch_end;
+    int more; /* the last read was full: there may be more after */
     struct sync_outcome out;
     void (*cb)(const struct sync_outcome *, void *);
     void *arg;
@@ -137,19 +143,36 @@ static int by_kind(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static void count_row(const struct store_outbox *o, void *arg)
+static void drop_rows(struct pass *p)
 {
-    (void)o;
-    ((struct sync_outcome *)arg)->pending++;
+    for (size_t i = 0; i < p->n; i++)
+        free(p->rows[i].payload);
+    p->n = p->next = 0;
+}
+
+/* The next part of the backlog, results before events within it. */
+static int read_rows(struct pass *p)
+{
+    int rc;
+
+    drop_rows(p);
+    rc = store_pending_outbox(p->e->cfg.store, PASS_BATCHES * p->e->cfg.batch_max, take_row, p);
+    if (rc < 0)
+        return rc;
+    p->more = (size_t)rc == PASS_BATCHES * p->e->cfg.batch_max;
+    if (p->n > 1) /* rows is NULL when nothing is pending */
+        qsort(p->rows, p->n, sizeof(*p->rows), by_kind);
+    return 0;
 }
 
 static void finish(struct pass *p)
 {
-    for (size_t i = 0; i < p->n; i++)
-        free(p->rows[i].payload);
+    int64_t pending = 0;
+
+    drop_rows(p);
     free(p->rows);
-    p->out.pending = 0;
-    store_foreach_outbox(p->e->cfg.store, 1, count_row, &p->out);
+    store_count_outbox(p->e->cfg.store, &pending);
+    p->out.pending = pending;
     p->cb(&p->out, p->arg);
     free(p);
 }
@@ -299,6 +322,8 @@ static void send_batch(struct pass *p)
     char *body;
     int rc;
 
+    if (p->next >= p->n && p->more && (rc = read_rows(p)) < 0)
+        p->out.status = rc;
     if (p->next >= p->n) {
         finish(p);
         return;
@@ -349,14 +374,13 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
     p->e = e;
     p->cb = cb;
     p->arg = arg;
-    rc = store_foreach_outbox(e->cfg.store, 1, take_row, p);
+    rc = read_rows(p);
     if (rc < 0) {
+        drop_rows(p);
         free(p->rows);
         free(p);
         return rc;
     }
-    if (p->n > 1) /* rows is NULL when nothing is pending */
-        qsort(p->rows, p->n, sizeof(*p->rows), by_kind);
     send_batch(p);
     return 0;
 }

@@ -187,7 +187,7 @@ static void events_outbox_and_receipts(void **state)
     struct outbox_seen o = {0};
     struct seen s = {0};
     struct done d = {0};
-    int64_t t1;
+    int64_t t1, pending = 0;
 
     open_store(f);
     load_roster(f);
@@ -218,6 +218,16 @@ static void events_outbox_and_receipts(void **state)
     for (int i = 0; i < 3; i++)
         assert_memory_equal(o.ids[i], ids[i], STORE_UID_LEN);
     assert_memory_not_equal(ids[0], ids[2], STORE_UID_LEN);
+    /* Counted, and read a part at a time in the same order; ids made one
+     * after another sort one after another (time first). */
+    assert_int_equal(store_count_outbox(f->st, &pending), 0);
+    assert_int_equal(pending, 3);
+    memset(&o, 0, sizeof(o));
+    assert_int_equal(store_pending_outbox(f->st, 2, list_outbox, &o), 2);
+    assert_string_equal(o.kinds, "er");
+    assert_memory_equal(o.ids[1], ids[1], STORE_UID_LEN);
+    assert_int_equal(store_pending_outbox(f->st, 0, list_outbox, &o), ER_USAGE);
+    assert_true(memcmp(ids[0], ids[1], 8) <= 0 && memcmp(ids[1], ids[2], 8) <= 0);
 
     /* A receipt for the first two and an id we never made. */
     memset(unknown, 0xab, sizeof(unknown));
@@ -235,6 +245,8 @@ static void events_outbox_and_receipts(void **state)
     memset(&o, 0, sizeof(o));
     assert_int_equal(store_foreach_outbox(f->st, 1, list_outbox, &o), 1);
     assert_string_equal(o.kinds, "e");
+    assert_int_equal(store_count_outbox(f->st, &pending), 0);
+    assert_int_equal(pending, 1);
     memset(&o, 0, sizeof(o));
     assert_int_equal(store_foreach_outbox(f->st, 0, list_outbox, &o), 3);
     assert_int_equal(o.receipt[0], d.ack.id);
