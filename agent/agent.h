@@ -61,6 +61,10 @@ void room_note_contact(const struct room *r, int64_t center_time);
 
 /* ---- packages (package.c) ---- */
 
+/* What a package of this room must be: signed by the pinned center, for
+ * this room's key, at least min_version, not expired (by the center's
+ * clock, as far as we know our offset to it). */
+void room_package_trust(struct room *r, int64_t min_version, struct pkg_trust *t);
 /* Opens the package at path and verifies it completely (signature, room,
  * expiry against the center's clock, version >= min_version, every chunk). */
 int room_open_package(struct room *r, const char *path, int64_t min_version,
@@ -130,7 +134,8 @@ struct daemon {
     struct sync_client *client;
     struct sync_engine *engine;
     struct pkg_reader *pkg;           /* the verified package, for session keys */
-    struct photos *photos;            /* its photos, in memory only (photo.c) */
+    struct photos *photos;            /* where its photos are (photo.c) */
+    int photos_state;                 /* 1 indexing, 0 ready, < 0 the package failed */
     json_t *papers[PKG_MAX_SESSIONS]; /* each session's papers, once unlocked (exam.c) */
     /* Results on their way to the store, one at a time (submit.c). */
     struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
@@ -153,9 +158,12 @@ struct daemon {
 int room_read_section(struct pkg_reader *rd, const char *name, const uint8_t *session_key,
                       char **out, size_t *len);
 
-/* The package's photos (photo.c), decrypted into memory. */
+/* The package's photos (photo.c): once serve is ready, a thread-pool job
+ * opens the package again, verifies every chunk and indexes the photos
+ * section (name, offset, size); a photo is then decrypted on request, from
+ * d->pkg, and never kept. */
 struct photos;
-int photos_load(struct pkg_reader *pkg, struct photos **out);
+void photos_start(struct daemon *d, const char *path, int64_t version);
 void photos_free(struct photos *p);
 
 /* Auto-submit (submit.c): a timer looks for candidates past their end. */

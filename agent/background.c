@@ -294,11 +294,16 @@ int background_start(struct daemon *d)
     if (rc < 0)
         return rc;
     if (store_latest_package(d->r.st, f.plan, take_package, &f) == 0) {
-        rc = room_open_package(&d->r, f.path, f.version, &d->pkg);
-        if (rc == 0)
-            rc = photos_load(d->pkg, &d->photos);
+        struct pkg_trust t;
+
+        /* The signed header now; every chunk is verified again on the
+         * thread pool once serving (photos_start), and each read checks its
+         * own chunks' chain links and tags anyway. */
+        room_package_trust(&d->r, f.version, &t);
+        rc = pkg_open(f.path, &t, &d->pkg);
         if (rc < 0)
             return rc;
+        photos_start(d, f.path, f.version);
         store_foreach_session(d->r.st, take_session, &f);
     }
     uv_timer_init(&d->r.loop, &d->sync_timer);

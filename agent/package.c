@@ -8,18 +8,25 @@
 #include <string.h>
 #include <time.h>
 
+void room_package_trust(struct room *r, int64_t min_version, struct pkg_trust *t)
+{
+    struct room_contact contact;
+
+    *t = (struct pkg_trust){r->center, r->wrap, (uint64_t)(min_version > 0 ? min_version : 0),
+                            (int64_t)time(NULL)};
+    /* Expiry against the center's clock when we know our offset to it. */
+    if (room_read_contact(r, &contact) == 0)
+        t->now += contact.clock_offset;
+}
+
 int room_open_package(struct room *r, const char *path, int64_t min_version,
                       struct pkg_reader **out)
 {
-    struct room_contact contact;
-    struct pkg_trust t = {r->center, r->wrap, (uint64_t)(min_version > 0 ? min_version : 0),
-                          (int64_t)time(NULL)};
+    struct pkg_trust t;
     struct pkg_reader *rd;
     int rc;
 
-    /* Expiry against the center's clock when we know our offset to it. */
-    if (room_read_contact(r, &contact) == 0)
-        t.now += contact.clock_offset;
+    room_package_trust(r, min_version, &t);
     rc = pkg_open(path, &t, &rd);
     if (rc < 0)
         return rc;

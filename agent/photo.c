@@ -1,115 +1,248 @@
-/* The candidates' photos: read from the verified package when the daemon
- * starts and kept in memory only (they are personal data; the package on
- * disk stays encrypted). GET /api/v1/photo answers the signed-in candidate's
- * own photo, for the sign-in confirmation and the exam page header. */
+/* The candidates' photos. The package on disk stays encrypted and the
+ * daemon keeps no photo: once serve is ready, a job on the thread pool opens
+ * the package a second time, verifies every chunk (pkg_verify) and reads the
+ * photos section once to index it (each photo's name, offset and size; a
+ * few dozen bytes a candidate); GET /api/v1/photo then decrypts the
+ * signed-in candidate's own photo from those offsets (pkg_read_range: only
+ * the chunks that hold it, each checked against its chain link and GCM tag)
+ * and lets it go with the answer. A roster's photos are personal data and,
+ * at 10,000 candidates, hundreds of megabytes: neither belongs in memory. */
 #include "http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_NO_PHOTO "没有找到您的照片，请告知监考老师。"
+#define NAME_MAX_LEN 1024 /* a photo's file name in the section */
+
+/* What a candidate reads (zh-CN, in one place). */
+#define MSG_NO_PHOTO  "没有找到您的照片，请告知监考老师。"
+#define MSG_LOADING   "照片正在加载，请几秒后再试。"
+#define MSG_BAD_PHOTO "照片无法读取（试卷包可能已损坏），请告知监考老师。"
 
 struct photo {
-    const char *name; /* not terminated: nlen bytes */
-    size_t nlen;
-    const uint8_t *jpeg;
-    size_t size;
-};
-
-struct photos {
-    uint8_t *data;
-    size_t len;
-    struct photo *list;
-    size_t n;
+    char *name;
+    uint64_t offset; /* of the JPEG in the section's plaintext */
+    uint32_t size;
 };
 
 /* The section is a run of: u16 name length, name, u32 size, the JPEG (big
- * endian). Anything that does not add up is ER_PKG_CORRUPT. */
-static int photos_index(struct photos *p)
-{
-    size_t at = 0, n = 0, cap = 0;
-
-    while (at < p->len) {
-        size_t nlen, size;
-
-        if (p->len - at < 2)
-            return ER_PKG_CORRUPT;
-        nlen = (size_t)p->data[at] << 8 | p->data[at + 1];
-        at += 2;
-        if (nlen == 0 || p->len - at < nlen + 4)
-            return ER_PKG_CORRUPT;
-        size = (size_t)p->data[at + nlen] << 24 | (size_t)p->data[at + nlen + 1] << 16 |
-               (size_t)p->data[at + nlen + 2] << 8 | p->data[at + nlen + 3];
-        if (p->len - at - nlen - 4 < size)
-            return ER_PKG_CORRUPT;
-        if (n == cap) {
-            struct photo *l = realloc(p->list, (cap = cap ? cap * 2 : 64) * sizeof(*l));
-
-            if (l == NULL)
-                return ER_NOMEM;
-            p->list = l;
-        }
-        p->list[n++] =
-            (struct photo){(const char *)p->data + at, nlen, p->data + at + nlen + 4, size};
-        at += nlen + 4 + size;
-    }
-    p->n = n;
-    return 0;
-}
+ * endian). The index is built as the section streams by, chunk by chunk. */
+struct photos {
+    struct photo *list;
+    size_t n, cap;
+    /* the parser: where it is in the section, and in the current record */
+    uint64_t pos;
+    enum { NLEN, NAME, JPEG } part; /* NAME: the name and the size after it */
+    uint8_t head[4 + NAME_MAX_LEN];
+    size_t have, want;
+    uint32_t left; /* JPEG bytes still to pass */
+};
 
 void photos_free(struct photos *p)
 {
     if (p == NULL)
         return;
-    free(p->data);
+    for (size_t i = 0; i < p->n; i++)
+        free(p->list[i].name);
     free(p->list);
     free(p);
 }
 
-int photos_load(struct pkg_reader *pkg, struct photos **out)
+static int add_photo(struct photos *p, const uint8_t *name, size_t nlen, uint32_t size)
 {
-    struct photos *p = calloc(1, sizeof(*p));
-    int rc;
+    struct photo *ph;
 
-    if (p == NULL)
-        return ER_NOMEM;
-    rc = room_read_section(pkg, "photos", NULL, (char **)&p->data, &p->len);
-    if (rc == 0)
-        rc = photos_index(p);
-    if (rc < 0) {
-        photos_free(p);
-        return rc;
+    if (p->n == p->cap) {
+        struct photo *l = realloc(p->list, (p->cap = p->cap ? p->cap * 2 : 64) * sizeof(*l));
+
+        if (l == NULL)
+            return ER_NOMEM;
+        p->list = l;
     }
-    *out = p;
+    ph = &p->list[p->n];
+    ph->name = malloc(nlen + 1);
+    if (ph->name == NULL)
+        return ER_NOMEM;
+    memcpy(ph->name, name, nlen);
+    ph->name[nlen] = '\0';
+    ph->offset = p->pos;
+    ph->size = size;
+    p->n++;
     return 0;
 }
 
-static const struct photo *photo_named(const struct photos *p, const char *name)
+/* pkg_sink_fn: one authenticated chunk of the section, indexed. Anything
+ * that does not add up is ER_PKG_CORRUPT. */
+static int index_sink(void *arg, const uint8_t *data, size_t n)
 {
-    size_t n = strlen(name);
+    struct photos *p = arg;
 
-    for (size_t i = 0; p != NULL && i < p->n; i++)
-        if (p->list[i].nlen == n && memcmp(p->list[i].name, name, n) == 0)
-            return &p->list[i];
-    return NULL;
+    while (n > 0) {
+        size_t take;
+
+        if (p->part == JPEG) {
+            take = p->left < n ? p->left : n;
+            p->left -= (uint32_t)take;
+            if (p->left == 0) {
+                p->part = NLEN;
+                p->have = 0;
+                p->want = 2;
+            }
+        } else {
+            take = p->want - p->have < n ? p->want - p->have : n;
+            memcpy(p->head + p->have, data, take);
+            p->have += take;
+        }
+        data += take;
+        n -= take;
+        p->pos += take;
+        if (p->part == JPEG || p->have < p->want)
+            continue;
+        if (p->part == NLEN) {
+            size_t nlen = (size_t)p->head[0] << 8 | p->head[1];
+
+            if (nlen == 0 || nlen > NAME_MAX_LEN)
+                return ER_PKG_CORRUPT;
+            p->part = NAME;
+            p->have = 0;
+            p->want = nlen + 4; /* the name, then the size */
+        } else {
+            size_t nlen = p->want - 4;
+            const uint8_t *sz = p->head + nlen;
+            uint32_t size =
+                (uint32_t)sz[0] << 24 | (uint32_t)sz[1] << 16 | (uint32_t)sz[2] << 8 | sz[3];
+            int rc = add_photo(p, p->head, nlen, size);
+
+            if (rc < 0)
+                return rc;
+            p->left = size;
+            p->part = size > 0 ? JPEG : NLEN;
+            p->have = 0;
+            p->want = 2;
+        }
+    }
+    return 0;
 }
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct photo *)a)->name, ((const struct photo *)b)->name);
+}
+
+/* ---- the index, on the thread pool ---- */
+
+struct index_job {
+    uv_work_t work;
+    struct daemon *d;
+    char path[ROOM_PATH_MAX];
+    struct pkg_trust trust;
+    struct photos *photos;
+    int rc;
+};
+
+static void index_work(uv_work_t *w)
+{
+    struct index_job *j = w->data;
+    struct pkg_reader *rd = NULL;
+    struct photos *p = calloc(1, sizeof(*p));
+    int rc = p == NULL ? ER_NOMEM : pkg_open(j->path, &j->trust, &rd);
+
+    if (p != NULL)
+        p->want = 2;
+    if (rc == 0)
+        rc = pkg_verify(rd);
+    if (rc == 0)
+        rc = pkg_read(rd, "photos", NULL, index_sink, p);
+    if (rc == 0 && (p->part != NLEN || p->have != 0))
+        rc = ER_PKG_CORRUPT; /* the section ends inside a record */
+    if (rc == ER_PKG_NO_SECTION)
+        rc = 0; /* a package without photos: every photo is "not found" */
+    if (rc == 0 && p->n > 1)
+        qsort(p->list, p->n, sizeof(*p->list), by_name);
+    pkg_close(rd);
+    if (rc < 0) {
+        photos_free(p);
+        p = NULL;
+    }
+    j->photos = p;
+    j->rc = rc;
+}
+
+static void index_done(uv_work_t *w, int status)
+{
+    struct index_job *j = w->data;
+    struct daemon *d = j->d;
+
+    if (status == 0 && j->rc == 0) {
+        d->photos = j->photos;
+        d->photos_state = 0;
+        log_info("package verified again, %zu photos indexed", j->photos->n);
+    } else {
+        photos_free(j->photos);
+        d->photos_state = j->rc < 0 ? j->rc : ER_INTERNAL;
+        log_error("the package does not verify now (%s): photos cannot be shown; fetch it again "
+                  "(examroom fetch)",
+                  er_name(d->photos_state));
+    }
+    free(j);
+}
+
+void photos_start(struct daemon *d, const char *path, int64_t version)
+{
+    struct index_job *j = calloc(1, sizeof(*j));
+
+    d->photos_state = 1;
+    if (j == NULL) {
+        d->photos_state = ER_NOMEM;
+        return;
+    }
+    j->d = d;
+    j->work.data = j;
+    snprintf(j->path, sizeof(j->path), "%s", path);
+    room_package_trust(&d->r, version, &j->trust);
+    if (uv_queue_work(&d->r.loop, &j->work, index_work, index_done) != 0) {
+        d->photos_state = ER_INTERNAL;
+        free(j);
+    }
+}
+
+/* ---- GET /api/v1/photo ---- */
 
 enum MHD_Result http_photo(struct http_req *q)
 {
+    struct daemon *d = q->d;
     struct signed_in k;
-    const struct photo *ph;
+    struct photo key = {0}, *ph;
     struct MHD_Response *r;
     enum MHD_Result ok;
+    uint8_t *jpeg;
 
     if (http_candidate(q, &k) < 0)
         return http_not_signed_in(q);
-    ph = photo_named(q->d->photos, k.photo);
+    if (d->photos_state > 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "photos_loading", MSG_LOADING);
+    if (d->photos_state < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "photos_broken", MSG_BAD_PHOTO);
+    key.name = k.photo;
+    ph = d->photos != NULL ? bsearch(&key, d->photos->list, d->photos->n, sizeof(key), by_name)
+                           : NULL;
     if (ph == NULL)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_photo", MSG_NO_PHOTO);
-    /* The daemon keeps the photos until libmicrohttpd has stopped. */
-    r = MHD_create_response_from_buffer(ph->size, (void *)ph->jpeg, MHD_RESPMEM_PERSISTENT);
-    if (r == NULL)
+    jpeg = malloc(ph->size > 0 ? ph->size : 1);
+    if (jpeg == NULL)
         return MHD_NO;
+    /* Two chunks at most for a photo under 64 KiB: a read from the page
+     * cache and AES-GCM over 128 KiB, tens of microseconds. */
+    if (pkg_read_range(d->pkg, "photos", NULL, ph->offset, ph->size, jpeg) < 0) {
+        free(jpeg);
+        log_error("photo %s: its chunk of the package does not verify", ph->name);
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "photos_broken", MSG_BAD_PHOTO);
+    }
+    r = MHD_create_response_from_buffer(ph->size, jpeg, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(jpeg);
+        return MHD_NO;
+    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/jpeg");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     ok = MHD_queue_response(q->conn, MHD_HTTP_OK, r);

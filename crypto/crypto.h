@@ -266,6 +266,14 @@ typedef int (*pkg_sink_fn)(void *arg, const uint8_t *data, size_t n);
 int pkg_read(struct pkg_reader *r, const char *name, const uint8_t *session_key, pkg_sink_fn sink,
              void *arg);
 
+/* Plaintext bytes [from, from + n) of section name into out, decrypting only
+ * the chunks that hold them, each checked against its chain link (read
+ * beside it) and its GCM tag before a byte is copied: random access, for a
+ * package pkg_verify() passed. Keys as pkg_read(); ER_USAGE for a range
+ * past the section's end; on any error out holds nothing. */
+int pkg_read_range(struct pkg_reader *r, const char *name, const uint8_t *session_key,
+                   uint64_t from, size_t n, uint8_t *out);
+
 void pkg_close(struct pkg_reader *r);
 
 /* The package id (SHA-256 of the signed header) of a package file, without

@@ -25,7 +25,8 @@ trap cleanup EXIT
 C="$center --data $tmp/center"
 R="$room --data $tmp/room"
 $C init >/dev/null || exit 1
-$C plan sample "$tmp/plan" --candidates 120 --rooms 1 --start-in 10 >/dev/null || exit 1
+# Photos of 20 KiB: records of the photos section across chunk edges.
+$C plan sample "$tmp/plan" --candidates 120 --rooms 1 --start-in 10 --photo-kib 20 >/dev/null || exit 1
 $C plan import "$tmp/plan" >/dev/null || exit 1
 serial=$($C serial issue --room R01)
 $C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
@@ -77,6 +78,14 @@ $R roster --session S1 --format csv | tail -n +2 | head -n 50 | cut -d, -f1,6 | 
         [ -n "$tok" ] && echo "$tok" >>"$tmp/tokens" && echo "$ticket" >>"$tmp/tickets"
     done
 check "50 candidates signed in" [ "$(wc -l <"$tmp/tokens")" -eq 50 ]
+# Each one's photo, decrypted on request from the package: the plan's bytes.
+same=0
+paste -d' ' "$tmp/tokens" "$tmp/tickets" >"$tmp/pairs"
+while read -r tok ticket; do
+    curl -s -o "$tmp/photo" -H "Authorization: Bearer $tok" "$u/api/v1/photo" &&
+        cmp -s "$tmp/photo" "$tmp/plan/photos/$ticket.jpg" && same=$((same + 1))
+done <"$tmp/pairs"
+check "50 photos, each the plan's own ($same)" [ "$same" -eq 50 ]
 # The first 25 get 30 more minutes from the proctor, before any kill.
 for ticket in $(head -n 25 "$tmp/tickets"); do
     $R extend "$ticket" 30 >/dev/null || echo "extend $ticket failed"

@@ -32,7 +32,8 @@ room_with_plan() {
     C="$center --data $tmp/center"
     R="$room --data $tmp/room"
     $C init >/dev/null || exit 1
-    $C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in "$1" >/dev/null || exit 1
+    # Photos of 20 KiB: several to a chunk, some across chunk edges.
+    $C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in "$1" --photo-kib 20 >/dev/null || exit 1
     $C plan import "$tmp/plan" >/dev/null || exit 1
     serial=$($C serial issue --room R01)
     $C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &

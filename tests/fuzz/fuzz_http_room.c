@@ -460,7 +460,10 @@ static struct daemon *open_daemon(struct fuzz_room *room)
     store_foreach_registration(d->r.st, take_registration, &f);
     FUZZ_CHECK(store_latest_package(d->r.st, d->plan, take_package, &f) == 0);
     FUZZ_CHECK(room_open_package(&d->r, f.path, f.version, &d->pkg) == 0);
-    FUZZ_CHECK(photos_load(d->pkg, &d->photos) == 0);
+    photos_start(d, f.path, f.version); /* the index, on the thread pool */
+    while (d->photos_state > 0)
+        uv_run(&d->r.loop, UV_RUN_ONCE);
+    FUZZ_CHECK(d->photos_state == 0);
     store_foreach_candidate(d->r.st, NULL, take_session, &f);
     FUZZ_CHECK(d->n_sessions == 2);
     snprintf(d->admin_token, sizeof(d->admin_token), "%s", FUZZ_ADMIN_TOKEN);

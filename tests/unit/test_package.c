@@ -606,6 +606,68 @@ static void read_stops_at_first_bad_chunk(void **state)
     pkg_close(r);
 }
 
+/* Random access: any range reads what the whole read gives, across chunk
+ * edges, in a session's section too; a range over a damaged chunk fails and
+ * gives nothing, one beside it still reads; a range past the end is refused. */
+static void range_reads(void **state)
+{
+    struct fixture *f = *state;
+    char path[128], bad[128];
+    const struct pkg_trust t = {f->center, f->room, 0, NOW};
+    static const struct {
+        uint64_t from;
+        size_t n;
+    } ranges[] = {{0, 1},           {0, 3 * C + 100},   {C - 10, 20},
+                  {C, C},           {2 * C - 1, C + 2}, {3 * C + 99, 1},
+                  {3 * C + 100, 0}, {12345, 100000},    {3 * C, 100}};
+    struct pkg_reader *r;
+    uint8_t *out = malloc(3 * C + 100), key[PKG_SESSION_KEY];
+    long body;
+
+    path_in(f, "range.pkg", path);
+    build(f, path, f->center, f->room_pub, 1, 11, big, 1);
+    assert_int_equal(pkg_open(path, &t, &r), 0);
+    assert_int_equal(pkg_verify(r), 0);
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        memset(out, 0, 3 * C + 100);
+        assert_int_equal(pkg_read_range(r, "photos", NULL, ranges[i].from, ranges[i].n, out), 0);
+        for (size_t j = 0; j < ranges[i].n; j++)
+            assert_int_equal(out[j], content(11, 0, ranges[i].from + j));
+    }
+    assert_int_equal(pkg_read_range(r, "photos", NULL, 3 * C + 100, 1, out), ER_USAGE);
+    assert_int_equal(pkg_read_range(r, "photos", NULL, 10, 3 * C + 91, out), ER_USAGE);
+    assert_int_equal(pkg_read_range(r, "nothing", NULL, 0, 1, out), ER_PKG_NO_SECTION);
+    pkg_close(r);
+
+    /* A session's section needs its key. */
+    path_in(f, "range2.pkg", path);
+    build(f, path, f->center, f->room_pub, 1, 12, several, sizeof(several) / sizeof(several[0]));
+    assert_int_equal(pkg_open(path, &t, &r), 0);
+    assert_int_equal(pkg_read_range(r, "just-over", NULL, 0, 1, out), ER_PKG_LOCKED);
+    assert_int_equal(pkg_unlock(r, "S2", f->code[1], key), 0);
+    assert_int_equal(pkg_read_range(r, "just-over", key, C - 1, 2, out), 0);
+    assert_int_equal(out[0], content(12, 7, C - 1));
+    assert_int_equal(out[1], content(12, 7, C));
+    pkg_close(r);
+
+    /* A bit flipped in chunk 2 after the open. */
+    path_in(f, "range.pkg", path);
+    path_in(f, "range-bad.pkg", bad);
+    build(f, path, f->center, f->room_pub, 1, 11, big, 1);
+    body = file_size(path) - BIG_STORED;
+    flip(path, bad, CHUNK_AT(body, 2) + 1000, 3);
+    assert_int_equal(pkg_open(bad, &t, &r), 0);
+    memset(out, 0x55, 200);
+    assert_int_equal(pkg_read_range(r, "photos", NULL, 2 * C + 900, 200, out), ER_PKG_CORRUPT);
+    for (size_t j = 0; j < 200; j++)
+        assert_int_equal(out[j], 0);
+    assert_int_equal(pkg_read_range(r, "photos", NULL, C + 5, 100, out), 0);
+    assert_int_equal(out[0], content(11, 0, C + 5));
+    assert_int_equal(pkg_read_range(r, "photos", NULL, 2 * C - 50, 100, out), ER_PKG_CORRUPT);
+    pkg_close(r);
+    free(out);
+}
+
 static void writer_refuses_misuse(void **state)
 {
     struct fixture *f = *state;
@@ -1022,6 +1084,7 @@ int main(void)
         cmocka_unit_test(short_files_named_right),
         cmocka_unit_test(unlock_codes_checked),
         cmocka_unit_test(read_stops_at_first_bad_chunk),
+        cmocka_unit_test(range_reads),
         cmocka_unit_test(writer_refuses_misuse),
         cmocka_unit_test(docs_vector_matches),
     };
