@@ -135,6 +135,22 @@ static void take_candidate(const struct store_candidate *c, void *arg)
     snprintf(k->id_number, sizeof(k->id_number), "%s", c->id_number ? c->id_number : "");
 }
 
+/* Every candidate holding a ticket (one, unless a person sits several
+ * sessions' subjects under one ticket). */
+#define SAME_TICKET_MAX 8
+struct same_ticket {
+    struct cand c[SAME_TICKET_MAX];
+    size_t n;
+};
+
+static void take_same_ticket(const struct store_candidate *c, void *arg)
+{
+    struct same_ticket *t = arg;
+
+    if (t->n < SAME_TICKET_MAX)
+        take_candidate(c, &t->c[t->n++]);
+}
+
 struct sess {
     int64_t starts_at, ends_at;
     int late_minutes;
@@ -162,6 +178,30 @@ static int window(struct daemon *d, const char *session, int64_t now, struct ses
     if (now > x->starts_at + (int64_t)x->late_minutes * 60)
         return 1; /* too late */
     return 0;
+}
+
+/* The ticket's candidate, in one indexed read: of several, the one whose
+ * sign-in is open now or who is already in, else the first. */
+static void find_candidate(struct daemon *d, const char *ticket, int64_t now, struct cand *k)
+{
+    struct same_ticket *t = calloc(1, sizeof(*t));
+    size_t pick = 0;
+
+    if (t == NULL)
+        return; /* not found: the candidate tries again */
+    store_find_candidate(d->r.st, NULL, ticket, take_same_ticket, t);
+    for (size_t i = 0; t->n > 1 && i < t->n; i++) {
+        struct sess y;
+
+        if (t->c[i].s.state == STORE_CAND_SIGNED_IN || t->c[i].s.state == STORE_CAND_RUNNING ||
+            window(d, t->c[i].s.session, now, &y) == 0) {
+            pick = i;
+            break;
+        }
+    }
+    if (t->n > 0)
+        *k = t->c[pick];
+    free(t);
 }
 
 /* Is the sign-in of a session other than the candidate's open at now?
@@ -290,8 +330,7 @@ enum MHD_Result http_signin(struct http_req *q)
         return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
     if (api_signin_body(q->body, q->len, ticket, id) < 0)
         return refuse(q, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
-    for (size_t i = 0; i < q->d->n_sessions && !k.found; i++)
-        store_find_candidate(q->d->r.st, q->d->sessions[i], ticket, take_candidate, &k);
+    find_candidate(q->d, ticket, now, &k);
     if (!k.found) {
         r = refuse(q, MHD_HTTP_NOT_FOUND, "wrong_ticket", MSG_NO_TICKET);
     } else if (!id_matches(&k, id, &fmt)) {

@@ -48,6 +48,7 @@ enum rstmt {
     R_PKG_LATEST,
     R_SESSION,
     R_CAND_FIND,
+    R_CAND_TICKET,
     R_CAND_ALL,
     R_CAND_SESSION,
     R_CAND_TOKEN,

@@ -222,9 +222,14 @@ static int candidates(struct store *st, sqlite3_stmt *s, int want_one,
 int store_find_candidate(struct store *st, const char *session_id, const char *ticket,
                          void (*fn)(const struct store_candidate *, void *), void *arg)
 {
-    if (session_id == NULL || ticket == NULL)
+    int n;
+
+    if (ticket == NULL)
         return ER_USAGE;
-    return candidates(st, with_text(st, R_CAND_FIND, session_id, ticket), 1, fn, arg);
+    if (session_id != NULL)
+        return candidates(st, with_text(st, R_CAND_FIND, session_id, ticket), 1, fn, arg);
+    n = candidates(st, with_text(st, R_CAND_TICKET, ticket, NULL), 0, fn, arg);
+    return n == 0 ? ER_STORE_NOT_FOUND : n;
 }
 
 int store_foreach_candidate(struct store *st, const char *session_id,

@@ -158,6 +158,10 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX terminals_seat ON terminals (seat) WHERE state = 'approved';"
     "CREATE INDEX events_kind ON events (kind, at);"
     "CREATE INDEX outbox_pending ON outbox (created_at) WHERE acked_at IS NULL;",
+
+    /* 3: sign-in finds a ticket in whichever session holds it, in one
+     * indexed read (a room may have twenty sessions in its package). */
+    "CREATE INDEX candidates_ticket ON candidates (ticket);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -265,6 +269,7 @@ const char *const store_rsql[R_COUNT] = {
     [R_SESSION] = "SELECT id, plan_id, starts_at, ends_at, late_admission_minutes,"
                   " earliest_submit_minutes, state, sealed_key FROM sessions WHERE id = ?1",
     [R_CAND_FIND] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1 AND ticket = ?2",
+    [R_CAND_TICKET] = "SELECT " CAND_COLS " FROM candidates WHERE ticket = ?1 ORDER BY session_id",
     [R_CAND_ALL] = "SELECT " CAND_COLS " FROM candidates ORDER BY session_id, seat, ticket",
     [R_CAND_SESSION] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1"
                        " ORDER BY seat, ticket",

@@ -31,7 +31,7 @@
 #include <uv.h>
 
 /* Latest schema version (PRAGMA user_version) this build writes. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 #define STORE_UID_LEN     16  /* ids of results, events and outbox rows */
 #define STORE_HASH_LEN    32  /* SHA-256 */
@@ -231,6 +231,9 @@ int store_get_session(struct store *st, const char *session_id,
 /* Every session, by start. Returns how many. */
 int store_foreach_session(struct store *st, void (*fn)(const struct store_session *, void *),
                           void *arg);
+/* The candidate with ticket in session_id (0, or ER_STORE_NOT_FOUND); with
+ * session_id NULL, every candidate with that ticket, whatever the session,
+ * by session id (how many, or ER_STORE_NOT_FOUND for none). */
 int store_find_candidate(struct store *st, const char *session_id, const char *ticket,
                          void (*fn)(const struct store_candidate *, void *), void *arg);
 /* Every candidate (of session_id, or of all sessions when NULL), by session

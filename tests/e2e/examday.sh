@@ -34,6 +34,10 @@ room_with_plan() {
     $C init >/dev/null || exit 1
     # Photos of 20 KiB: several to a chunk, some across chunk edges.
     $C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in "$1" --photo-kib 20 >/dev/null || exit 1
+    # One person sits both sessions under one ticket (the plan allows it):
+    # the last S1 candidate of R01 again in S2, seat to be arranged.
+    grep ',居民身份证,.*,S1,R01,[0-9]' "$tmp/plan/candidates.csv" | tail -n 1 >"$tmp/both"
+    awk -F, -v OFS=, '{ $8 = "S2"; $10 = ""; print }' "$tmp/both" >>"$tmp/plan/candidates.csv"
     $C plan import "$tmp/plan" >/dev/null || exit 1
     serial=$($C serial issue --room R01)
     $C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
@@ -403,6 +407,14 @@ check "S2 started without its key ($got): waiting, not unlocked, no paper" \
     sh -c "grep -q '\"state\":\"waiting\",\"unlocked\":false' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
 check "no answer before the unlock: 423" test "$(put "$s2token" 1 A 1)" = 423
 check "no submit before the unlock: 423" test "$(sub "$s2token")" = 423
+# The ticket in both sessions signs in to the one whose sign-in is open.
+both=$(cut -d, -f1 "$tmp/both") both_id=$(cut -d, -f5 "$tmp/both")
+both_seat=$($R roster --session S2 --format csv | grep "^$both," | cut -d, -f6)
+$R pair revoke "$both_seat" >/dev/null 2>&1
+tb=$(pair "$both_seat")
+got=$(signin "$tb" "$both" "$both_id")
+check "a ticket of S1 and S2 signs in to S2 in S2's time ($got: $(cat "$tmp/body"))" \
+    sh -c "[ '$got' = 200 ] && grep -q '\"session\":{\"id\":\"S2\"' '$tmp/body'"
 
 # Not one answer to a terminal in this whole run carried a key.
 check "papers were served ($(grep -c '"items"' "$tmp/responses") times)" grep -q '"items"' "$tmp/responses"

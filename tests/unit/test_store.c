@@ -178,6 +178,12 @@ static void open_refuses_a_newer_schema(void **state)
 
 /* ---- migrations ---- */
 
+static void count_cand(const struct store_candidate *c, void *arg)
+{
+    (void)c;
+    (void)arg;
+}
+
 /* A file as the first schema version left it, with data in it. */
 static void make_version_1(struct fx *f)
 {
@@ -227,6 +233,12 @@ static void migrates_from_the_first_version(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM answer_log WHERE candidate_id = 7"), 2);
     assert_int_not_equal(sqlite3_exec(db, "UPDATE answers SET rev = 1", 0, 0, 0), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM answer_log", 0, 0, 0), SQLITE_OK);
+    /* ...and version 3's index finds a ticket in any session. */
+    assert_int_equal(
+        raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'candidates_ticket'"), 1);
+    assert_int_equal(store_find_candidate(f->st, NULL, "T001", count_cand, NULL), 1);
+    assert_int_equal(store_find_candidate(f->st, NULL, "T999", count_cand, NULL),
+                     ER_STORE_NOT_FOUND);
     sqlite3_close(db);
 }
 
