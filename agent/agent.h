@@ -79,15 +79,6 @@ void room_session_label(const char *session, char *out, size_t outsz);
 
 #include <microhttpd.h>
 
-/* A terminal's token between the proctor's approval and the terminal's
- * pickup: handed out once, kept in memory only (a restart means pairing
- * again). */
-struct pairing {
-    char code[32], token[65];
-    int seat;
-    struct pairing *next;
-};
-
 #define PAIR_CODE_BITS 30 /* 6 symbols and a check, shown as "K7M2-9QF" */
 
 /* Failed sign-ins of one terminal (signin.c). */
@@ -121,7 +112,6 @@ struct daemon {
     struct proctor_login proctors[DAEMON_PROCTOR_TOKENS]; /* logins over the LAN (login.c) */
     int login_fails;
     int64_t login_since, login_held_until;
-    struct pairing *pairings;
     struct fail_count fails[DAEMON_FAIL_SLOTS];
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
@@ -188,8 +178,6 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */
 void daemon_stop(struct daemon *d); /* SIGTERM's stop; waits for suspended requests */
 int64_t daemon_now_ms(void);
-int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat);
-struct pairing *daemon_take_pairing(struct daemon *d, const char *code); /* caller frees */
 
 enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_t *body);
 enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const char *code,

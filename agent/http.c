@@ -169,7 +169,7 @@ static enum MHD_Result ask_to_pair(struct http_req *q)
 
 struct find_code {
     const char *code;
-    int found, seat;
+    int found, seat, has_token;
     enum store_term_state state;
     int64_t id;
 };
@@ -183,32 +183,56 @@ static void match_code(const struct store_terminal *t, void *arg)
         f->state = t->state;
         f->seat = t->seat;
         f->id = t->id;
+        f->has_token = t->token_hash != NULL;
     }
 }
 
-/* The terminal polls with its code: 202 while pending, then once its token. */
+static void on_issued(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    (void)ack;
+    if (status == 0)
+        answer_later(q, MHD_HTTP_OK,
+                     json_pack("{s:s, s:i}", "terminal_token", q->token, "seat", q->seat));
+    else if (status == ER_STORE_NOT_FOUND) /* picked up, or revoked, meanwhile */
+        answer_later(q, MHD_HTTP_GONE,
+                     json_pack("{s:s, s:s}", "error", "pairing_gone", "message", MSG_PAIR_GONE));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+    OPENSSL_cleanse(q->token, sizeof(q->token));
+}
+
+/* The terminal polls with its code: 202 while pending; once approved, its
+ * token, made now and answered once its hash is durable (so a restart
+ * between the approval and the pickup changes nothing); 410 after. */
 static enum MHD_Result pairing_state(struct http_req *q, const char *code)
 {
     struct find_code f = {.code = code};
-    struct pairing *p;
+    uint8_t raw[32], hash[STORE_HASH_LEN];
+    int rc;
 
     store_foreach_terminal(q->d->r.st, match_code, &f);
     if (!f.found)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_such_code", MSG_NO_CODE);
     if (f.state == STORE_TERM_PENDING)
         return daemon_reply(q->conn, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "state", "pending"));
-    p = daemon_take_pairing(q->d, code);
-    if (f.state != STORE_TERM_APPROVED || p == NULL)
+    if (f.state != STORE_TERM_APPROVED || f.has_token)
         return daemon_error(q->conn, MHD_HTTP_GONE, "pairing_gone", MSG_PAIR_GONE);
-    {
-        enum MHD_Result r =
-            daemon_reply(q->conn, MHD_HTTP_OK,
-                         json_pack("{s:s, s:i}", "terminal_token", p->token, "seat", p->seat));
-
-        OPENSSL_cleanse(p, sizeof(*p));
-        free(p);
-        return r;
+    rc = crypto_random(raw, sizeof(raw));
+    if (rc == 0) {
+        hex_encode(raw, sizeof(raw), q->token);
+        sha256(q->token, strlen(q->token), hash);
+        q->seat = f.seat;
+        rc = store_issue_terminal_token(q->d->r.st, f.id, hash, on_issued, q);
     }
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (rc < 0) {
+        OPENSSL_cleanse(q->token, sizeof(q->token));
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    }
+    return http_suspend(q);
 }
 
 /* ---- pairing: the proctor ---- */
@@ -227,7 +251,7 @@ static void on_approved(int status, const struct store_ack *ack, void *arg)
     struct http_req *q = arg;
 
     (void)ack;
-    if (status == 0 && daemon_add_pairing(q->d, q->code, q->token, q->seat) == 0)
+    if (status == 0)
         answer_later(q, MHD_HTTP_OK,
                      json_pack("{s:s, s:i}", "pairing_code", q->code, "seat", q->seat));
     else if (status == ER_STORE_NOT_FOUND)
@@ -239,7 +263,6 @@ static void on_approved(int status, const struct store_ack *ack, void *arg)
     else
         answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
-    OPENSSL_cleanse(q->token, sizeof(q->token));
 }
 
 struct free_seat {
@@ -283,8 +306,6 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
 {
     json_t *doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
     json_t *seat = json_object_get(doc, "seat");
-    uint8_t raw[32], hash[STORE_HASH_LEN];
-    int rc;
 
     if ((seat != NULL && (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
                           json_integer_value(seat) > 9999)) ||
@@ -299,15 +320,8 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
     }
     json_decref(doc);
     snprintf(q->code, sizeof(q->code), "%s", code);
-    /* The token goes to the terminal once; the store keeps its hash only. */
-    rc = crypto_random(raw, sizeof(raw));
-    if (rc == 0) {
-        hex_encode(raw, sizeof(raw), q->token);
-        sha256(q->token, strlen(q->token), hash);
-        rc = store_approve_terminal(q->d->r.st, q->code, hash, q->seat, on_approved, q);
-    }
-    OPENSSL_cleanse(raw, sizeof(raw));
-    if (rc < 0)
+    /* The token is made when the terminal picks it up (pairing_state). */
+    if (store_approve_terminal(q->d->r.st, q->code, NULL, q->seat, on_approved, q) < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
     return http_suspend(q);
 }

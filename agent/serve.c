@@ -136,33 +136,6 @@ static int anchor_exam_clock(struct room *r)
     return ok ? 0 : ER_IO;
 }
 
-int daemon_add_pairing(struct daemon *d, const char *code, const char *token, int seat)
-{
-    struct pairing *p = calloc(1, sizeof(*p));
-
-    if (p == NULL)
-        return ER_NOMEM;
-    snprintf(p->code, sizeof(p->code), "%s", code);
-    snprintf(p->token, sizeof(p->token), "%s", token);
-    p->seat = seat;
-    p->next = d->pairings;
-    d->pairings = p;
-    return 0;
-}
-
-struct pairing *daemon_take_pairing(struct daemon *d, const char *code)
-{
-    for (struct pairing **pp = &d->pairings; *pp != NULL; pp = &(*pp)->next) {
-        if (strcmp((*pp)->code, code) == 0) {
-            struct pairing *p = *pp;
-
-            *pp = p->next;
-            return p;
-        }
-    }
-    return NULL;
-}
-
 /* The admin channel: a random token in DATA/admin-token (0600) and the
  * address to reach this daemon on loopback in DATA/admin-address. */
 static int write_admin_files(struct daemon *d, unsigned port)
@@ -423,13 +396,6 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     uv_run(&d->r.loop, UV_RUN_DEFAULT);
     background_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
-    while (d->pairings != NULL) {
-        struct pairing *p = d->pairings;
-
-        d->pairings = p->next;
-        OPENSSL_cleanse(p, sizeof(*p));
-        free(p);
-    }
     free(d);
     return status;
 }

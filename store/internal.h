@@ -28,6 +28,7 @@ enum wstmt {
     W_TERM_INSERT,
     W_TERM_APPROVE,
     W_TERM_REVOKE,
+    W_TERM_ISSUE,
     W_SIGNIN_INSERT,
     W_ANSWER_UPSERT,
     W_ANSWER_GET,

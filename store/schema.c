@@ -234,6 +234,8 @@ const char *const store_wsql[W_COUNT] = {
     [W_TERM_APPROVE] = "UPDATE terminals SET state = 'approved', token_hash = ?2, seat = ?3,"
                        " approved_at = ?4 WHERE pairing_code = ?1 AND state = 'pending'",
     [W_TERM_REVOKE] = "UPDATE terminals SET state = 'revoked' WHERE id = ?1 AND state = 'approved'",
+    [W_TERM_ISSUE] = "UPDATE terminals SET token_hash = ?2"
+                     " WHERE id = ?1 AND state = 'approved' AND token_hash IS NULL",
     [W_SIGNIN_INSERT] = "INSERT INTO signins (candidate_id, terminal_id, seat, token_hash, at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5)",
     /* The WHERE makes a stale rev change nothing (sqlite3_changes() = 0). */

@@ -249,7 +249,7 @@ enum store_term_state { STORE_TERM_PENDING, STORE_TERM_APPROVED, STORE_TERM_REVO
 struct store_terminal {
     int64_t id;
     const char *pairing_code;
-    const uint8_t *token_hash; /* NULL until approved */
+    const uint8_t *token_hash; /* NULL until the terminal picks its token up */
     int seat;                  /* 0 until approved */
     enum store_term_state state;
     int64_t created_at;
@@ -257,11 +257,17 @@ struct store_terminal {
 
 /* A terminal asks to pair: ack->id is its id. ER_STORE_CONFLICT: code taken. */
 int store_add_terminal(struct store *st, const char *pairing_code, store_done_cb cb, void *arg);
-/* The proctor approves: the terminal gets a seat and the hash of its token
- * (the token itself is never stored). ER_STORE_NOT_FOUND unless pending. */
+/* The proctor approves: the terminal gets a seat, and the hash of its token
+ * now or (token_hash NULL) once it picks the token up. The token itself is
+ * never stored. ER_STORE_NOT_FOUND unless pending. */
 int store_approve_terminal(struct store *st, const char *pairing_code,
                            const uint8_t token_hash[STORE_HASH_LEN], int seat, store_done_cb cb,
                            void *arg);
+/* The approved terminal picks its token up: its hash is kept, once.
+ * ER_STORE_NOT_FOUND unless approved and without a token yet. */
+int store_issue_terminal_token(struct store *st, int64_t terminal_id,
+                               const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb,
+                               void *arg);
 /* ER_STORE_NOT_FOUND unless approved. */
 int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg);
 /* Every terminal: pending and approved by seat, revoked last. Returns how

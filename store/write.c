@@ -241,15 +241,26 @@ int store_approve_terminal(struct store *st, const char *pairing_code,
                            const uint8_t token_hash[STORE_HASH_LEN], int seat, store_done_cb cb,
                            void *arg)
 {
-    if (pairing_code == NULL || token_hash == NULL || seat < 1)
+    if (pairing_code == NULL || seat < 1)
         return ER_USAGE;
     const struct param ps[] = {
         PT(pairing_code),
-        PB(token_hash, STORE_HASH_LEN),
+        token_hash != NULL ? PB(token_hash, STORE_HASH_LEN) : PN,
         PI(seat),
         PI(now_s()),
     };
     return one_step(st, W_TERM_APPROVE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+}
+
+int store_issue_terminal_token(struct store *st, int64_t terminal_id,
+                               const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb,
+                               void *arg)
+{
+    if (token_hash == NULL)
+        return ER_USAGE;
+    const struct param ps[] = {PI(terminal_id), PB(token_hash, STORE_HASH_LEN)};
+
+    return one_step(st, W_TERM_ISSUE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
 int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg)

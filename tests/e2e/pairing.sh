@@ -124,6 +124,23 @@ expect 0 "已撤销 2 号座位" $R pair revoke 2
 expect 1 "该座位没有已配对的终端" $R pair revoke 2
 expect 0 "$(rx "$code") *已撤销" $R pair list
 
+# Approved, then the daemon restarts before the terminal picks its token up:
+# the pickup still works (the token is made at the pickup, its hash kept).
+code3=$(ask)
+expect 0 "终端为 3 号座位" $R pair approve "$code3" --seat 3
+kill -TERM "$rpid" && wait "$rpid"
+check "SIGTERM: exit 0" test $? -eq 0
+$R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
+rpid=$!
+u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
+curl -s "$u/api/v1/terminals/$code3" >"$tmp/token3.json"
+check "after a restart the approved terminal gets its token" \
+    grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":3' "$tmp/token3.json"
+token3=$(sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/token3.json")
+check "and it is a terminal's token (a sign-in without fields: 400, not 401)" \
+    test "$(status_of -H "Authorization: Bearer $token3" --data '{}' "$u/api/v1/signin")" = 400
+check "once: then 410" test "$(status_of "$u/api/v1/terminals/$code3")" = 410
+
 kill -TERM "$rpid" && wait "$rpid"
 check "SIGTERM: exit 0" test $? -eq 0
 rpid=""

@@ -43,7 +43,7 @@ struct daemon *fuzz_room_make(struct fuzz_room *room);
 
 /* After an input: waits for every write still on its way; when the input
  * wrote anything, puts the room's store back as it was made. Forgets what
- * the daemon keeps in memory (failed sign-ins and logins, approved tokens,
+ * the daemon keeps in memory (failed sign-ins and logins,
  * proctor logins but FUZZ_PROCTOR_TOKEN's, decrypted papers), so that every
  * input meets the same daemon too. */
 void fuzz_room_settle(struct fuzz_room *room, struct daemon *d);

@@ -557,10 +557,4 @@ void fuzz_room_settle(struct fuzz_room *room, struct daemon *d)
         json_decref(d->papers[i]);
         d->papers[i] = NULL;
     }
-    while (d->pairings != NULL) {
-        struct pairing *p = d->pairings;
-
-        d->pairings = p->next;
-        free(p);
-    }
 }

@@ -527,6 +527,13 @@ static void copy_term(const struct store_terminal *t, void *arg)
     ((struct store_terminal *)arg)->token_hash = NULL;
 }
 
+/* The id of the approved terminal "Q9Z1". */
+static void last_term(const struct store_terminal *t, void *arg)
+{
+    if (strcmp(t->pairing_code, "Q9Z1") == 0)
+        *(int64_t *)arg = t->id;
+}
+
 static void terminals(void **state)
 {
     struct fx *f = *state;
@@ -570,6 +577,22 @@ static void terminals(void **state)
     assert_int_equal(store_find_terminal(f->st, h1, copy_term, &got), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
     assert_int_equal(store_revoke_terminal(f->st, id, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+
+    /* Approved without a token; the token's hash kept at pickup, once. */
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_approve_terminal(f->st, "Q9Z1", NULL, 2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_find_terminal(f->st, h2, copy_term, &got), ER_STORE_NOT_FOUND);
+    id = got.id = 0;
+    store_foreach_terminal(f->st, last_term, &id);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_issue_terminal_token(f->st, id, h2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_find_terminal(f->st, h2, copy_term, &got), 0);
+    assert_int_equal(got.seat, 2);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_issue_terminal_token(f->st, id, h1, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
 }
 
