@@ -1,4 +1,4 @@
-/* examroom pair list | approve CODE [--seat N] | revoke SEAT: the proctor
+/* examroom pair list [--json] | approve CODE [--seat N] | revoke SEAT: the proctor
  * pairs the room's computers, through the running daemon's local admin
  * channel (loopback, and the token serve keeps in the data directory). */
 #include "agent.h"
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-static int list(const struct room *r)
+static int list(const struct room *r, int as_json)
 {
     static const char *const words[][2] = {
         {"pending", "待批准"}, {"approved", "已配对"}, {"revoked", "已撤销"}};
@@ -20,7 +20,14 @@ static int list(const struct room *r)
 
     if (rc == 0 && status != 200)
         rc = ER_SYNC_PROTOCOL;
-    if (rc == 0) {
+    if (rc == 0 && as_json) {
+        /* [{pairing_code, state, seat, created_at}], as the daemon says */
+        char *text = json_dumps(json_object_get(doc, "terminals"), JSON_INDENT(1));
+
+        if (text != NULL)
+            printf("%s\n", text);
+        free(text);
+    } else if (rc == 0) {
         printf("%-10s %-8s %s\n", "配对码", "状态", "座位");
         json_array_foreach(json_object_get(doc, "terminals"), i, t)
         {
@@ -49,10 +56,11 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
 
     if (argc < 2)
         return cli_fail(ctx, ER_USAGE);
-    if (strcmp(argv[1], "list") == 0 && argc == 2) {
+    if (strcmp(argv[1], "list") == 0 &&
+        (argc == 2 || (argc == 3 && strcmp(argv[2], "--json") == 0))) {
         rc = room_open(ctx, &r, 1);
         if (rc == 0)
-            rc = list(&r);
+            rc = list(&r, argc == 3);
         room_close(&r);
         return rc < 0 ? cli_fail(ctx, rc) : 0;
     }

@@ -51,6 +51,10 @@ curl -s "$u/api/v1/terminals/$code" >"$tmp/token.json"
 check "the terminal gets its token and seat" grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":2' "$tmp/token.json"
 check "only once: then 410" test "$(status_of "$u/api/v1/terminals/$code")" = 410
 expect 0 "$(rx "$code") *已配对 *2" $R pair list
+expect 0 "\"pairing_code\": \"$(rx "$code")\"" $R pair list --json
+$R pair list --json >"$tmp/list.json"
+check "pair list --json: the code approved, at seat 2" \
+    sh -c "tr -d ' \n' <'$tmp/list.json' | grep -q '\"pairing_code\":\"$(rx "$code")\",\"state\":\"approved\",\"seat\":2'"
 
 # Another code onto a taken seat: refused; without --seat, the lowest free one.
 code2=$(ask)
