@@ -110,7 +110,7 @@ struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
     struct proctor_login proctors[DAEMON_PROCTOR_TOKENS]; /* logins over the LAN (login.c) */
-    int login_fails;
+    int login_fails, login_busy;
     int64_t login_since, login_held_until;
     struct fail_count fails[DAEMON_FAIL_SLOTS];
     struct MHD_Daemon *mhd;
@@ -134,6 +134,8 @@ struct daemon {
     int64_t result_current;                    /* the candidate whose result is being written */
     uv_timer_t scan_timer;                     /* auto-submit at each candidate's end */
     unsigned char scan_done[PKG_MAX_SESSIONS]; /* ended, nobody left to submit */
+    uv_timer_t kick_timer;                     /* starts the next queued result from the loop */
+    int kick_ready;
     char plan[PKG_MAX_NAME + 1], room_id[PKG_MAX_NAME + 1];
     char sessions[PKG_MAX_SESSIONS][PKG_MAX_NAME + 1];
     size_t n_sessions;

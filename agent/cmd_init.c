@@ -5,6 +5,7 @@
  * identity at the center. */
 #include "agent.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static char *read_small_file(const char *path, size_t max)
  * once. Kept as scrypt in proctor-password (0600), never in the clear. */
 static int set_password(struct room *r, const char *file)
 {
-    char password[128], path[ROOM_PATH_MAX], line[PASSWORD_LINE_MAX];
+    char password[128], canonical[128], path[ROOM_PATH_MAX], line[PASSWORD_LINE_MAX];
     uint8_t raw[CODE_BYTES(50)];
     FILE *f;
     int rc = 0;
@@ -58,8 +59,14 @@ static int set_password(struct room *r, const char *file)
         if (rc == 0)
             rc = code_encode(raw, 50, 5, password, sizeof(password));
     }
+    /* Hashed as it will be checked: canonical (password_normalize). */
     if (rc == 0)
-        rc = password_hash(password, line, sizeof(line));
+        rc = password_normalize(password, canonical, sizeof(canonical));
+    if (rc == 0 && strlen(canonical) < PASSWORD_MIN)
+        rc = ER_PASSWORD_SHORT;
+    if (rc == 0)
+        rc = password_hash(canonical, line, sizeof(line));
+    OPENSSL_cleanse(canonical, sizeof(canonical));
     if (rc == 0)
         rc = room_path(r, "proctor-password", path);
     if (rc < 0)

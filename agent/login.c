@@ -7,7 +7,11 @@
  * in memory only (their SHA-256): a restart logs everybody out. Failures
  * are counted for the whole room, not per address (a terminal can change
  * its address): LOGIN_FAIL_MAX within LOGIN_WINDOW_S hold every login off
- * for LOGIN_HOLD_S, logged for the proctor. */
+ * for LOGIN_HOLD_S, logged for the proctor. One check runs at a time (429
+ * "busy" meanwhile), so guesses cannot run in parallel past the hold and a
+ * flood cannot crowd the store's commits off the thread pool. The password
+ * is compared in its canonical form (password_normalize): a generated one
+ * may be typed in any case, with or without hyphens. */
 #include "api.h"
 #include "http.h"
 
@@ -22,12 +26,13 @@
 #define LOGIN_HOLD_S    60
 
 /* What the proctor reads (zh-CN, in one place). */
-#define MSG_FIELDS   "请输入监考密码。"
-#define MSG_WRONG    "监考密码不正确。"
-#define MSG_HELD     "监考密码连续输错次数过多，请一分钟后再试。"
-#define MSG_NO_PASS  "考场服务器没有设置监考密码。请在服务器上重新执行 examroom init 设置。"
-#define MSG_BUSY     "考场服务器暂时无法核对密码，请稍后重试。"
-#define MSG_NO_LOGIN "没有登录或登录已过期，请重新输入监考密码。"
+#define MSG_FIELDS        "请输入监考密码。"
+#define MSG_WRONG         "监考密码不正确。"
+#define MSG_HELD          "监考密码连续输错次数过多，请一分钟后再试。"
+#define MSG_NO_PASS       "考场服务器没有设置监考密码。请在服务器上重新执行 examroom init 设置。"
+#define MSG_BUSY          "考场服务器暂时无法核对密码，请稍后重试。"
+#define MSG_ONE_AT_A_TIME "正在核对另一次登录，请几秒后再试。"
+#define MSG_NO_LOGIN      "没有登录或登录已过期，请重新输入监考密码。"
 
 struct login_job {
     uv_work_t work;
@@ -100,6 +105,9 @@ static void verify_done(uv_work_t *w, int status)
     json_t *token;
 
     OPENSSL_cleanse(j->password, sizeof(j->password));
+    d->login_busy = 0;
+    if (j->rc == ER_BADSIG)
+        count_failure(d, now);
     if (status < 0) {
         answer_later(j->q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "busy", "message", MSG_BUSY));
@@ -107,7 +115,6 @@ static void verify_done(uv_work_t *w, int status)
         log_notice("proctor login");
         answer_later(j->q, MHD_HTTP_OK, token);
     } else if (j->rc == ER_BADSIG) {
-        count_failure(d, now);
         answer_later(j->q, MHD_HTTP_UNAUTHORIZED,
                      json_pack("{s:s, s:s}", "error", "wrong_password", "message", MSG_WRONG));
     } else {
@@ -124,16 +131,26 @@ enum MHD_Result http_proctor_login(struct http_req *q)
 {
     struct daemon *d = q->d;
     struct login_job *j;
+    char typed[API_PASSWORD_MAX + 1];
 
     if (d->login_held_until > daemon_now_ms() / 1000)
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
+    /* One check at a time: a flood of logins (no token needed) must neither
+     * guess in parallel past the hold nor fill the thread pool that the
+     * store's commits run on (each check: ~0.1 s and 32 MiB of scrypt). */
+    if (d->login_busy)
+        return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", MSG_ONE_AT_A_TIME);
     j = calloc(1, sizeof(*j));
     if (j == NULL)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", MSG_BUSY);
-    if (api_password_body(q->body, q->len, j->password) < 0) {
+    if (api_password_body(q->body, q->len, typed) < 0 ||
+        password_normalize(typed, j->password, sizeof(j->password)) < 0 || j->password[0] == '\0') {
+        OPENSSL_cleanse(typed, sizeof(typed));
+        OPENSSL_cleanse(j->password, sizeof(j->password));
         free(j);
         return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
     }
+    OPENSSL_cleanse(typed, sizeof(typed));
     j->q = q;
     j->work.data = j;
     if (room_path(&d->r, "proctor-password", j->path) < 0 ||
@@ -142,6 +159,7 @@ enum MHD_Result http_proctor_login(struct http_req *q)
         free(j);
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", MSG_BUSY);
     }
+    d->login_busy = 1;
     return http_suspend(q);
 }
 

@@ -4,7 +4,7 @@
  * photos section once to index it (each photo's name, offset and size; a
  * few dozen bytes a candidate); GET /api/v1/photo then decrypts the
  * signed-in candidate's own photo from those offsets (pkg_read_range: only
- * the chunks that hold it, each checked against its chain link and GCM tag)
+ * the chunks that hold it, each authenticated by its GCM tag)
  * and lets it go with the answer. A roster's photos are personal data and,
  * at 10,000 candidates, hundreds of megabytes: neither belongs in memory. */
 #include "http.h"

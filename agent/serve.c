@@ -67,9 +67,9 @@ static int64_t ms_of(clockid_t id)
  * (or NTP stepping it) changes nobody's remaining time. The anchor (wall
  * time at a boot-clock reading) is kept in DATA/exam-clock with the kernel's
  * boot id, so a daemon restarted on the same boot (a crash, an upgrade)
- * carries on the same clock even if the wall clock moved while it was down;
- * after a reboot the boot clock starts over and the wall clock is read
- * afresh. */
+ * while an exam is under way carries on the same clock even if the wall
+ * clock moved while it was down; otherwise (between sessions, or after a
+ * reboot, when the boot clock starts over) the wall clock is read afresh. */
 static int64_t wall0, mono0;
 
 int64_t daemon_now_ms(void)
@@ -93,10 +93,49 @@ static void read_boot_id(char out[40])
     }
 }
 
+struct under_way {
+    struct room *r;
+    int64_t now;
+    int found;
+};
+
+static void latest_end(const struct store_candidate *c, void *arg)
+{
+    int64_t *extra = arg;
+
+    if (c->extra_seconds > *extra)
+        *extra = c->extra_seconds;
+}
+
+static void check_session(const struct store_session *x, void *arg)
+{
+    struct under_way *u = arg;
+    int64_t extra = 0;
+
+    if (u->found || u->now < x->starts_at - 30 * 60)
+        return;
+    if (u->now > x->ends_at)
+        store_foreach_candidate(u->r->st, x->id, latest_end, &extra);
+    if (u->now <= x->ends_at + extra)
+        u->found = 1;
+}
+
+/* Is some session between the opening of its sign-in and its last
+ * candidate's end at now (the anchored clock's seconds)? */
+static int exam_under_way(struct room *r, int64_t now)
+{
+    struct under_way u = {r, now, 0};
+
+    store_foreach_session(r->st, check_session, &u);
+    return u.found;
+}
+
 /* At start-up, before the loop serves: the anchor of an earlier daemon on
- * this boot, or a new one, written durably (a rename that a power cut
- * undoes is harmless: the boot id changes with the reboot anyway). Without
- * a boot id (no /proc) the wall clock is read afresh each start. */
+ * this boot while an exam is under way by it (the proctor who sets the
+ * system's time right between sessions and restarts gets the right time;
+ * during a session nobody's remaining time moves), or a new one, written durably (a rename that a
+ * power cut undoes is harmless: the boot id changes with the reboot anyway). Without a boot id (no
+ * /proc) the wall clock is read afresh each start. */
 static int anchor_exam_clock(struct room *r)
 {
     char path[ROOM_PATH_MAX], tmp[ROOM_PATH_MAX + 8], boot[40], stored[40];
@@ -112,10 +151,10 @@ static int anchor_exam_clock(struct room *r)
         ok = fscanf(f, "%39s %lld %lld", stored, &w, &m) == 3 && strcmp(stored, boot) == 0 &&
              m > 0 && m <= ms_of(CLOCK_BOOTTIME);
         fclose(f);
-        if (ok) {
+        if (ok && exam_under_way(r, (w + (ms_of(CLOCK_BOOTTIME) - m) + clock_offset_ms) / 1000)) {
             wall0 = w;
             mono0 = m;
-            log_info("exam clock: carried on from this boot's anchor");
+            log_info("exam clock: carried on from this boot's anchor (an exam is under way)");
             return 0;
         }
     }

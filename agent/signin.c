@@ -32,6 +32,7 @@
 #define MSG_ELSEWHERE                                                                              \
     "您已签到，座位是 %d 号，不能在其他座位的电脑上再次签到。请到 %d " \
     "号座位继续考试；如需换座位，请联系监考老师。"
+#define MSG_ABSENT   "您已被登记为缺考，不能签到。如有疑问，请联系监考老师。"
 #define MSG_HELD     "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
 #define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
 #define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
@@ -336,6 +337,11 @@ enum MHD_Result http_signin(struct http_req *q)
     } else if (!id_matches(&k, id, &fmt)) {
         r = refuse(q, fmt < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_FORBIDDEN,
                    fmt < 0 ? "id_format" : "wrong_id", fmt < 0 ? er_strerror(fmt) : MSG_WRONG_ID);
+    } else if (k.s.state == STORE_CAND_ABSENT ||
+               (k.s.state == STORE_CAND_REGISTERED && results_queued(q->d, k.s.id))) {
+        /* Marked absent, or being marked (the absent result is on its way:
+         * a sign-in now would put them back in after it). */
+        return refuse(q, MHD_HTTP_FORBIDDEN, "absent", MSG_ABSENT);
     } else if ((w = window(q->d, k.s.session, now, &x)) != 0 &&
                /* Late admission is for coming in; a candidate already in
                 * (a crashed browser, a move) signs in again until their end. */

@@ -100,8 +100,13 @@ static void added(int status, const struct store_ack *ack, void *arg)
         run_next(d);
         return;
     }
+    /* Sealed, and the candidate marked in the same transaction. */
+    if (status == 0) {
+        marked(0, ack, j);
+        return;
+    }
     /* A result already there (a second click): the submit stands. */
-    if (status == 0 || status == ER_STORE_CONFLICT) {
+    if (status == ER_STORE_CONFLICT) {
         status = store_update_candidate(d->r.st, j->candidate_id,
                                         strcmp(j->status, "absent") == 0 ? STORE_CAND_ABSENT
                                                                          : STORE_CAND_SUBMITTED,
@@ -174,6 +179,7 @@ static void run_next(struct daemon *d)
                              .answers_json = j->answers};
     res.candidate_id = j->candidate_id;
     res.score = j->score;
+    res.state = strcmp(j->status, "absent") == 0 ? STORE_CAND_ABSENT : STORE_CAND_SUBMITTED;
     rc = store_chain_head(d->r.st, &res.chain_pos, res.prev_hash);
     res.chain_pos++;
     if (rc == 0)
@@ -198,6 +204,11 @@ static void run_next(struct daemon *d)
 void results_kick(struct daemon *d)
 {
     run_next(d);
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    run_next(t->data);
 }
 
 int results_queued(const struct daemon *d, int64_t candidate_id)
@@ -238,7 +249,13 @@ int results_submit(struct daemon *d, const struct signed_in *k, const struct exa
     while (*tail != NULL)
         tail = &(*tail)->next;
     *tail = j;
-    run_next(d);
+    /* Started from the loop, not from here: whatever becomes of it reaches
+     * done after the caller (a request handler) has suspended its
+     * connection, never before. */
+    if (d->kick_ready)
+        uv_timer_start(&d->kick_timer, on_kick, 0, 0);
+    else
+        run_next(d);
     return 0;
 }
 
@@ -349,6 +366,10 @@ static void on_scan_closed(uv_handle_t *h)
 
 void results_start(struct daemon *d)
 {
+    uv_timer_init(&d->r.loop, &d->kick_timer);
+    d->kick_timer.data = d;
+    d->open_handles++;
+    d->kick_ready = 1;
     uv_timer_init(&d->r.loop, &d->scan_timer);
     d->scan_timer.data = d;
     d->open_handles++;
@@ -358,6 +379,11 @@ void results_start(struct daemon *d)
 
 void results_stop(struct daemon *d)
 {
+    if (d->kick_ready) {
+        uv_timer_stop(&d->kick_timer);
+        uv_close((uv_handle_t *)&d->kick_timer, on_scan_closed);
+        d->kick_ready = 0;
+    }
     if (d->scan_ready) {
         uv_timer_stop(&d->scan_timer);
         uv_close((uv_handle_t *)&d->scan_timer, on_scan_closed);

@@ -267,9 +267,11 @@ int pkg_read(struct pkg_reader *r, const char *name, const uint8_t *session_key,
              void *arg);
 
 /* Plaintext bytes [from, from + n) of section name into out, decrypting only
- * the chunks that hold them, each checked against its chain link (read
- * beside it) and its GCM tag before a byte is copied: random access, for a
- * package pkg_verify() passed. Keys as pkg_read(); ER_USAGE for a range
+ * the chunks that hold them: random access, for a package pkg_verify()
+ * passed. Each chunk is authenticated by its GCM tag (the nonce binds its
+ * index and the last-chunk flag) before a byte is copied; its chain link,
+ * read from the file beside it, is compared too, but only as a consistency
+ * check (docs/package-format.md, step 12). Keys as pkg_read(); ER_USAGE for a range
  * past the section's end; on any error out holds nothing. */
 int pkg_read_range(struct pkg_reader *r, const char *name, const uint8_t *session_key,
                    uint64_t from, size_t n, uint8_t *out);
@@ -375,6 +377,12 @@ int crypto_random(uint8_t *buf, size_t n);
 #define PASSWORD_LOG2_N   15
 #define PASSWORD_LINE_MAX 160
 int password_hash(const char *password, char *out, size_t outsz);
+/* The password as typed, made canonical before it is hashed or checked:
+ * full-width forms folded, spaces around trimmed; and one that reads as a
+ * generated password (a 50-bit typed code with its check symbol: any case,
+ * with or without hyphens, I/L/O for 1/1/0) spelled as init printed it.
+ * 0, or ER_USAGE when it does not fit out. */
+int password_normalize(const char *typed, char *out, size_t outsz);
 /* 0 when password matches, ER_BADSIG when not, ER_KEY_FORMAT for a bad line. */
 int password_verify(const char *stored, const char *password);
 

@@ -60,3 +60,24 @@ int password_verify(const char *stored, const char *password)
     OPENSSL_cleanse(got, sizeof(got));
     return rc;
 }
+
+int password_normalize(const char *typed, char *out, size_t outsz)
+{
+    char folded[256];
+    uint8_t raw[CODE_BYTES(50)];
+    size_t n;
+    const char *p;
+
+    if (text_fold_fullwidth(typed, folded, sizeof(folded)) < 0)
+        return ER_USAGE;
+    n = strlen(folded);
+    while (n > 0 && (folded[n - 1] == ' ' || folded[n - 1] == '\t'))
+        folded[--n] = '\0';
+    p = folded + strspn(folded, " \t");
+    if (code_decode(p, 50, raw) == 0)
+        return code_encode(raw, 50, 5, out, outsz) < 0 ? ER_USAGE : 0;
+    if (strlen(p) >= outsz)
+        return ER_USAGE;
+    memcpy(out, p, strlen(p) + 1);
+    return 0;
+}

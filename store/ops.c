@@ -199,8 +199,9 @@ static int exec_result(struct store *st, struct op *op)
         return ER_INTERNAL;
     step->p[4] = PB(hash, sizeof(hash));
     err = run_step(st, step, &op->ack);
-    if (err == 0)
-        err = run_step(st, step->next, &op->ack);
+    /* Then its outbox row, and the candidate's state when one was given. */
+    for (struct step *s = step->next; err == 0 && s != NULL; s = s->next)
+        err = run_step(st, s, &op->ack);
     step->p[4] = PN;
     return err;
 }

@@ -340,10 +340,14 @@ struct store_result {
     const uint8_t *sealed; /* the signed canonical bytes, which hold chain_pos and prev_hash */
     size_t sealed_len;
     int64_t created_at; /* reads only */
+    /* writes only: the candidate's state from now (submitted, absent), in
+     * the same transaction; STORE_CAND_REGISTERED leaves it as it is */
+    enum store_cand_state state;
 };
 
-/* Appends a sealed result to the chain with its outbox row, in one
- * transaction; ack->uid is its id, ack->id its chain position. To cb:
+/* Appends a sealed result to the chain with its outbox row (and sets the
+ * candidate's state, when res->state says one), in one transaction;
+ * ack->uid is its id, ack->id its chain position. To cb:
  * ER_STORE_CHAIN when chain_pos or prev_hash is not the head's (another
  * result came first: seal again on the new head); ER_STORE_CONFLICT when the
  * candidate already has a result; ER_STORE_NOT_FOUND for an unknown candidate. */

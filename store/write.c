@@ -326,9 +326,16 @@ int store_add_result(struct store *st, const struct store_result *res, store_don
         return err;
     memcpy(op->ack.uid, uid, STORE_UID_LEN);
     op->ack.id = res->chain_pos;
+    const struct param state[] = {PI(res->candidate_id),
+                                  PT(store_cand_states[(unsigned)res->state % 5]), PN, PI(0)};
     err = store_op_step(op, W_RESULT_INSERT, 0, NP(result), result);
     if (err == 0)
         err = store_op_step(op, W_OUTBOX_INSERT, 0, NP(outbox), outbox);
+    /* The result and the state that says so are durable together: a crash
+     * between them would leave a candidate "running" with a sealed result,
+     * answering on into nothing. */
+    if (err == 0 && res->state != STORE_CAND_REGISTERED)
+        err = store_op_step(op, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(state), state);
     return queue(st, op, err);
 }
 

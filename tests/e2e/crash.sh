@@ -61,6 +61,22 @@ serve() {
     u="http://127.0.0.1:$port"
     echo "$(((($(date +%s%N) - t0) / 1000000))) ms" >>"$tmp/starts"
 }
+# Two hours before S1, no exam under way: the server's time is an hour
+# fast; the proctor sets it right and restarts serve, which then reads the
+# corrected time (the saved anchor is kept only while an exam is under way).
+skew() { echo $(($(curl -s "$u/api/v1/time" | sed -n 's/.*"server_time":\([0-9]*\).*/\1/p') / 1000 - $(date +%s) - $1)); }
+echo 3600 >"$tmp/shift"
+check "serve starts with the clock an hour fast" serve -7200
+fast=$(skew -7200)
+kill -TERM "$rpid" && wait "$rpid"
+echo 0 >"$tmp/shift"
+serve -7200
+fixed=$(skew -7200)
+check "set right between sessions, a restart takes the right time ($fast s, then $fixed s)" \
+    test "$fast" -ge 3598 -a "$fast" -le 3602 -a "$fixed" -ge -2 -a "$fixed" -le 2
+kill -TERM "$rpid" && wait "$rpid"
+: >"$tmp/starts"
+
 offset=720
 check "serve starts" serve $offset
 for _ in $(seq 100); do $R status | grep -q "场次 S1: 已解锁" && break; sleep 0.1; done

@@ -294,6 +294,10 @@ check "item 11 answered right" test "$(put "$third" 11 "${k11% *}" 2)" = 200
 # The proctor's actions, through the admin channel.
 expect 0 "已记为缺考" $R absent "$other"
 expect 1 "已交卷或已记为缺考" $R absent "$other"
+other_seat=$(cand "$line" 2 10)
+t_other=$(pair "$other_seat")
+answers 403 absent "$t_other" "$other" "$other_id"
+check "the absent candidate is told so" grep -q '您已被登记为缺考' "$tmp/body"
 expect 1 "已签到，不能记为缺考" $R absent "$pticket"
 expect 1 "没有这个准考证号的考生" $R absent 4401999926999999
 expect 1 "没有这个准考证号的考生" $R absent "4401 99?#%2F&考"

@@ -89,9 +89,27 @@ login() {
     curl -s -o "$tmp/login" -w '%{http_code}' -H 'Content-Type: application/json' \
         --data "$1" "$u/api/v1/proctor/login"
 }
+# Logins are checked one at a time: a flood of them is turned away at once
+# (429 busy) instead of queueing scrypt ahead of the store's commits, and
+# guesses cannot run in parallel past the hold.
+flooders=""
+for _ in $(seq 12); do
+    curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+        --data '{"password":"flood"}' "$u/api/v1/proctor/login" >>"$tmp/flood" &
+    flooders="$flooders $!"
+done
+# shellcheck disable=SC2086
+wait $flooders
+check "12 logins at once: one checked, the others 429 ($(sort "$tmp/flood" | uniq -c | tr '\n' ' '))" \
+    sh -c "[ \$(grep -c '^429' '$tmp/flood') -ge 8 ] && [ \$(grep -c '^401' '$tmp/flood') -le 2 ]"
+# Until the one check is done, even an empty password gets 429 busy.
+for _ in $(seq 100); do [ "$(login '{"password":""}')" = 400 ] && break; sleep 0.05; done
 check "a wrong proctor password gets 401" test "$(login '{"password":"wrong-password"}')" = 401
 check "which says so, in Chinese" grep -q '"error":"wrong_password","message":"监考密码不正确。"' "$tmp/login"
 check "a login without a password gets 400" test "$(login '{"password":""}')" = 400
+check "the proctor password gets a proctor token" test "$(login "{\"password\":\"$pw\"}")" = 200
+check "typed with a full-width letter and spaces around, it is the same password" \
+    test "$(login '{"password":" 监考-Ｐroctor-2026 "}')" = 200
 check "the proctor password gets a proctor token" test "$(login "{\"password\":\"$pw\"}")" = 200
 ptok=$(sed -n 's/.*"proctor_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/login")
 check "the token is 64 hex digits, good for 12 h" \

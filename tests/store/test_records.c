@@ -141,11 +141,34 @@ static void results_form_a_chain(void **state)
 
     db = raw(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM results"), 3);
+    /* With a state given, the candidate's state changes in the same
+     * transaction; without one it stays. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM candidates WHERE state = 'registered'"
+                                 " AND session_id = 'S1'"),
+                     3);
+    {
+        struct store_result r = {.candidate_id = cand_id(f, "S2", "T001"),
+                                 .score = 5,
+                                 .state = STORE_CAND_SUBMITTED,
+                                 .sealed = (const uint8_t *)"sealed4",
+                                 .sealed_len = 7};
+
+        assert_int_equal(store_chain_head(f->st, &r.chain_pos, r.prev_hash), 0);
+        r.chain_pos++;
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(store_add_result(f->st, &r, on_done, &d), 0);
+        assert_int_equal(wait_for(f, &d), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM candidates c JOIN results r"
+                                     " ON r.candidate_id = c.id WHERE c.session_id = 'S2'"
+                                     " AND c.state = 'submitted'"),
+                         1);
+    }
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM results"), 4);
     /* Each result has its outbox row, with the same id; failures left none. */
     assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox o JOIN results r ON r.id = o.id"
                                  " WHERE o.kind = 'result'"),
-                     3);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 3);
+                     4);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 4);
     assert_int_not_equal(sqlite3_exec(db, "UPDATE results SET score = 100", 0, 0, 0), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM results", 0, 0, 0), SQLITE_OK);
     sqlite3_close(db);

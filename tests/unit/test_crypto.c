@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,60 @@ static void sealed_secrets(void **state)
     key_free(other);
 }
 
+/* ASCII as full-width forms (U+FF01..U+FF5E), as a Chinese input method
+ * types it. */
+static void to_fullwidth(const char *in, char *out)
+{
+    for (; *in != '\0'; in++) {
+        unsigned u = 0xFF01 + (unsigned)(*in - 0x21);
+
+        *out++ = (char)(0xE0 | u >> 12);
+        *out++ = (char)(0x80 | (u >> 6 & 0x3F));
+        *out++ = (char)(0x80 | (u & 0x3F));
+    }
+    *out = '\0';
+}
+
+/* A generated password (a typed code) is found however it is typed; any
+ * other password only loses full-width forms and surrounding spaces. */
+static void passwords_typed_as_people_type(void **state)
+{
+    const uint8_t raw[CODE_BYTES(50)] = {0x5e, 0xad, 0x72, 0xbe, 0xf5, 0x71, 0xc0};
+    char code[32], lower[32], bare[32], spaced[40], wide[128], out[64], line[PASSWORD_LINE_MAX];
+    const char *typed[] = {code, lower, bare, spaced, wide};
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(code_encode(raw, 50, 5, code, sizeof(code)), 0);
+    for (size_t i = 0; code[i] != '\0'; i++) {
+        lower[i] = (char)tolower((unsigned char)code[i]);
+        if (code[i] != '-')
+            bare[n++] = code[i];
+    }
+    lower[strlen(code)] = '\0';
+    bare[n] = '\0';
+    snprintf(spaced, sizeof(spaced), "  %s ", code);
+    to_fullwidth(code, wide);
+    for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
+        assert_int_equal(password_normalize(typed[i], out, sizeof(out)), 0);
+        assert_string_equal(out, code);
+    }
+    assert_int_equal(password_normalize("  监考-Proctor-2026 ", out, sizeof(out)), 0);
+    assert_string_equal(out, "监考-Proctor-2026");
+    to_fullwidth("Proctor2026", wide);
+    assert_int_equal(password_normalize(wide, out, sizeof(out)), 0);
+    assert_string_equal(out, "Proctor2026");
+    /* Not a code (a check symbol wrong): as typed, case kept. */
+    lower[strlen(lower) - 1] = lower[strlen(lower) - 1] == 'a' ? 'b' : 'a';
+    assert_int_equal(password_normalize(lower, out, sizeof(out)), 0);
+    assert_string_equal(out, lower);
+    assert_int_equal(password_normalize("longer than three", out, 3), ER_USAGE);
+    /* Hashed canonical, checked canonical. */
+    assert_int_equal(password_hash(code, line, sizeof(line)), 0);
+    assert_int_equal(password_normalize(bare, out, sizeof(out)), 0);
+    assert_int_equal(password_verify(line, out), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +475,7 @@ int main(void)
         cmocka_unit_test(scrypt_rfc7914),
         cmocka_unit_test(keys_save_load_sign_verify),
         cmocka_unit_test(sealed_secrets),
+        cmocka_unit_test(passwords_typed_as_people_type),
     };
 
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
