@@ -8,7 +8,6 @@
 #include "agent.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -138,10 +137,10 @@ static int exam_under_way(struct room *r, int64_t now)
  * /proc) the wall clock is read afresh each start. */
 static int anchor_exam_clock(struct room *r)
 {
-    char path[ROOM_PATH_MAX], tmp[ROOM_PATH_MAX + 8], boot[40], stored[40];
+    char path[ROOM_PATH_MAX], boot[40], stored[40], line[128];
     long long w, m;
     FILE *f;
-    int fd, ok;
+    int ok;
 
     read_boot_id(boot);
     if (boot[0] == '\0' || room_path(r, "exam-clock", path) < 0)
@@ -160,19 +159,8 @@ static int anchor_exam_clock(struct room *r)
     }
     wall0 = ms_of(CLOCK_REALTIME);
     mono0 = ms_of(CLOCK_BOOTTIME);
-    snprintf(tmp, sizeof(tmp), "%s.new", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ER_IO;
-    f = fdopen(fd, "w");
-    if (f == NULL) {
-        close(fd);
-        return ER_IO;
-    }
-    ok = fprintf(f, "%s %lld %lld\n", boot, (long long)wall0, (long long)mono0) > 0 &&
-         fflush(f) == 0 && fsync(fd) == 0;
-    ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
-    return ok ? 0 : ER_IO;
+    snprintf(line, sizeof(line), "%s %lld %lld\n", boot, (long long)wall0, (long long)mono0);
+    return fs_write_atomic(path, line, strlen(line), 0600);
 }
 
 /* The admin channel: a random token in DATA/admin-token (0600) and the

@@ -173,6 +173,12 @@ int hex_digit(char c);
  * ones are left as they are). 0, or ER_IO. */
 int fs_mkdir_p(const char *path, unsigned mode);
 
+/* Replaces the file at path with len bytes of data, created with mode: the
+ * bytes go to path.new, are fsync'd, then renamed over path, so a reader
+ * (or a crash) sees the old file or the new one, never a part. 0, or ER_IO.
+ * Blocking: for start-up and commands, not for the loop. */
+int fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
 /* ---- ID numbers (居民身份证, GB 11643-1999) --------------------------------- */
 
 #define IDNUM_LEN 18

@@ -2,8 +2,11 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int text_fold_fullwidth(const char *in, char *out, size_t outsz)
 {
@@ -56,6 +59,35 @@ int fs_mkdir_p(const char *path, unsigned mode)
     if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
         return ER_IO;
     return 0;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char tmp[4096 + 8];
+    const char *p = data;
+    int fd, ok = 1;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+        return ER_IO;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        return ER_IO;
+    while (ok && len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0;
+        if (ok) {
+            p += n;
+            len -= (size_t)n;
+        }
+    }
+    ok = ok && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+    if (!ok)
+        unlink(tmp);
+    return ok ? 0 : ER_IO;
 }
 
 void hex_encode(const uint8_t *in, size_t n, char *out)

@@ -253,6 +253,35 @@ static void id_every_substitution_detected(void **state)
     }
 }
 
+/* fs_write_atomic: the new bytes or the old, with the mode asked, and no
+ * temporary file left behind; a directory that is not there is ER_IO. */
+static void files_replaced_whole(void **state)
+{
+    char dir[] = "/tmp/examroom-test-common-XXXXXX", path[128], tmp[136], got[32] = {0};
+    struct stat st;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/anchor", dir);
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    assert_int_equal(fs_write_atomic(path, "first\n", 6, 0600), 0);
+    assert_int_equal(fs_write_atomic(path, "second", 6, 0600), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(access(tmp, F_OK), -1);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fread(got, 1, sizeof(got) - 1, f), 6);
+    fclose(f);
+    assert_string_equal(got, "second");
+    snprintf(path, sizeof(path), "%s/missing/anchor", dir);
+    assert_int_equal(fs_write_atomic(path, "x", 1, 0600), ER_IO);
+    snprintf(path, sizeof(path), "%s/anchor", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +294,7 @@ int main(void)
         cmocka_unit_test(id_invalid_vectors),
         cmocka_unit_test(id_input_longer_than_any_buffer),
         cmocka_unit_test(id_every_substitution_detected),
+        cmocka_unit_test(files_replaced_whole),
     };
 
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
