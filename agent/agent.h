@@ -101,6 +101,13 @@ struct inflight {
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
+/* Wrong proctor passwords from one address (login.c). */
+#define DAEMON_LOGIN_SLOTS 64
+struct login_fail {
+    uint64_t addr;
+    int n;
+    int64_t since, held_until;
+};
 struct proctor_login {
     uint8_t hash[32];
     int64_t expires_at;
@@ -110,8 +117,8 @@ struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
     struct proctor_login proctors[DAEMON_PROCTOR_TOKENS]; /* logins over the LAN (login.c) */
-    int login_fails, login_busy;
-    int64_t login_since, login_held_until;
+    struct login_fail login_fails[DAEMON_LOGIN_SLOTS];    /* wrong passwords, per address */
+    int login_busy;
     struct fail_count fails[DAEMON_FAIL_SLOTS];
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */

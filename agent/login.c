@@ -5,16 +5,19 @@
  * 0.1 s) and answers a proctor token, good for PROCTOR_TOKEN_S on the admin
  * calls from any address; POST /api/v1/proctor/logout ends it. Tokens live
  * in memory only (their SHA-256): a restart logs everybody out. Failures
- * are counted for the whole room, not per address (a terminal can change
- * its address): LOGIN_FAIL_MAX within LOGIN_WINDOW_S hold every login off
- * for LOGIN_HOLD_S, logged for the proctor. One check runs at a time (429
- * "busy" meanwhile), so guesses cannot run in parallel past the hold and a
- * flood cannot crowd the store's commits off the thread pool. The password
+ * are counted per client address: LOGIN_FAIL_MAX within LOGIN_WINDOW_S hold
+ * that address off for LOGIN_HOLD_S, logged for the proctor, so a terminal
+ * guessing cannot lock the proctor's own computer out. One check runs at a
+ * time for the whole room (429 "busy" meanwhile), so guesses cannot run in
+ * parallel past a hold, nor faster than scrypt allows (~10/s, against a
+ * generated password's 50 bits), and a flood cannot crowd the store's
+ * commits off the thread pool. The password
  * is compared in its canonical form (password_normalize): a generated one
  * may be typed in any case, with or without hyphens. */
 #include "api.h"
 #include "http.h"
 
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,7 @@
 struct login_job {
     uv_work_t work;
     struct http_req *q;
+    uint64_t addr; /* whose guess it is */
     char password[API_PASSWORD_MAX + 1];
     char path[ROOM_PATH_MAX];
     int rc;
@@ -61,17 +65,50 @@ static void verify_work(uv_work_t *w)
     OPENSSL_cleanse(line, sizeof(line));
 }
 
-static void count_failure(struct daemon *d, int64_t now)
+/* The client's address as a number (FNV-1a of its bytes); 0 if unknown. */
+static uint64_t address_of(struct MHD_Connection *conn)
 {
-    if (now - d->login_since > LOGIN_WINDOW_S) {
-        d->login_since = now;
-        d->login_fails = 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    uint64_t h = 14695981039346656037ull;
+
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        p = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        n = 4;
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        p = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        n = 16;
     }
-    if (++d->login_fails >= LOGIN_FAIL_MAX) {
-        d->login_held_until = now + LOGIN_HOLD_S;
-        d->login_fails = 0;
-        log_warn("proctor login: %d wrong passwords, logins held off for %d s", LOGIN_FAIL_MAX,
-                 LOGIN_HOLD_S);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return n > 0 ? h : 0;
+}
+
+static struct login_fail *fails_of(struct daemon *d, uint64_t addr)
+{
+    struct login_fail *f = &d->login_fails[addr % DAEMON_LOGIN_SLOTS];
+
+    if (f->addr != addr)
+        *f = (struct login_fail){.addr = addr};
+    return f;
+}
+
+static void count_failure(struct daemon *d, uint64_t addr, int64_t now)
+{
+    struct login_fail *f = fails_of(d, addr);
+
+    if (now - f->since > LOGIN_WINDOW_S) {
+        f->since = now;
+        f->n = 0;
+    }
+    if (++f->n >= LOGIN_FAIL_MAX) {
+        f->held_until = now + LOGIN_HOLD_S;
+        f->n = 0;
+        log_warn("proctor login: %d wrong passwords from one address, held off for %d s",
+                 LOGIN_FAIL_MAX, LOGIN_HOLD_S);
     }
 }
 
@@ -107,7 +144,7 @@ static void verify_done(uv_work_t *w, int status)
     OPENSSL_cleanse(j->password, sizeof(j->password));
     d->login_busy = 0;
     if (j->rc == ER_BADSIG)
-        count_failure(d, now);
+        count_failure(d, j->addr, now);
     if (status < 0) {
         answer_later(j->q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "busy", "message", MSG_BUSY));
@@ -132,8 +169,9 @@ enum MHD_Result http_proctor_login(struct http_req *q)
     struct daemon *d = q->d;
     struct login_job *j;
     char typed[API_PASSWORD_MAX + 1];
+    uint64_t addr = address_of(q->conn);
 
-    if (d->login_held_until > daemon_now_ms() / 1000)
+    if (fails_of(d, addr)->held_until > daemon_now_ms() / 1000)
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
     /* One check at a time: a flood of logins (no token needed) must neither
      * guess in parallel past the hold nor fill the thread pool that the
@@ -152,6 +190,7 @@ enum MHD_Result http_proctor_login(struct http_req *q)
     }
     OPENSSL_cleanse(typed, sizeof(typed));
     j->q = q;
+    j->addr = addr;
     j->work.data = j;
     if (room_path(&d->r, "proctor-password", j->path) < 0 ||
         uv_queue_work(&d->r.loop, &j->work, verify_work, verify_done) != 0) {

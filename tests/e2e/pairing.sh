@@ -129,7 +129,10 @@ for _ in 1 2 3 4; do login '{"password":"guess"}' >/dev/null; done
 check "five wrong passwords hold logins off, even the right one" \
     test "$(login "{\"password\":\"$pw\"}")" = 429
 check "and say for how long" grep -q '请一分钟后再试' "$tmp/login"
-check "the hold is logged for the proctor" grep -q "wrong passwords, logins held off" "$tmp/room.log"
+check "the hold is logged for the proctor" grep -q "wrong passwords from one address, held off" "$tmp/room.log"
+check "another computer (127.0.0.2) is not held: the proctor still logs in" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H 'Content-Type: application/json' \
+        --data "{\"password\":\"$pw\"}" "$u/api/v1/proctor/login")" = 200
 
 head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/big"
 # Smuggling's shapes are refused before any body is read.

@@ -550,8 +550,8 @@ void fuzz_room_settle(struct fuzz_room *room, struct daemon *d)
     memset(d->proctors, 0, sizeof(d->proctors));
     sha256(FUZZ_PROCTOR_TOKEN, strlen(FUZZ_PROCTOR_TOKEN), d->proctors[0].hash);
     d->proctors[0].expires_at = INT64_MAX;
-    d->login_fails = d->login_busy = 0;
-    d->login_since = d->login_held_until = 0;
+    memset(d->login_fails, 0, sizeof(d->login_fails));
+    d->login_busy = 0;
     memset(d->scan_done, 0, sizeof(d->scan_done));
     for (size_t i = 0; i < PKG_MAX_SESSIONS; i++) {
         json_decref(d->papers[i]);
