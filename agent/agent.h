@@ -101,6 +101,14 @@ struct inflight {
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
+/* Pairing requests from one address (http.c). */
+#define DAEMON_PAIR_SLOTS 64
+struct pair_rate {
+    uint64_t addr;
+    int n;
+    int64_t since;
+};
+
 /* Wrong proctor passwords from one address (login.c). */
 #define DAEMON_LOGIN_SLOTS 64
 struct login_fail {
@@ -119,6 +127,7 @@ struct daemon {
     struct proctor_login proctors[DAEMON_PROCTOR_TOKENS]; /* logins over the LAN (login.c) */
     struct login_fail login_fails[DAEMON_LOGIN_SLOTS];    /* wrong passwords, per address */
     int login_busy;
+    struct pair_rate pair_rates[DAEMON_PAIR_SLOTS]; /* pairing requests, per address */
     struct fail_count fails[DAEMON_FAIL_SLOTS];
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */

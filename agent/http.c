@@ -31,7 +31,8 @@
 #define MSG_SEAT_TAKEN "该座位已有配对的终端。请先撤销（examroom pair revoke 座位号）或换一个座位。"
 #define MSG_NOT_PENDING                                                                            \
     "没有待批准的这个配对码（可能已批准、已撤销，或座位号不存在）。请核对后重试。"
-#define MSG_NO_SEAT "座位号无效。"
+#define MSG_NO_SEAT   "座位号无效。"
+#define MSG_PAIR_RATE "这台电脑申请配对过于频繁，请一分钟后再试。"
 
 /* ---- plumbing ---- */
 
@@ -123,6 +124,35 @@ static int is_loopback(struct MHD_Connection *conn)
     return 0;
 }
 
+/* The client's address as a number (FNV-1a of its bytes); 0 if unknown. */
+uint64_t http_client_address(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    uint64_t h = 14695981039346656037ull;
+
+    static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        p = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        n = 4;
+        if (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) ==
+            INADDR_LOOPBACK)
+            return 1;
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        p = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        n = 16;
+        if (memcmp(p, &lo6, sizeof(lo6)) == 0)
+            return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return n > 0 ? h : 0;
+}
+
 const char *http_bearer(struct MHD_Connection *conn)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
@@ -153,10 +183,31 @@ static void on_terminal_added(int status, const struct store_ack *ack, void *arg
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
 }
 
+/* Pairing requests need no token: each address (but the server's own) may
+ * ask PAIR_PER_MINUTE times a minute, so a device on the LAN cannot fill
+ * the store and the proctor's list with codes. */
+#define PAIR_PER_MINUTE 10
+
+static int pairing_allowed(struct daemon *d, uint64_t addr)
+{
+    struct pair_rate *r = &d->pair_rates[addr % DAEMON_PAIR_SLOTS];
+    int64_t now = daemon_now_ms() / 1000;
+
+    if (addr == 1)
+        return 1;
+    if (r->addr != addr || now - r->since >= 60)
+        *r = (struct pair_rate){.addr = addr, .since = now};
+    return ++r->n <= PAIR_PER_MINUTE;
+}
+
 static enum MHD_Result ask_to_pair(struct http_req *q)
 {
     uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)];
-    int rc = code_random(PAIR_CODE_BITS, raw);
+    int rc;
+
+    if (!pairing_allowed(q->d, http_client_address(q->conn)))
+        return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_PAIR_RATE);
+    rc = code_random(PAIR_CODE_BITS, raw);
 
     if (rc == 0)
         rc = code_encode(raw, PAIR_CODE_BITS, 4, q->code, sizeof(q->code));

@@ -42,6 +42,9 @@ void answer_later(struct http_req *q, unsigned status, json_t *body);
 
 /* The token of "Authorization: Bearer TOKEN", or NULL. */
 const char *http_bearer(struct MHD_Connection *conn);
+/* The client's address as a number (FNV-1a of its bytes), 0 if unknown; the
+ * server's own (exactly 127.0.0.1 or ::1) is 1. */
+uint64_t http_client_address(struct MHD_Connection *conn);
 
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);

@@ -17,7 +17,6 @@
 #include "api.h"
 #include "http.h"
 
-#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,28 +62,6 @@ static void verify_work(uv_work_t *w)
     }
     fclose(f);
     OPENSSL_cleanse(line, sizeof(line));
-}
-
-/* The client's address as a number (FNV-1a of its bytes); 0 if unknown. */
-static uint64_t address_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-    const uint8_t *p = NULL;
-    size_t n = 0;
-    uint64_t h = 14695981039346656037ull;
-
-    if (sa != NULL && sa->sa_family == AF_INET) {
-        p = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-        n = 4;
-    } else if (sa != NULL && sa->sa_family == AF_INET6) {
-        p = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        n = 16;
-    }
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return n > 0 ? h : 0;
 }
 
 static struct login_fail *fails_of(struct daemon *d, uint64_t addr)
@@ -169,7 +146,7 @@ enum MHD_Result http_proctor_login(struct http_req *q)
     struct daemon *d = q->d;
     struct login_job *j;
     char typed[API_PASSWORD_MAX + 1];
-    uint64_t addr = address_of(q->conn);
+    uint64_t addr = http_client_address(q->conn);
 
     if (fails_of(d, addr)->held_until > daemon_now_ms() / 1000)
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);

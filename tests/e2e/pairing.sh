@@ -134,6 +134,17 @@ check "another computer (127.0.0.2) is not held: the proctor still logs in" \
     test "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H 'Content-Type: application/json' \
         --data "{\"password\":\"$pw\"}" "$u/api/v1/proctor/login")" = 200
 
+# Pairing needs no token, so each computer may ask 10 times a minute (the
+# server itself, 127.0.0.1, as often as it likes).
+asked=""
+for _ in $(seq 12); do
+    asked="$asked $(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.3 -X POST "$u/api/v1/terminals")"
+done
+check "a computer asking 12 pairing codes in a row gets 10, then 429 ($asked)" \
+    test "$(echo "$asked" | tr ' ' '\n' | grep -c 201)" = 10 -a "$(echo "$asked" | tr ' ' '\n' | grep -c 429)" = 2
+check "another computer still gets its code" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.4 -X POST "$u/api/v1/terminals")" = 201
+
 head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/big"
 # Smuggling's shapes are refused before any body is read.
 for h in "-H Content-Length:5 -H Content-Length:7" "-H Transfer-Encoding:chunked -H Content-Length:5" \

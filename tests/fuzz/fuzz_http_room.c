@@ -552,6 +552,7 @@ void fuzz_room_settle(struct fuzz_room *room, struct daemon *d)
     d->proctors[0].expires_at = INT64_MAX;
     memset(d->login_fails, 0, sizeof(d->login_fails));
     d->login_busy = 0;
+    memset(d->pair_rates, 0, sizeof(d->pair_rates));
     memset(d->scan_done, 0, sizeof(d->scan_done));
     for (size_t i = 0; i < PKG_MAX_SESSIONS; i++) {
         json_decref(d->papers[i]);
