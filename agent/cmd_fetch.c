@@ -4,12 +4,14 @@
  * download resumes where it stopped (Range + If-Range). */
 #include "agent.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +86,31 @@ static int transient(int rc)
            rc == ER_SYNC_SERVER;
 }
 
+/* Besides the package, room for the store to take its roster. */
+#define FETCH_MARGIN (8u << 20)
+
+/* What a download found missing, for the failure's detail line. */
+static uint64_t short_need, short_avail;
+
+/* Is there room for need more bytes (and the margin) beside part? When the
+ * file system cannot say, try anyway. */
+static int room_for(const char *part, uint64_t need)
+{
+    char dir[ROOM_PATH_MAX];
+    struct statvfs v;
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", part);
+    slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    if (statvfs(dir, &v) != 0)
+        return 1;
+    short_need = need + FETCH_MARGIN;
+    short_avail = (uint64_t)v.f_bavail * v.f_frsize;
+    return short_avail >= short_need;
+}
+
 static int download(struct room *r, struct sync_client *c, const char *path, uint64_t size,
                     const char *etag, const char *part)
 {
@@ -100,6 +127,9 @@ static int download(struct room *r, struct sync_client *c, const char *path, uin
 
         if (have == size)
             return 0;
+        /* Said before a byte is written, not found out halfway. */
+        if (!room_for(part, size > have ? size - have : size))
+            return ER_DISK_FULL;
         fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0)
             return ER_IO;
@@ -217,6 +247,8 @@ static int copy_file(const char *from, const char *to)
         rc = n < 0 || write(out, buf, (size_t)n) != n ? ER_IO : 0;
     if (rc == 0 && fsync(out) != 0)
         rc = ER_IO;
+    if (rc == ER_IO && (errno == ENOSPC || errno == EDQUOT))
+        rc = ER_DISK_FULL;
     close(in);
     if (close(out) != 0 && rc == 0)
         rc = ER_IO;
@@ -295,9 +327,13 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && room_path(&r, "packages", dir) == 0 && fs_mkdir_p(dir, 0700) < 0)
         rc = ER_IO;
     if (rc == 0 && from != NULL) {
+        struct stat st;
+
         /* From a USB stick: copy first, so the stick can go. */
         snprintf(name, sizeof(name), "packages/%s.usb.part", reg.plan);
         rc = room_path(&r, name, part);
+        if (rc == 0 && stat(from, &st) == 0 && !room_for(part, (uint64_t)st.st_size))
+            rc = ER_DISK_FULL;
         if (rc == 0)
             rc = copy_file(from, part);
         if (rc == 0)
@@ -326,12 +362,16 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
             if (rc == 0)
                 rc = install(&r, &reg, latest.version, part);
             /* A complete file that fails verification is no use to resume. */
-            if (rc < 0 && rc != ER_IO && !transient(rc) && rc != ER_SYNC_CANCELLED)
+            if (rc < 0 && rc != ER_IO && rc != ER_DISK_FULL && !transient(rc) &&
+                rc != ER_SYNC_CANCELLED)
                 unlink(part);
         }
     }
     if (c != NULL)
         room_sync_close(&r, c);
     room_close(&r);
+    if (rc == ER_DISK_FULL && short_need > 0)
+        return cli_fail_detail(ctx, rc, "下载试卷包还需要约 %.1f MB 的磁盘空间，现在只有 %.1f MB。",
+                               (double)short_need / 1048576.0, (double)short_avail / 1048576.0);
     return rc < 0 ? cli_fail(ctx, rc) : 0;
 }

@@ -27,6 +27,7 @@
     X(ER_USAGE, -3)                                                                                \
     X(ER_UNAVAILABLE, -4)                                                                          \
     X(ER_INTERNAL, -5)                                                                             \
+    X(ER_DISK_FULL, -6)                                                                            \
     X(ER_CODE_LENGTH, -10)                                                                         \
     X(ER_CODE_CHAR, -11)                                                                           \
     X(ER_CODE_TYPO, -12)                                                                           \

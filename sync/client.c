@@ -9,6 +9,7 @@
 #include "sync.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,8 @@ struct call {
     struct curl_slist *headers;
     uint8_t *sent;
     size_t sent_len, cap;
-    int fd, write_failed, to_fd; /* to_fd: decided at the first body byte */
+    int fd, to_fd;    /* to_fd: decided at the first body byte */
+    int write_failed; /* 0, or why the body could not be written */
     int ranged, started;
     void (*progress)(void *, uint64_t);
     struct sync_response resp;
@@ -277,7 +279,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         call->to_fd = call->fd >= 0 && status >= 200 && status < 300;
         if (call->to_fd && call->ranged && status == 200 &&
             (ftruncate(call->fd, 0) != 0 || lseek(call->fd, 0, SEEK_SET) != 0)) {
-            call->write_failed = 1;
+            call->write_failed = ER_IO;
             return 0;
         }
     }
@@ -286,7 +288,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
             ssize_t w = write(call->fd, data + done, len - done);
 
             if (w < 0) {
-                call->write_failed = 1;
+                call->write_failed = errno == ENOSPC || errno == EDQUOT ? ER_DISK_FULL : ER_IO;
                 return 0; /* libcurl stops with CURLE_WRITE_ERROR */
             }
             done += (size_t)w;
@@ -386,7 +388,7 @@ static void settle(struct call *call, CURLcode res)
         if (res == CURLE_OK) {
             curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->resp.status);
         } else {
-            call->resp.error = call->write_failed ? ER_IO : network_error(res);
+            call->resp.error = call->write_failed ? call->write_failed : network_error(res);
             /* libcurl's own words, for the log: errbuf is the precise one. */
             snprintf(call->resp.detail, sizeof(call->resp.detail), "%.200s",
                      call->errbuf[0] ? call->errbuf : curl_easy_strerror(res));
