@@ -43,6 +43,28 @@ wait_ready() {
     sed -n 's/.*:\([0-9]*\)$/\1/p' "$1"
 }
 
+# center_and_room PLAN_SAMPLE_ARGS...: a reference center ($C, data in
+# $tmp/center) with a sample plan (examcenter plan sample "$tmp/plan" ARGS)
+# imported and serving (pid $cpid), and a room ($R, data in $room_data, by
+# default $tmp/room) initialised against it (with $room_init_args too) and
+# registered as R01. Needs $room and $center (the two programs); exits on
+# any failure.
+center_and_room() {
+    C="$center --data $tmp/center"
+    R="$room --data ${room_data:-$tmp/room}"
+    $C init >/dev/null || exit 1
+    $C plan sample "$tmp/plan" "$@" >/dev/null || exit 1
+    $C plan import "$tmp/plan" >/dev/null || exit 1
+    serial=$($C serial issue --room R01)
+    $C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
+    cpid=$!
+    cport=$(wait_ready "$tmp/center.out")
+    # shellcheck disable=SC2086
+    $R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
+        --center-ca "$tmp/center/ca.pem" ${room_init_args:-} >/dev/null || exit 1
+    $R register "$serial" >/dev/null || exit 1
+}
+
 # finish: the closing line ctest and CI read, and the exit status.
 finish() {
     echo "$pass passed, $fail failed"

@@ -22,19 +22,9 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
 
-C="$center --data $tmp/center"
-R="$room --data $tmp/room"
-$C init >/dev/null || exit 1
 # Photos of 20 KiB: records of the photos section across chunk edges.
-$C plan sample "$tmp/plan" --candidates 120 --rooms 1 --start-in 10 --photo-kib 20 >/dev/null || exit 1
-$C plan import "$tmp/plan" >/dev/null || exit 1
-serial=$($C serial issue --room R01)
-$C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
-cpid=$!
-cport=$(wait_ready "$tmp/center.out")
-$R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
-    --center-ca "$tmp/center/ca.pem" >/dev/null || exit 1
-$R register "$serial" >/dev/null && $C pack >/dev/null && $R fetch >/dev/null || exit 1
+center_and_room --candidates 120 --rooms 1 --start-in 10 --photo-kib 20
+$C pack >/dev/null && $R fetch >/dev/null || exit 1
 
 # serve OFFSET: starts the daemon, its exam clock OFFSET seconds ahead (S1
 # starts 10 minutes from now), its wall clock shifted by the seconds in

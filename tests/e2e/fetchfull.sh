@@ -28,18 +28,8 @@ trap cleanup EXIT
 
 mkdir "$tmp/disk"
 mount -t tmpfs -o size=12m,mode=0700 tmpfs "$tmp/disk" || exit 1
-C="$center --data $tmp/center"
-R="$room --data $tmp/disk/room"
-$C init >/dev/null || exit 1
-$C plan sample "$tmp/plan" --candidates 600 --rooms 1 --start-in 60 --photo-kib 20 >/dev/null || exit 1
-$C plan import "$tmp/plan" >/dev/null || exit 1
-serial=$($C serial issue --room R01)
-$C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
-cpid=$!
-cport=$(wait_ready "$tmp/center.out")
-$R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
-    --center-ca "$tmp/center/ca.pem" >/dev/null || exit 1
-$R register "$serial" >/dev/null || exit 1
+room_data=$tmp/disk/room
+center_and_room --candidates 600 --rooms 1 --start-in 60 --photo-kib 20
 size=$(stat -c %s "$($C pack | head -n 1)")
 
 expect 1 "磁盘空间不足" $R fetch

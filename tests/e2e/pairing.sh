@@ -16,21 +16,11 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
-C="$center --data $tmp/center"
-R="$room --data $tmp/room"
-
-$C init >/dev/null || exit 1
-$C plan sample "$tmp/plan" --candidates 40 --rooms 2 --start-in 60 >/dev/null || exit 1
-$C plan import "$tmp/plan" >/dev/null || exit 1
-serial=$($C serial issue --room R01)
-$C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
-cpid=$!
-cport=$(wait_ready "$tmp/center.out")
 pw='监考-Proctor-2026'
 echo "$pw" >"$tmp/pw"
-$R init --center "https://localhost:$cport" --center-key "$tmp/center/center-key.pub" \
-    --center-ca "$tmp/center/ca.pem" --proctor-password-file "$tmp/pw" >/dev/null || exit 1
-$R register "$serial" >/dev/null && $C pack >/dev/null && $R fetch >/dev/null || exit 1
+room_init_args="--proctor-password-file $tmp/pw"
+center_and_room --candidates 40 --rooms 2 --start-in 60
+$C pack >/dev/null && $R fetch >/dev/null || exit 1
 
 expect 1 "考场服务没有运行" $R pair list
 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
