@@ -104,52 +104,47 @@ enum MHD_Result http_suspend(struct http_req *q)
     return MHD_YES;
 }
 
-static int is_loopback(struct MHD_Connection *conn)
+/* The client's IP address: its bytes (4 or 16), or NULL if unknown. */
+static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-
-    if (sa == NULL)
-        return 0;
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) ==
-               127;
-    if (sa->sa_family == AF_INET6) {
-        static const struct in6_addr lo = IN6ADDR_LOOPBACK_INIT;
-
-        return memcmp(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, &lo,
-                      sizeof(lo)) == 0;
-    }
-    return 0;
-}
-
-/* The client's address as a number (FNV-1a of its bytes); 0 if unknown. */
-uint64_t http_client_address(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-    const uint8_t *p = NULL;
-    size_t n = 0;
-    uint64_t h = 14695981039346656037ull;
-
-    static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
 
     if (sa != NULL && sa->sa_family == AF_INET) {
-        p = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-        n = 4;
-        if (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) ==
-            INADDR_LOOPBACK)
-            return 1;
-    } else if (sa != NULL && sa->sa_family == AF_INET6) {
-        p = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        n = 16;
-        if (memcmp(p, &lo6, sizeof(lo6)) == 0)
-            return 1;
+        *n = 4;
+        return (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
     }
+    if (sa != NULL && sa->sa_family == AF_INET6) {
+        *n = 16;
+        return (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    }
+    *n = 0;
+    return NULL;
+}
+
+static const struct in6_addr loopback6 = IN6ADDR_LOOPBACK_INIT;
+
+/* 127.0.0.0/8 or ::1. */
+static int is_loopback(struct MHD_Connection *conn)
+{
+    size_t n;
+    const uint8_t *ip = client_ip(conn, &n);
+
+    return (n == 4 && ip[0] == 127) || (n == 16 && memcmp(ip, &loopback6, 16) == 0);
+}
+
+uint64_t http_client_address(struct MHD_Connection *conn)
+{
+    static const uint8_t loopback4[4] = {127, 0, 0, 1};
+    size_t n;
+    const uint8_t *ip = client_ip(conn, &n);
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+    if ((n == 4 && memcmp(ip, loopback4, 4) == 0) || (n == 16 && memcmp(ip, &loopback6, 16) == 0))
+        return 1; /* the server itself */
     for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
+        h = (h ^ ip[i]) * 1099511628211ull;
     return n > 0 ? h : 0;
 }
 

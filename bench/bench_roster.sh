@@ -22,24 +22,15 @@ seconds=${P2_SECONDS:-5} runs=${P7_RUNS:-7} photo=${ROSTER_PHOTO_KIB:+--photo-ki
 tmp=$(mktemp -d /tmp/examroom-bench-roster-XXXXXX)
 cpid="" rpid=""
 trap '[ -n "$rpid" ] && kill $rpid 2>/dev/null; [ -n "$cpid" ] && kill $cpid 2>/dev/null; rm -rf "$tmp"' EXIT
-C="$build/center/examcenter --data $tmp/center"
-R="$build/agent/examroom --data $tmp/room"
-ready() { for _ in $(seq 100); do grep -q listening "$1" && break; sleep 0.05; done; sed -n 's/.*:\([0-9]*\)$/\1/p' "$1"; }
+room=$build/agent/examroom center=$build/center/examcenter
+. "$(dirname "$0")/../tests/lib.sh"
 us_now() { echo $(($(date +%s%N) / 1000)); } # microseconds
 kib() { sed -n "s/^$1:[^0-9]*\([0-9]*\).*/\1/p" "/proc/$rpid/${2:-status}"; }
 
 # S1 an hour from now, so the daemon asks the center for no key (it asks 20
 # minutes ahead) while P6 and P7 are measured.
-$C init >/dev/null
-$C plan sample "$tmp/plan" --candidates $cands --rooms 1 --sessions $sessions --start-in 60 $photo >/dev/null
-$C plan import "$tmp/plan" >/dev/null
-serial=$($C serial issue --room R01)
-$C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
-cpid=$!
-url="https://localhost:$(ready "$tmp/center.out")"
-$R init --center "$url" --center-key "$tmp/center/center-key.pub" \
-    --center-ca "$tmp/center/ca.pem" >/dev/null
-$R register "$serial" >/dev/null
+# shellcheck disable=SC2086
+center_and_room --candidates $cands --rooms 1 --sessions $sessions --start-in 60 $photo
 $C pack >/dev/null
 $R fetch >/dev/null
 roster=$($R roster --format csv | tail -n +2 | grep -c .)

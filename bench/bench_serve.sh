@@ -11,26 +11,16 @@ conns=256 seconds=${P1_SECONDS:-5}
 tmp=$(mktemp -d /tmp/examroom-bench-serve-XXXXXX)
 cpid="" rpid=""
 trap '[ -n "$rpid" ] && kill $rpid 2>/dev/null; [ -n "$cpid" ] && kill $cpid 2>/dev/null; rm -rf "$tmp"' EXIT
-C="$build/center/examcenter --data $tmp/center"
-R="$build/agent/examroom --data $tmp/room"
-ready() { for _ in $(seq 100); do grep -q listening "$1" && break; sleep 0.05; done; sed -n 's/.*:\([0-9]*\)$/\1/p' "$1"; }
+room=$build/agent/examroom center=$build/center/examcenter
+. "$(dirname "$0")/../tests/lib.sh"
 
-$C init >/dev/null
-$C plan sample "$tmp/plan" --candidates 600 --rooms 1 --start-in 10 >/dev/null
-$C plan import "$tmp/plan" >/dev/null
-serial=$($C serial issue --room R01)
-$C serve --listen 127.0.0.1:0 >"$tmp/center.out" 2>/dev/null &
-cpid=$!
-url="https://localhost:$(ready "$tmp/center.out")"
-$R init --center "$url" --center-key "$tmp/center/center-key.pub" \
-    --center-ca "$tmp/center/ca.pem" >/dev/null
-$R register "$serial" >/dev/null
+center_and_room --candidates 600 --rooms 1 --start-in 10
 $C pack >/dev/null
 $R fetch >/dev/null
 # The exam clock 12 minutes on: S1 is running (its key comes from the center).
 EXAMROOM_CLOCK_OFFSET=720 EXAMROOM_LOG=warn $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
 rpid=$!
-u="http://127.0.0.1:$(ready "$tmp/room.out")"
+u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
 for _ in $(seq 100); do $R status | grep -q "场次 S1: 已解锁" && break; sleep 0.1; done
 
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }

@@ -255,6 +255,16 @@ const char *const store_wsql[W_COUNT] = {
                      " WHERE id = ?1 AND acked_at IS NULL",
 };
 
+/* A session row as session_row() (read.c) reads it. */
+#define SESSION_COLS                                                                               \
+    "id, plan_id, starts_at, ends_at, late_admission_minutes, earliest_submit_minutes, state,"     \
+    " sealed_key"
+/* The outbox rows still waiting for a receipt, oldest first, with the bytes
+ * they carry. */
+#define OUTBOX_PENDING                                                                             \
+    "SELECT o.id, o.kind, coalesce(r.sealed, CAST(e.body AS BLOB)), o.created_at, o.acked_at,"     \
+    " o.receipt_id FROM outbox o LEFT JOIN results r ON r.id = o.id"                               \
+    " LEFT JOIN events e ON e.id = o.id WHERE o.acked_at IS NULL ORDER BY o.created_at, o.rowid"
 #define CAND_COLS                                                                                  \
     "id, session_id, ticket, name, gender, id_type, id_number, occupation, level, paper_id,"       \
     " photo, seat, state, extra_seconds"
@@ -268,8 +278,7 @@ const char *const store_rsql[R_COUNT] = {
               " WHERE plan_id = ?1",
     [R_PKG_LATEST] = "SELECT plan_id, version, header_hash, path, state, updated_at FROM packages"
                      " WHERE plan_id = ?1 AND state = 'verified' ORDER BY version DESC LIMIT 1",
-    [R_SESSION] = "SELECT id, plan_id, starts_at, ends_at, late_admission_minutes,"
-                  " earliest_submit_minutes, state, sealed_key FROM sessions WHERE id = ?1",
+    [R_SESSION] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
     [R_CAND_FIND] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1 AND ticket = ?2",
     [R_CAND_TICKET] = "SELECT " CAND_COLS " FROM candidates WHERE ticket = ?1 ORDER BY session_id",
     [R_CAND_ALL] = "SELECT " CAND_COLS " FROM candidates ORDER BY session_id, seat, ticket",
@@ -301,17 +310,9 @@ const char *const store_rsql[R_COUNT] = {
                      " o.acked_at, o.receipt_id FROM outbox o"
                      " LEFT JOIN results r ON r.id = o.id LEFT JOIN events e ON e.id = o.id"
                      " ORDER BY o.created_at, o.rowid",
-    [R_OUTBOX_PENDING] = "SELECT o.id, o.kind, coalesce(r.sealed, CAST(e.body AS BLOB)),"
-                         " o.created_at, o.acked_at, o.receipt_id FROM outbox o"
-                         " LEFT JOIN results r ON r.id = o.id LEFT JOIN events e ON e.id = o.id"
-                         " WHERE o.acked_at IS NULL ORDER BY o.created_at, o.rowid",
-    [R_OUTBOX_FIRST] = "SELECT o.id, o.kind, coalesce(r.sealed, CAST(e.body AS BLOB)),"
-                       " o.created_at, o.acked_at, o.receipt_id FROM outbox o"
-                       " LEFT JOIN results r ON r.id = o.id LEFT JOIN events e ON e.id = o.id"
-                       " WHERE o.acked_at IS NULL ORDER BY o.created_at, o.rowid LIMIT ?1",
-    [R_SESSIONS] = "SELECT id, plan_id, starts_at, ends_at, late_admission_minutes,"
-                   " earliest_submit_minutes, state, sealed_key FROM sessions"
-                   " ORDER BY starts_at, id",
+    [R_OUTBOX_PENDING] = OUTBOX_PENDING,
+    [R_OUTBOX_FIRST] = OUTBOX_PENDING " LIMIT ?1",
+    [R_SESSIONS] = "SELECT " SESSION_COLS " FROM sessions ORDER BY starts_at, id",
     [R_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE acked_at IS NULL",
     [R_BEGIN] = "BEGIN",
     [R_END] = "COMMIT",

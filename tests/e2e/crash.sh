@@ -161,6 +161,10 @@ while read -r ticket; do
     i=$((i + 1))
 done <"$tmp/tickets"
 check "their results are sealed, scored on every answer the room held" [ "$scored" -eq 25 ]
+# SECURITY.md "At rest": whatever serve, fetch and the restarts wrote is
+# the room's alone (files 0600, directories 0700).
+loose=$(find "$tmp/room" \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \) | tr '\n' ' ')
+check "every file in the data directory is 0600, every directory 0700 ($loose)" test -z "$loose"
 if grep -q "ERROR\|AddressSanitizer\|runtime error" "$tmp/room.log"; then
     fail=$((fail + 1))
     echo "FAIL: the daemon's log has errors:"
