@@ -316,9 +316,13 @@ static void sample_idnum(struct rng *r, int male, char out[IDNUM_LEN + 1], const
 {
     int y, m, d;
     unsigned seq = pick(r, 500) * 2 + (male ? 1 : 0);
+    char body[64];
 
     civil_from_days((int64_t)pick(r, 13514), &y, &m, &d); /* 1970-01-01 .. 2006-12-31 */
-    snprintf(out, IDNUM_LEN + 1, "%s%04d%02d%02d%03u", area, y, m, d, seq % 1000);
+    /* Area (6), birth date (8) and sequence (3): 17 characters. Formatted in
+     * a roomier buffer, since the compiler cannot bound y, m and d. */
+    snprintf(body, sizeof(body), "%.6s%04d%02d%02d%03u", area, y, m, d, seq % 1000);
+    memcpy(out, body, IDNUM_LEN - 1);
     out[17] = idnum_check_char(out);
     out[18] = '\0';
 }

@@ -116,8 +116,8 @@ static int load_tokens(const char *path)
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '\0' || strlen(line) >= sizeof(c->token))
             continue;
-        snprintf(c->token, sizeof(c->token), "%s", line);
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", line);
+        memcpy(c->token, line, strlen(line) + 1);
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
         c->headers = curl_slist_append(NULL, auth);
         c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
         c->easy = curl_easy_init();
