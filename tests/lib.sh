@@ -33,10 +33,13 @@ check() {
     fi
 }
 
-# wait_ready FILE: waits (5 s at most) for the "listening on HOST:PORT" line a
-# server writes to FILE, and prints PORT.
+# wait_ready FILE: waits (30 s at most: a sanitized build on a loaded
+# machine can take seconds to start) for the "listening on HOST:PORT" line a
+# server writes to FILE, and prints PORT. A server started again empties FILE
+# first (: >FILE): its own `>FILE` runs in the background, maybe after
+# wait_ready has read the last server's line and port.
 wait_ready() {
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         grep -q 'listening on' "$1" 2>/dev/null && break
         sleep 0.05
     done

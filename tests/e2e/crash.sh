@@ -33,6 +33,7 @@ echo 0 >"$tmp/shift"
 port=0
 serve() {
     t0=$(date +%s%N)
+    : >"$tmp/room.out"
     env LD_PRELOAD="$clockshift" CLOCKSHIFT_FILE="$tmp/shift" EXAMROOM_CLOCK_OFFSET="$1" \
         EXAMROOM_LOG=warn $R serve --listen "127.0.0.1:$port" >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!

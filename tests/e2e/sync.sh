@@ -25,6 +25,7 @@ serial1=$($C serial issue --room R01)
 serial2=$($C serial issue --room R02)
 
 start_center() {
+    : >"$tmp/serve.out"
     $C serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.log" &
     pid=$!
     port=$(wait_ready "$tmp/serve.out")
@@ -113,6 +114,7 @@ expect 0 "考场 R01，第 2 版" $R1 verify
 # skewed, the room signs again with the center's time, and status shows the
 # offset it measured.
 kill "$pid" && wait "$pid" 2>/dev/null
+: >"$tmp/serve.out"
 EXAMCENTER_NOW=$(($(date +%s) + 1000)) $C serve --listen "127.0.0.1:$port" >"$tmp/serve.out" \
     2>>"$tmp/serve.log" &
 pid=$!
@@ -121,6 +123,7 @@ expect 0 "已是最新" $R1 fetch
 expect 0 "时钟偏差 +\(99[0-9]\|100[0-9]\) 秒" $R1 status
 kill "$pid" && wait "$pid" 2>/dev/null
 start_center_on() {
+    : >"$tmp/serve.out"
     $C serve --listen "127.0.0.1:$1" >"$tmp/serve.out" 2>>"$tmp/serve.log" &
     pid=$!
     wait_ready "$tmp/serve.out" >/dev/null
