@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define MSG_PACK_FAILED "考场 %s 的试卷包未能生成。"
+
 struct pack {
     sqlite3 *db;
     const char *plan, *room;
@@ -298,7 +300,7 @@ static int pack_room(const struct cli_ctx *ctx, struct pack *p, const struct key
 int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--room", "--plan", NULL};
-    char plan[PKG_MAX_NAME + 1], key_path[CENTER_PATH_MAX];
+    char plan[PKG_MAX_NAME + 1], key_path[CENTER_PATH_MAX], failed[PKG_MAX_NAME + 1] = "";
     int bad = 0, rc, packed = 0;
     const char *room = cli_option(argc, argv, "--room", &bad);
     const char *given = cli_option(argc, argv, "--plan", &bad);
@@ -337,17 +339,22 @@ int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
     {
         p.room = json_string_value(json_object_get(r, "id"));
         rc = pack_room(ctx, &p, center, now);
-        if (rc < 0)
+        if (rc < 0) {
+            /* Kept by value: p.room points into rooms, freed below. */
+            snprintf(failed, sizeof(failed), "%s", p.room);
             break;
+        }
         packed++;
     }
     if (rc == 0 && packed == 0)
         rc = ER_ROOM_NOT_REGISTERED;
 out:
+    if (failed[0] == '\0' && room != NULL)
+        snprintf(failed, sizeof(failed), "%s", room);
     json_decref(rooms);
     key_free(center);
     sqlite3_close(p.db);
-    if (rc < 0 && p.room != NULL && p.room[0] != '\0')
-        return cli_fail_detail(ctx, rc, "考场 %s 的试卷包未能生成。", p.room);
+    if (rc < 0 && failed[0] != '\0')
+        return cli_fail_detail(ctx, rc, MSG_PACK_FAILED, failed);
     return rc < 0 ? cli_fail(ctx, rc) : 0;
 }
