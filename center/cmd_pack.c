@@ -166,7 +166,7 @@ static int section_papers(struct pack *p, json_t *sessions)
     return rc;
 }
 
-/* The room's X25519 key, from its registration (the latest). */
+/* The room's X25519 key, from its registration (the one not retired). */
 static int room_wrap_key(struct pack *p, struct key **out)
 {
     sqlite3_stmt *st;
@@ -174,7 +174,7 @@ static int room_wrap_key(struct pack *p, struct key **out)
 
     if (sqlite3_prepare_v2(p->db,
                            "SELECT wrap_pub FROM registrations WHERE plan_id = ?1 AND room_id = ?2 "
-                           "ORDER BY registered_at DESC LIMIT 1",
+                           "AND retired_at IS NULL ORDER BY registered_at DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
         return ER_CENTER_DB;
     sqlite3_bind_text(st, 1, p->plan, -1, SQLITE_STATIC);
@@ -329,7 +329,8 @@ int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
     rooms = rows(&p,
                  room != NULL ? "SELECT id FROM rooms WHERE plan_id = ?1 AND id = ?2"
                               : "SELECT DISTINCT room_id AS id FROM registrations "
-                                "WHERE plan_id = ?1 AND ?2 IS NOT NULL ORDER BY room_id",
+                                "WHERE plan_id = ?1 AND ?2 IS NOT NULL AND retired_at IS NULL "
+                                "ORDER BY room_id",
                  NULL);
     if (rooms == NULL || (room != NULL && json_array_size(rooms) == 0)) {
         rc = rooms == NULL ? ER_CENTER_DB : ER_ROOM_NOT_FOUND;
