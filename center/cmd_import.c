@@ -13,10 +13,13 @@
     "条成绩与同一考生的另一份成绩冲突，已一并保存，标记为“冲突待核”，请在成绩报表中核对。\n"
 #define MSG_REFUSED "U盘文件中的%s未导入：%s（%s）"
 #define MSG_RETIRED                                                                                \
-    "U盘文件 %s 来自考场 %s 已停用的密钥（%s "                                       \
-    "起由替换注册码注册的服务器接替），未导入。此前已收到的成绩"      \
-    "仍然有效；请核实后再处理这份文件。"
+    "无法导入U盘文件 %s：它来自考场 %s 已停用的密钥（%s "                      \
+    "起由替换注册码注册的服务器接替）。此前已收到"                           \
+    "的成绩仍然有效；请核实后再处理这份文件。"
 #define MSG_CANNOT_IMPORT "无法导入U盘文件 %s。"
+#define MSG_UNKNOWN_KEY                                                                                                                        \
+    "无法导入U盘文件 %s：它来自本考试中心不认识的考场密钥（该考场服务器没有在本中心注册过，或文件" \
+    "已损坏）。请核对文件是否来自本中心已注册的考场。"
 
 /* The registration the bundle names, from its (not yet trusted) header. */
 static int find_room(struct api *api, const char *file)
@@ -70,8 +73,15 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
         rc = key_load_private(KEY_X25519, path, &server.bundle);
     if (rc == 0)
         rc = center_db_open(ctx->data_dir, &server.db);
-    if (rc == 0)
+    if (rc == 0) {
         rc = find_room(&api, argv[1]);
+        if (rc == ER_ROOM_NOT_REGISTERED) {
+            /* Its own sentence: ER_ROOM_NOT_REGISTERED's speaks of packages. */
+            fprintf(stderr, "%s: " MSG_UNKNOWN_KEY "\n", ctx->program, argv[1]);
+            rc = 1;
+            goto out;
+        }
+    }
     if (rc == 0)
         rc = bundle_read(argv[1], api.room.sign, server.bundle, &body, &len);
     if (rc == 0 && api.room.retired_at != 0) {

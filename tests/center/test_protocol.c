@@ -1308,6 +1308,13 @@ static void a_room_has_one_key_at_a_time(void **state)
         free(body);
         assert_int_equal(import(file, out, sizeof(out)), 1);
         assert_non_null(strstr(out, "已停用"));
+        /* A key the center never registered: said so (not "cannot pack"). */
+        assert_int_equal(
+            bundle_write(file, intruder.sign, center_bundle, plan_id, "R01", time(NULL), "{}", 2),
+            0);
+        assert_int_equal(import(file, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "不认识的考场密钥"));
+        assert_null(strstr(out, "试卷包"));
     }
     assert_int_equal(count("results"), 8);
     /* The new key's first batch: tk(1), which room1 delivered, comes again
@@ -1327,6 +1334,21 @@ static void a_room_has_one_key_at_a_time(void **state)
         assert_non_null(strstr(r.body, "\"stored\":[\"n01-0001\",\"n01-0009\",\"n01-0010\"]"));
         assert_non_null(strstr(r.body, "\"held\":[\"n01-0001\"]"));
         free(r.body);
+        /* The same by USB: nothing new, and import says what it holds. */
+        {
+            char file[160], *body;
+            json_t *b = json_pack("{s:O, s:o}", "results", nb, "head", head_of(&newroom, &n));
+
+            body = json_dumps(b, JSON_COMPACT);
+            json_decref(b);
+            snprintf(file, sizeof(file), "%s/held.usb", dir);
+            assert_int_equal(bundle_write(file, newroom.sign, center_bundle, plan_id, "R01",
+                                          time(NULL), body, strlen(body)),
+                             0);
+            free(body);
+            assert_int_equal(center(out, sizeof(out), "import %s 2>&1 | grep 冲突待核", file), 0);
+            assert_non_null(strstr(out, "其中 1 条成绩"));
+        }
         json_decref(nb);
     }
     assert_int_equal(count("results"), 11);
