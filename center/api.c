@@ -88,8 +88,30 @@ static enum MHD_Result registered(struct api *api, const char *plan, const char 
     return api_reply_json(api, MHD_HTTP_OK, body, PROTO_CTX_REGISTER);
 }
 
+/* Retires every key still registered for plan and room: a replacement
+ * serial takes the room over. The results they delivered stay. */
+static int retire_room_keys(struct api *api, const char *plan, const char *room)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(api->server->db,
+                           "UPDATE registrations SET retired_at = ?3 WHERE plan_id = ?1 AND "
+                           "room_id = ?2 AND retired_at IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, plan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, api->now);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Serial use, under one transaction: 0 registered now or before by this
- * key, else the error code to answer with. */
+ * key, else the error code to answer with. A room has one key at a time: a
+ * serial registers a room that another key holds only when it was issued to
+ * replace it (serial issue --replace), and then retires that key. */
 static const char *use_serial(struct api *api, const uint8_t *serial, const uint8_t id[32],
                               const struct key *sign, const struct key *wrap, const char *name,
                               char plan[PKG_MAX_NAME + 1], char room[PKG_MAX_NAME + 1])
@@ -98,10 +120,11 @@ static const char *use_serial(struct api *api, const uint8_t *serial, const uint
     sqlite3_stmt *st;
     uint8_t sign_raw[32], wrap_raw[32];
     const char *err = NULL;
-    int rc, mine = 0, used = 0;
+    int rc, mine = 0, used = 0, replaces = 0;
 
-    if (sqlite3_prepare_v2(db, "SELECT plan_id, room_id, used_by FROM serials WHERE code = ?1", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db, "SELECT plan_id, room_id, used_by, replaces FROM serials WHERE code = ?1", -1, &st,
+            NULL) != SQLITE_OK)
         return "internal";
     sqlite3_bind_blob(st, 1, serial, CODE_BYTES(CODE_SERIAL_BITS), SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -111,18 +134,36 @@ static const char *use_serial(struct api *api, const uint8_t *serial, const uint
         used = sqlite3_column_type(st, 2) != SQLITE_NULL;
         mine = used && sqlite3_column_bytes(st, 2) == 32 &&
                memcmp(sqlite3_column_blob(st, 2), id, 32) == 0;
+        replaces = sqlite3_column_int(st, 3);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? "serial_unknown" : "internal";
-    if (mine)
-        return NULL; /* the same room again, e.g. after a lost answer */
+    if (mine) {
+        /* The same room again, e.g. after a lost answer; unless a
+         * replacement has retired its key since. */
+        rc = center_exists(db,
+                           "SELECT 1 FROM registrations WHERE hex(room_key_id) = upper(?1) AND "
+                           "retired_at IS NOT NULL",
+                           api->room_hex, NULL);
+        return rc == 0 ? NULL : rc == 1 ? "room_key_retired" : "internal";
+    }
     if (used)
         return "serial_used";
     rc = center_exists(db, "SELECT 1 FROM registrations WHERE hex(room_key_id) = upper(?1)",
                        api->room_hex, NULL);
     if (rc != 0)
         return rc == 1 ? "room_key_in_use" : "internal";
+    rc = center_exists(db,
+                       "SELECT 1 FROM registrations WHERE plan_id = ?1 AND room_id = ?2 AND "
+                       "retired_at IS NULL",
+                       plan, room);
+    if (rc < 0)
+        return "internal";
+    if (rc == 1 && !replaces)
+        return "room_registered";
+    if (rc == 1 && retire_room_keys(api, plan, room) < 0)
+        return "internal";
     key_public_raw(sign, sign_raw);
     key_public_raw(wrap, wrap_raw);
     rc = sqlite3_prepare_v2(db,
@@ -197,9 +238,10 @@ static enum MHD_Result do_register(struct api *api)
         result = registered(api, plan, room);
     else
         result = REPLY_ERROR(api,
-                             strcmp(err, "serial_unknown") == 0 ? MHD_HTTP_NOT_FOUND
-                             : strcmp(err, "internal") == 0     ? MHD_HTTP_INTERNAL_SERVER_ERROR
-                                                                : MHD_HTTP_CONFLICT,
+                             strcmp(err, "serial_unknown") == 0     ? MHD_HTTP_NOT_FOUND
+                             : strcmp(err, "internal") == 0         ? MHD_HTTP_INTERNAL_SERVER_ERROR
+                             : strcmp(err, "room_key_retired") == 0 ? MHD_HTTP_FORBIDDEN
+                                                                    : MHD_HTTP_CONFLICT,
                              err);
 out:
     json_decref(doc);
@@ -392,7 +434,8 @@ struct sealed {
     json_t *doc;
     uint8_t hash[32], prev[32];
     int64_t pos;
-    int known; /* already stored, byte for byte */
+    int64_t seat; /* the seat the room says was used; 0 when it does not say */
+    int known;    /* already stored, byte for byte */
 };
 
 static int field_is(json_t *doc, const char *name, const char *want)
@@ -494,19 +537,22 @@ static int links_agree(sqlite3 *db, const uint8_t key_id[32], const struct seale
     return ok;
 }
 
-static int insert_result(struct api *api, const struct sealed *s, const char *sig)
+/* Stores one new result: NULL, or the error code. Another result for the
+ * same candidate is no reason to refuse it (see held()); a second record at
+ * one chain position of this key is. */
+static const char *insert_result(struct api *api, const struct sealed *s, const char *sig)
 {
     sqlite3_stmt *st;
     json_t *score = json_object_get(s->doc, "score");
-    int rc;
+    const char *err = NULL;
 
     if (sqlite3_prepare_v2(api->server->db,
                            "INSERT INTO results (id, room_key_id, plan_id, room_id, session_id, "
                            "ticket, score, status, chain_pos, hash, prev, payload, sig, source, "
-                           "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                           "?12, ?13, ?15, ?14)",
+                           "received_at, seat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                           "?11, ?12, ?13, ?15, ?14, ?16)",
                            -1, &st, NULL) != SQLITE_OK)
-        return -1;
+        return "internal";
     sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, api->room.key_id, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, api->room.plan, -1, SQLITE_STATIC);
@@ -526,9 +572,40 @@ static int insert_result(struct api *api, const struct sealed *s, const char *si
     sqlite3_bind_text(st, 13, sig, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 14, api->now);
     sqlite3_bind_text(st, 15, api->source, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (s->seat > 0)
+        sqlite3_bind_int64(st, 16, s->seat);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        err = sqlite3_extended_errcode(api->server->db) == SQLITE_CONSTRAINT_UNIQUE ||
+                      sqlite3_extended_errcode(api->server->db) == SQLITE_CONSTRAINT_PRIMARYKEY
+                  ? "chain_broken"
+                  : "internal";
     sqlite3_finalize(st);
-    return rc;
+    return err;
+}
+
+/* 1 when another result than s is stored for s's candidate (plan, session,
+ * ticket): two results for one candidate are both kept and held for the
+ * center's review. 0 when not, -1 on a database error. */
+static int held(struct api *api, const struct sealed *s)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(api->server->db,
+                           "SELECT 1 FROM results WHERE plan_id = ?1 AND session_id = ?2 AND "
+                           "ticket = ?3 AND NOT (room_key_id = ?4 AND id = ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, api->room.plan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, json_string_value(json_object_get(s->doc, "session")), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, json_string_value(json_object_get(s->doc, "ticket")), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, api->room.key_id, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, s->id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The fields of a result's payload that the center reads; the candidate
@@ -537,7 +614,7 @@ static int insert_result(struct api *api, const struct sealed *s, const char *si
 static int result_fields(struct api *api, struct sealed *s)
 {
     json_t *d = s->doc, *score = json_object_get(d, "score"),
-           *pos = json_object_get(d, "chain_pos");
+           *pos = json_object_get(d, "chain_pos"), *seat = json_object_get(d, "seat");
     const char *prev = json_string_value(json_object_get(d, "prev"));
     sqlite3_stmt *st;
     int rc;
@@ -548,6 +625,13 @@ static int result_fields(struct api *api, struct sealed *s)
         json_integer_value(pos) < 1 || (!json_is_null(score) && !json_is_integer(score)) ||
         prev == NULL || hex_decode(prev, s->prev, 32) < 0)
         return -1;
+    /* The seat used: optional (older rooms do not say; null for a candidate
+     * who sat nowhere), else a seat number. */
+    if (seat != NULL && !json_is_null(seat) &&
+        (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
+         json_integer_value(seat) > 100000))
+        return -1;
+    s->seat = json_is_integer(seat) ? json_integer_value(seat) : 0;
     s->pos = json_integer_value(pos);
     if (sqlite3_prepare_v2(api->server->db,
                            "SELECT 1 FROM candidates WHERE plan_id = ?1 AND session_id = ?2 "
@@ -666,23 +750,39 @@ static int by_id(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-/* The receipt: what this upload's ids now are at the center. The same upload
- * gets the same bytes (and so the same signature). */
-static json_t *receipt(struct api *api, const char *kind, struct sealed *s, size_t n, json_t *head)
+/* A new array of the strings of list, sorted. */
+static json_t *sorted(json_t *list)
+{
+    size_t n = json_array_size(list);
+    json_t *out = json_array(), **v = calloc(n ? n : 1, sizeof(*v));
+
+    for (size_t i = 0; i < n && v != NULL; i++)
+        v[i] = json_array_get(list, i);
+    if (v != NULL)
+        qsort(v, n, sizeof(*v), by_id);
+    for (size_t i = 0; i < n && v != NULL; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    return out;
+}
+
+/* The receipt: what this upload's ids now are at the center, and which of
+ * them are held for review. The same upload gets the same bytes (and so the
+ * same signature), as long as no conflict arose in between. */
+static json_t *receipt(struct api *api, const char *kind, struct sealed *s, size_t n, json_t *head,
+                       json_t *held_ids)
 {
     json_t *ids = json_array(), *body;
-    json_t **sorted = calloc(n ? n : 1, sizeof(*sorted));
 
-    for (size_t i = 0; i < n && sorted != NULL; i++)
-        sorted[i] = json_string(s[i].id);
-    if (sorted != NULL)
-        qsort(sorted, n, sizeof(*sorted), by_id);
-    for (size_t i = 0; i < n && sorted != NULL; i++)
-        json_array_append_new(ids, sorted[i]);
-    free(sorted);
-    body = json_pack("{s:s, s:s, s:o}", "kind", kind, "room", api->room_hex, "stored", ids);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(ids, json_string(s[i].id));
+    body = json_pack("{s:s, s:s, s:o}", "kind", kind, "room", api->room_hex, "stored", sorted(ids));
+    json_decref(ids);
     if (head != NULL)
         json_object_set_new(body, "head", head);
+    /* Only when there are any: receipts without conflicts stay as they were. */
+    if (json_array_size(held_ids) > 0)
+        json_object_set_new(body, "held", sorted(held_ids));
     return body;
 }
 
@@ -693,7 +793,8 @@ static const char *store_batch(struct api *api, json_t *doc, int results, struct
                                size_t n, json_t **out)
 {
     const char *err = NULL, *table = results ? "results" : "events";
-    json_t *items = json_object_get(doc, table), *conflicts = json_array(), *head = NULL;
+    json_t *items = json_object_get(doc, table), *conflicts = json_array(), *head = NULL,
+           *held_ids = json_array();
     size_t i;
 
     /* A savepoint: its own transaction for an upload, a part of the
@@ -711,17 +812,27 @@ static const char *store_batch(struct api *api, json_t *doc, int results, struct
     for (i = 0; i < n && err == NULL; i++) {
         if (s[i].known)
             continue;
-        if (results
-                ? insert_result(api, &s[i],
-                                json_string_value(json_object_get(json_array_get(items, i), "sig")))
-                : insert_event(api, &s[i]))
-            err = results ? "chain_broken" : "bad_json"; /* a second record at one position */
+        if (results)
+            err = insert_result(
+                api, &s[i], json_string_value(json_object_get(json_array_get(items, i), "sig")));
+        else if (insert_event(api, &s[i]) != 0)
+            err = "bad_json";
     }
     for (i = 0; results && i < n && err == NULL; i++)
         if (!links_agree(api->server->db, api->room.key_id, &s[i]))
             err = "chain_broken";
     if (results && err == NULL)
         err = check_head(api, json_object_get(doc, "head"), &head);
+    /* Every id of this upload that shares its candidate with another result
+     * (of another key, or another id): stored, and held for review. */
+    for (i = 0; results && i < n && err == NULL; i++) {
+        int h = held(api, &s[i]);
+
+        if (h < 0)
+            err = "internal";
+        else if (h == 1)
+            json_array_append_new(held_ids, json_string(s[i].id));
+    }
     if (err == NULL &&
         sqlite3_exec(api->server->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
         err = "internal";
@@ -730,9 +841,10 @@ static const char *store_batch(struct api *api, json_t *doc, int results, struct
         json_decref(head);
         *out = strcmp(err, "conflict") == 0 ? json_pack("{s:O}", "ids", conflicts) : NULL;
     } else {
-        *out = receipt(api, table, s, n, head);
+        *out = receipt(api, table, s, n, head, held_ids);
     }
     json_decref(conflicts);
+    json_decref(held_ids);
     return err;
 }
 

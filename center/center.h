@@ -16,7 +16,7 @@
 
 /* ---- the center's database (db.c) ---- */
 
-#define CENTER_DB_VERSION 1
+#define CENTER_DB_VERSION 2
 
 /* Opens (creating, 0700 directory, 0600 file) DATA_DIR/center.db and brings
  * its schema to CENTER_DB_VERSION. ER_CENTER_DB, ER_CENTER_DB_NEWER. */
@@ -71,7 +71,9 @@ struct server {
 struct api_room {
     uint8_t key_id[32];
     char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1];
-    struct key *sign; /* the room's Ed25519 public key */
+    struct key *sign;   /* the room's Ed25519 public key */
+    int64_t retired_at; /* 0 while the key is the room's; else when a
+                           replacement serial took the room over */
 };
 
 /* One request, while it is answered. */
@@ -102,7 +104,8 @@ int api_check_signed(struct api *api, const struct proto_auth *auth, const struc
 int api_authenticate(struct api *api);
 
 /* The registration of the room whose key id is room->key_id: fills plan,
- * room and sign. ER_ROOM_NOT_REGISTERED, ER_CENTER_DB. */
+ * room, sign and retired_at (a retired key is found: the caller refuses it
+ * with its own words). ER_ROOM_NOT_REGISTERED, ER_CENTER_DB. */
 int center_find_room(sqlite3 *db, struct api_room *room);
 
 /* Stores the results (or events) of an upload or a bundle, doc being its

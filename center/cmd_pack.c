@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define MSG_PACK_FAILED "考场 %s 的试卷包未能生成。"
+
 struct pack {
     sqlite3 *db;
     const char *plan, *room;
@@ -164,7 +166,7 @@ static int section_papers(struct pack *p, json_t *sessions)
     return rc;
 }
 
-/* The room's X25519 key, from its registration (the latest). */
+/* The room's X25519 key, from its registration (the one not retired). */
 static int room_wrap_key(struct pack *p, struct key **out)
 {
     sqlite3_stmt *st;
@@ -172,7 +174,7 @@ static int room_wrap_key(struct pack *p, struct key **out)
 
     if (sqlite3_prepare_v2(p->db,
                            "SELECT wrap_pub FROM registrations WHERE plan_id = ?1 AND room_id = ?2 "
-                           "ORDER BY registered_at DESC LIMIT 1",
+                           "AND retired_at IS NULL ORDER BY registered_at DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
         return ER_CENTER_DB;
     sqlite3_bind_text(st, 1, p->plan, -1, SQLITE_STATIC);
@@ -298,7 +300,7 @@ static int pack_room(const struct cli_ctx *ctx, struct pack *p, const struct key
 int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--room", "--plan", NULL};
-    char plan[PKG_MAX_NAME + 1], key_path[CENTER_PATH_MAX];
+    char plan[PKG_MAX_NAME + 1], key_path[CENTER_PATH_MAX], failed[PKG_MAX_NAME + 1] = "";
     int bad = 0, rc, packed = 0;
     const char *room = cli_option(argc, argv, "--room", &bad);
     const char *given = cli_option(argc, argv, "--plan", &bad);
@@ -327,7 +329,8 @@ int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
     rooms = rows(&p,
                  room != NULL ? "SELECT id FROM rooms WHERE plan_id = ?1 AND id = ?2"
                               : "SELECT DISTINCT room_id AS id FROM registrations "
-                                "WHERE plan_id = ?1 AND ?2 IS NOT NULL ORDER BY room_id",
+                                "WHERE plan_id = ?1 AND ?2 IS NOT NULL AND retired_at IS NULL "
+                                "ORDER BY room_id",
                  NULL);
     if (rooms == NULL || (room != NULL && json_array_size(rooms) == 0)) {
         rc = rooms == NULL ? ER_CENTER_DB : ER_ROOM_NOT_FOUND;
@@ -337,17 +340,22 @@ int cmd_pack(struct cli_ctx *ctx, int argc, char **argv)
     {
         p.room = json_string_value(json_object_get(r, "id"));
         rc = pack_room(ctx, &p, center, now);
-        if (rc < 0)
+        if (rc < 0) {
+            /* Kept by value: p.room points into rooms, freed below. */
+            snprintf(failed, sizeof(failed), "%s", p.room);
             break;
+        }
         packed++;
     }
     if (rc == 0 && packed == 0)
         rc = ER_ROOM_NOT_REGISTERED;
 out:
+    if (failed[0] == '\0' && room != NULL)
+        snprintf(failed, sizeof(failed), "%s", room);
     json_decref(rooms);
     key_free(center);
     sqlite3_close(p.db);
-    if (rc < 0 && p.room != NULL && p.room[0] != '\0')
-        return cli_fail_detail(ctx, rc, "考场 %s 的试卷包未能生成。", p.room);
+    if (rc < 0 && failed[0] != '\0')
+        return cli_fail_detail(ctx, rc, MSG_PACK_FAILED, failed);
     return rc < 0 ? cli_fail(ctx, rc) : 0;
 }

@@ -98,6 +98,34 @@ static const char schema_v1[] =
     "  payload BLOB NOT NULL, source TEXT NOT NULL, received_at INTEGER NOT NULL,"
     "  PRIMARY KEY (room_key_id, id));";
 
+/* Version 2 (issue 11): a serial issued to replace a room's registration,
+ * registrations retired by such a replacement, and results no longer unique
+ * per candidate: a second result for one ticket (from another room key) is
+ * kept beside the first and held for the center's review, never refused nor
+ * silently dropped. Results also keep the seat the room says the candidate
+ * used (NULL: the room did not say). */
+static const char schema_v2[] =
+    "ALTER TABLE serials ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;" /* 1: --replace */
+    "ALTER TABLE registrations ADD COLUMN retired_at INTEGER;" /* NULL while the key is the room's
+                                                                */
+    "CREATE TABLE results_v2 ("
+    "  id TEXT NOT NULL, room_key_id BLOB NOT NULL, plan_id TEXT NOT NULL, room_id TEXT NOT NULL,"
+    "  session_id TEXT NOT NULL, ticket TEXT NOT NULL, score INTEGER, status TEXT NOT NULL,"
+    "  seat INTEGER," /* the seat used, from the sealed payload */
+    "  chain_pos INTEGER NOT NULL, hash BLOB NOT NULL, prev BLOB NOT NULL,"
+    "  payload BLOB NOT NULL, sig BLOB NOT NULL, source TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_key_id, id),"
+    "  UNIQUE (room_key_id, chain_pos));"
+    "INSERT INTO results_v2 (id, room_key_id, plan_id, room_id, session_id, ticket, score, status,"
+    "  chain_pos, hash, prev, payload, sig, source, received_at)"
+    "  SELECT id, room_key_id, plan_id, room_id, session_id, ticket, score, status, chain_pos,"
+    "  hash, prev, payload, sig, source, received_at FROM results;"
+    "DROP TABLE results;"
+    "ALTER TABLE results_v2 RENAME TO results;"
+    "CREATE INDEX results_by_ticket ON results (plan_id, session_id, ticket);"
+    "CREATE INDEX registrations_by_room ON registrations (plan_id, room_id);";
+
 int center_db_open(const char *data_dir, sqlite3 **out)
 {
     char path[4096];
@@ -130,12 +158,14 @@ int center_db_open(const char *data_dir, sqlite3 **out)
         sqlite3_close(db);
         return ER_CENTER_DB_NEWER;
     }
-    if (version < 1) {
+    if (version < CENTER_DB_VERSION) {
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
+        if (rc == SQLITE_OK && version < 1)
             rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
+        if (rc == SQLITE_OK && version < 2)
+            rc = sqlite3_exec(db, schema_v2, NULL, NULL, NULL);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(db, "PRAGMA user_version = 1; COMMIT", NULL, NULL, NULL);
+            rc = sqlite3_exec(db, "PRAGMA user_version = 2; COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
             log_error("center.db: %s", sqlite3_errmsg(db));
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

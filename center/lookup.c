@@ -62,7 +62,8 @@ int center_find_room(sqlite3 *db, struct api_room *room)
     int rc;
 
     if (sqlite3_prepare_v2(db,
-                           "SELECT plan_id, room_id, sign_pub FROM registrations "
+                           "SELECT plan_id, room_id, sign_pub, COALESCE(MAX(retired_at, 1), 0) "
+                           "FROM registrations "
                            "WHERE room_key_id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return ER_CENTER_DB;
@@ -71,6 +72,7 @@ int center_find_room(sqlite3 *db, struct api_room *room)
     if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 2) == KEY_RAW_LEN) {
         snprintf(room->plan, sizeof(room->plan), "%s", sqlite3_column_text(st, 0));
         snprintf(room->room, sizeof(room->room), "%s", sqlite3_column_text(st, 1));
+        room->retired_at = sqlite3_column_int64(st, 3);
         rc = key_from_raw_public(KEY_ED25519, sqlite3_column_blob(st, 2), &room->sign);
     } else {
         rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ER_ROOM_NOT_REGISTERED : ER_CENTER_DB;

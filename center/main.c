@@ -8,7 +8,8 @@ static const struct cli_command commands[] = {
      "import DIR | sample DIR [--candidates N] [--rooms N] [--sessions N] [--start-in MINUTES] "
      "[--seed N] [--photo-kib N]",
      "校验并导入考试计划目录，或生成一个模拟计划", cmd_plan},
-    {"serial", "issue --room ROOM [--plan P]", "为考场签发一次性注册码", cmd_serial},
+    {"serial", "issue --room ROOM | --replace ROOM [--plan P]",
+     "为考场签发一次性注册码（--replace：为已注册的考场更换服务器）", cmd_serial},
     {"pack", "[--room ROOM] [--plan P]", "为已注册的考场生成加密试卷包，逐行输出文件路径",
      cmd_pack},
     {"unlock-code", "--session S [--plan P]", "显示场次的开考密码（电话告知离线考场）",

@@ -62,6 +62,12 @@ static const struct {
     {"serial_unknown", "没有这个注册码。请核对考试中心发放的注册码。"},
     {"serial_used", "该注册码已被使用，不能再次注册。请联系考试中心。"},
     {"room_key_in_use", "该考场密钥已用另一个注册码注册过。"},
+    {"room_registered", "该考场已由另一台考场服务器注册，这个注册码不能再注册它。如需更换考场服务器"
+                        "，请联系考试中心签发替换注册码"
+                        "（examcenter serial issue --replace 考场号）。"},
+    {"room_key_retired", "这台考场服务器的密钥已停用：考试中心已用替换注册码把本考场注册到另一台服"
+                         "务器。此前已上传的成绩仍然有效；"
+                         "请改用新注册的服务器，并联系考试中心处理本机尚未上传的记录。"},
     {"no_such_package", "没有这个版本的试卷包。"},
     {"range", "请求的字节范围无效。"},
     {"no_such_session", "没有这个场次。"},
@@ -243,6 +249,14 @@ int api_check_signed(struct api *api, const struct proto_auth *auth, const struc
     return 0;
 }
 
+/* A key whose room was taken over by a replacement serial: refused from
+ * then on, saying since when. */
+static enum MHD_Result retired(struct api *api, int64_t since)
+{
+    return api_reply_error(api, MHD_HTTP_FORBIDDEN, "room_key_retired",
+                           json_pack("{s:I}", "retired_at", (json_int_t)since));
+}
+
 /* A registered room's request: finds the room by its key id and checks the
  * request. Returns 0 with api->room filled, or queues the error and returns
  * 1. */
@@ -263,6 +277,10 @@ int api_authenticate(struct api *api)
     }
     if (rc != 0) {
         api->result = api_reply_error(api, MHD_HTTP_UNAUTHORIZED, "unknown_room", NULL);
+        return 1;
+    }
+    if (api->room.retired_at != 0) {
+        api->result = retired(api, api->room.retired_at);
         return 1;
     }
     return api_check_signed(api, &auth, api->room.sign, api->room.key_id);
@@ -288,6 +306,8 @@ static enum MHD_Result early_refusal(struct server *server, struct MHD_Connectio
     key_free(api.room.sign);
     if (known == ER_ROOM_NOT_REGISTERED)
         return api_reply_error(&api, MHD_HTTP_UNAUTHORIZED, "unknown_room", NULL);
+    if (known == 0 && api.room.retired_at != 0)
+        return retired(&api, api.room.retired_at);
     if (t < 0 || t > api.now + PROTO_SKEW_MAX || t < api.now - PROTO_SKEW_MAX)
         return api_reply_error(&api, MHD_HTTP_UNAUTHORIZED, "clock_skew",
                                json_pack("{s:I}", "center_time", (json_int_t)api.now));

@@ -290,6 +290,7 @@ static long do_register(const struct room *r, const char *serial, struct resp *o
 
 static char serial_r01[32], serial_r01b[32], serial_r02[32];
 static struct room room1, room2, intruder;
+static struct room newroom; /* R01's replacement server, registered late */
 
 /* Real tickets of R01's session S1: a result must name a candidate the
  * uploading room seats. */
@@ -358,6 +359,7 @@ static int teardown(void **state)
     free_room(&room1);
     free_room(&room2);
     free_room(&intruder);
+    free_room(&newroom);
     key_free(center_bundle);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     return system(cmd);
@@ -743,20 +745,24 @@ struct chain {
     uint8_t head[32];
 };
 
-/* A result sealed as docs/protocol.md says, appended to chain c. */
-static json_t *seal(const struct room *room, struct chain *c, const char *id, const char *ticket,
-                    int score)
+/* A result sealed as docs/protocol.md says, appended to chain c: score
+ * -1 is null; status NULL is "submitted"; seat 0 leaves "seat" out. */
+static json_t *seal_as(const struct room *room, struct chain *c, const char *id, const char *ticket,
+                       int score, const char *status, int seat)
 {
     char prev[65], sig[89], *payload, *b64;
     json_t *doc, *item;
 
     hex_encode(c->head, 32, prev);
     c->pos++; /* positions start at 1; 0 is the empty chain */
-    doc = json_pack("{s:{s:{s:s, s:i}}, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}",
-                    "answers", "1", "answer", "B", "rev", 1, "chain_pos", (json_int_t)c->pos, "id",
-                    id, "plan", plan_id, "prev", prev, "room", room->room_id, "score", score,
-                    "session", "S1", "status", "submitted", "submitted_at",
+    doc = json_pack("{s:{s:{s:s, s:i}}, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "answers",
+                    "1", "answer", "B", "rev", 1, "chain_pos", (json_int_t)c->pos, "id", id, "plan",
+                    plan_id, "prev", prev, "room", room->room_id, "session", "S1", "status",
+                    status ? status : "submitted", "submitted_at",
                     (json_int_t)(1796436000 + c->pos), "ticket", ticket);
+    json_object_set_new(doc, "score", score < 0 ? json_null() : json_integer(score));
+    if (seat != 0)
+        json_object_set_new(doc, "seat", json_integer(seat));
     payload = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
     assert_int_equal(proto_sign_body(room->sign, PROTO_CTX_RESULT, payload, strlen(payload), sig),
@@ -767,6 +773,12 @@ static json_t *seal(const struct room *room, struct chain *c, const char *id, co
     free(b64);
     free(payload);
     return item;
+}
+
+static json_t *seal(const struct room *room, struct chain *c, const char *id, const char *ticket,
+                    int score)
+{
+    return seal_as(room, c, id, ticket, score, NULL, 0);
 }
 
 static json_t *head_of(const struct room *room, const struct chain *c)
@@ -1158,6 +1170,328 @@ static void malformed_requests_get_4xx(void **state)
     }
 }
 
+/* ---- a room has one key at a time; two results for one candidate are held ---- */
+
+/* The planned seat of a ticket of R01's session S1. */
+static int planned_seat(const char *ticket)
+{
+    char path[200];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int seat = -1;
+
+    snprintf(path, sizeof(path), "%s/center.db", data);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT seat FROM candidates WHERE session_id = 'S1' "
+                                        "AND ticket = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, ticket, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        seat = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return seat;
+}
+
+static json_t *scores_json(void)
+{
+    char cmd[512];
+    json_t *doc;
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "%s --data %s scores --format json", examcenter, data);
+    p = popen(cmd, "r");
+    doc = json_loadf(p, 0, NULL);
+    assert_int_equal(pclose(p), 0);
+    assert_true(json_is_array(doc));
+    return doc;
+}
+
+/* The rows of the score report for ticket (at most 4), and how many. */
+static size_t rows_of(json_t *doc, const char *ticket, json_t *out[4])
+{
+    size_t i, n = 0;
+    json_t *row;
+
+    json_array_foreach(doc, i, row)
+    {
+        if (n < 4 && strcmp(json_string_value(json_object_get(row, "ticket")), ticket) == 0)
+            out[n++] = row;
+    }
+    return n;
+}
+
+/* The CSV line of the score report for a ticket, with a room key that starts
+ * as given ("" for any). */
+static int csv_line(const char *ticket, const char *key, char *line, size_t linesz)
+{
+    char cmd[512];
+    FILE *p;
+    int found = 0;
+
+    snprintf(cmd, sizeof(cmd), "%s --data %s scores", examcenter, data);
+    p = popen(cmd, "r");
+    while (!found && fgets(line, (int)linesz, p) != NULL)
+        found = strstr(line, ticket) != NULL && strstr(line, key) != NULL;
+    while (fgets(cmd, sizeof(cmd), p) != NULL)
+        ;
+    assert_int_equal(pclose(p), 0);
+    return found;
+}
+
+static void a_room_has_one_key_at_a_time(void **state)
+{
+    char out[512], serial_new[32];
+    struct chain c = {0};
+    json_t *batch = json_array(), *doc, *rows[4];
+    struct resp r;
+
+    (void)state;
+    /* R01 is registered (room1): a plain serial for it is refused at issue,
+     * pointing to --replace; and one issued before R01 registered cannot
+     * register a second key for it. */
+    assert_int_equal(center(out, sizeof(out), "serial issue --room R01 2>&1"), 2);
+    assert_non_null(strstr(out, "--replace R01"));
+    new_room(&newroom);
+    newroom.room_id = "R01";
+    assert_int_equal(do_register(&newroom, serial_r01b, &r), 409);
+    assert_string_equal(error_code(&r), "room_registered");
+    free(r.body);
+    /* The replacement serial: until it registers, room1's key is R01's. */
+    assert_int_equal(center(serial_new, sizeof(serial_new), "serial issue --replace R01"), 0);
+    assert_int_equal(strlen(serial_new), 19);
+    json_array_append_new(batch, seal(&room1, &c, "r01-0001", tk(1), 85));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0002", tk(2), 40));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0003", tk(3), 100));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0004", tk(4), 70));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0005", tk(5), 60));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0006", tk(6), 0));
+    json_array_append_new(batch, seal(&room1, &c, "r01-0007", tk(7), 77));
+    json_decref(batch);
+    batch = json_array();
+    json_array_append_new(batch, seal(&room1, &c, "r01-0008", tk(8), 66));
+    assert_int_equal(upload(&room1, batch, head_of(&room1, &c), 0, &r), 200);
+    free(r.body);
+    assert_int_equal(count("results"), 8);
+    /* From the moment it registers, room1's key is retired, whatever it asks. */
+    assert_int_equal(do_register(&newroom, serial_new, NULL), 200);
+    {
+        struct req q = {.method = "GET", .path = "/v1/manifest", .room = &room1};
+
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 403);
+        assert_string_equal(error_code(&r), "room_key_retired");
+        free(r.body);
+    }
+    json_decref(batch);
+    batch = json_array();
+    json_array_append_new(batch, seal(&room1, &c, "r01-0009", tk(9), 90));
+    assert_int_equal(upload(&room1, batch, head_of(&room1, &c), 0, &r), 403);
+    assert_string_equal(error_code(&r), "room_key_retired");
+    free(r.body);
+    assert_int_equal(do_register(&room1, serial_r01, &r), 403);
+    assert_string_equal(error_code(&r), "room_key_retired");
+    free(r.body);
+    /* Nor by USB: a bundle of room1's key is refused, saying why. */
+    {
+        char file[160], *body;
+        json_t *b = json_pack("{s:O, s:o}", "results", batch, "head", head_of(&room1, &c));
+
+        body = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
+        snprintf(file, sizeof(file), "%s/retired.usb", dir);
+        assert_int_equal(bundle_write(file, room1.sign, center_bundle, plan_id, "R01", time(NULL),
+                                      body, strlen(body)),
+                         0);
+        free(body);
+        assert_int_equal(import(file, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "已停用"));
+        /* A key the center never registered: said so (not "cannot pack"). */
+        assert_int_equal(
+            bundle_write(file, intruder.sign, center_bundle, plan_id, "R01", time(NULL), "{}", 2),
+            0);
+        assert_int_equal(import(file, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "不认识的考场密钥"));
+        assert_null(strstr(out, "试卷包"));
+    }
+    assert_int_equal(count("results"), 8);
+    /* The new key's first batch: tk(1), which room1 delivered, comes again
+     * with another score; the others are new. All stored (the new key's chain
+     * is its own), the receipt lists them all and holds tk(1) for review. */
+    {
+        struct chain n = {0};
+        json_t *nb = json_array();
+
+        /* (tk(9) sat elsewhere than planned; tk(10) was absent: for the
+         * report, below.) */
+        json_array_append_new(nb, seal(&newroom, &n, "n01-0001", tk(1), 100));
+        json_array_append_new(
+            nb, seal_as(&newroom, &n, "n01-0009", tk(9), 90, NULL, planned_seat(tk(9)) + 20));
+        json_array_append_new(nb, seal_as(&newroom, &n, "n01-0010", tk(10), -1, "absent", 0));
+        assert_int_equal(upload(&newroom, nb, head_of(&newroom, &n), 0, &r), 200);
+        assert_non_null(strstr(r.body, "\"stored\":[\"n01-0001\",\"n01-0009\",\"n01-0010\"]"));
+        assert_non_null(strstr(r.body, "\"held\":[\"n01-0001\"]"));
+        free(r.body);
+        /* The same by USB: nothing new, and import says what it holds. */
+        {
+            char file[160], *body;
+            json_t *b = json_pack("{s:O, s:o}", "results", nb, "head", head_of(&newroom, &n));
+
+            body = json_dumps(b, JSON_COMPACT);
+            json_decref(b);
+            snprintf(file, sizeof(file), "%s/held.usb", dir);
+            assert_int_equal(bundle_write(file, newroom.sign, center_bundle, plan_id, "R01",
+                                          time(NULL), body, strlen(body)),
+                             0);
+            free(body);
+            assert_int_equal(center(out, sizeof(out), "import %s 2>&1 | grep 冲突待核", file), 0);
+            assert_non_null(strstr(out, "其中 1 条成绩"));
+        }
+        json_decref(nb);
+    }
+    assert_int_equal(count("results"), 11);
+    /* The report shows both results for tk(1) as 冲突待核, with no pass or
+     * fail; room1's other results, delivered before it was retired, stand. */
+    doc = scores_json();
+    assert_int_equal(rows_of(doc, tk(1), rows), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_true(json_is_true(json_object_get(rows[i], "conflict")));
+        assert_string_equal(json_string_value(json_object_get(rows[i], "outcome")), "冲突待核");
+        assert_true(json_is_null(json_object_get(rows[i], "passed")));
+    }
+    assert_string_not_equal(json_string_value(json_object_get(rows[0], "room_key")),
+                            json_string_value(json_object_get(rows[1], "room_key")));
+    assert_int_equal(rows_of(doc, tk(8), rows), 1);
+    assert_true(json_is_false(json_object_get(rows[0], "conflict")));
+    assert_true(json_is_true(json_object_get(rows[0], "passed")));
+    assert_string_equal(json_string_value(json_object_get(rows[0], "room_key")), room1.id);
+    assert_int_equal(rows_of(doc, tk(9), rows), 1);
+    assert_string_equal(json_string_value(json_object_get(rows[0], "room_key")), newroom.id);
+    json_decref(doc);
+    assert_true(csv_line(tk(1), room1.id, out, sizeof(out)));
+    assert_non_null(strstr(out, ",冲突待核,"));
+    assert_true(csv_line(tk(1), newroom.id, out, sizeof(out)));
+    assert_non_null(strstr(out, ",冲突待核,"));
+    json_decref(batch);
+}
+
+/* A stolen serial's key got in first and delivered a forged result; the
+ * real room, registered with a replacement serial, then sends its whole
+ * batch: accepted, the forged candidate held, nothing called chain_broken. */
+static void a_forgery_does_not_block_the_real_room(void **state)
+{
+    char serial_a[32], serial_b[32];
+    struct room forger = {0}, real = {0};
+    struct chain f = {0}, c = {0};
+    json_t *batch = json_array(), *doc, *rows[4];
+    struct resp r;
+    char ticket[32];
+    int before;
+
+    (void)state;
+    /* R02's session S1 tickets, as the real room seats them. */
+    {
+        char path[200];
+        sqlite3 *db;
+        sqlite3_stmt *st;
+
+        snprintf(path, sizeof(path), "%s/center.db", data);
+        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT ticket FROM candidates WHERE room_id = 'R02' "
+                                            "AND session_id = 'S1' ORDER BY seat",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        new_room(&forger);
+        new_room(&real);
+        forger.room_id = real.room_id = "R02";
+        /* R02 is room2's: the forger comes in with a replacement serial (the
+         * center was fooled once), the real room takes R02 back the same way. */
+        assert_int_equal(center(serial_a, sizeof(serial_a), "serial issue --replace R02"), 0);
+        assert_int_equal(do_register(&forger, serial_a, NULL), 200);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        snprintf(ticket, sizeof(ticket), "%s", sqlite3_column_text(st, 0));
+        json_array_append_new(batch, seal(&forger, &f, "R02-S1-forged", ticket, 100));
+        assert_int_equal(upload(&forger, batch, head_of(&forger, &f), 0, &r), 200);
+        free(r.body);
+        json_decref(batch);
+        assert_int_equal(center(serial_b, sizeof(serial_b), "serial issue --replace R02"), 0);
+        assert_int_equal(do_register(&real, serial_b, NULL), 200);
+        before = count("results");
+        /* The real room's batch: every candidate of R02 in S1, the forged
+         * one among them. */
+        batch = json_array();
+        sqlite3_reset(st);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char id[64];
+
+            snprintf(id, sizeof(id), "R02-S1-%s", sqlite3_column_text(st, 0));
+            json_array_append_new(
+                batch, seal(&real, &c, id, (const char *)sqlite3_column_text(st, 0), 61));
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    assert_true(json_array_size(batch) >= 5);
+    assert_int_equal(upload(&real, batch, head_of(&real, &c), 1, &r), 200);
+    assert_non_null(strstr(r.body, "\"held\":[\"R02-S1-"));
+    free(r.body);
+    assert_int_equal(count("results"), before + (int)json_array_size(batch));
+    doc = scores_json();
+    assert_int_equal(rows_of(doc, ticket, rows), 2);
+    assert_string_equal(json_string_value(json_object_get(rows[0], "outcome")), "冲突待核");
+    assert_string_equal(json_string_value(json_object_get(rows[1], "outcome")), "冲突待核");
+    json_decref(doc);
+    /* The forger's key is retired too. */
+    {
+        struct req q = {.method = "GET", .path = "/v1/manifest", .room = &forger};
+
+        assert_int_equal(http(&q, &r), CURLE_OK);
+        assert_int_equal(r.status, 403);
+        assert_string_equal(error_code(&r), "room_key_retired");
+        free(r.body);
+    }
+    json_decref(batch);
+    free_room(&forger);
+    free_room(&real);
+}
+
+/* What the room's results say: the seat used, and 缺考 for the absent
+ * (from the new key's batch above). */
+static void scores_show_seat_used_and_absent(void **state)
+{
+    json_t *doc = scores_json(), *rows[4];
+    char line[1024], want[64];
+
+    (void)state;
+    /* tk(9) sat 20 seats from its planned one: the report says where. */
+    assert_int_equal(rows_of(doc, tk(9), rows), 1);
+    assert_int_equal(json_integer_value(json_object_get(rows[0], "seat")),
+                     planned_seat(tk(9)) + 20);
+    /* A result that does not say: the planned seat. */
+    assert_int_equal(rows_of(doc, tk(8), rows), 1);
+    assert_int_equal(json_integer_value(json_object_get(rows[0], "seat")), planned_seat(tk(8)));
+    /* Absent: 缺考, neither passed nor failed. */
+    assert_int_equal(rows_of(doc, tk(10), rows), 1);
+    assert_string_equal(json_string_value(json_object_get(rows[0], "outcome")), "缺考");
+    assert_true(json_is_null(json_object_get(rows[0], "passed")));
+    assert_true(json_is_null(json_object_get(rows[0], "score")));
+    assert_string_equal(json_string_value(json_object_get(rows[0], "status")), "absent");
+    json_decref(doc);
+    /* The same in CSV: 座位号 is the seat used, 是否合格 says 缺考. */
+    assert_true(csv_line(tk(9), newroom.id, line, sizeof(line)));
+    snprintf(want, sizeof(want), ",R01,%d,", planned_seat(tk(9)) + 20);
+    assert_non_null(strstr(line, want));
+    assert_true(csv_line(tk(10), newroom.id, line, sizeof(line)));
+    assert_non_null(strstr(line, ",缺考,absent,"));
+    assert_null(strstr(line, "不合格"));
+    assert_true(csv_line(tk(8), room1.id, line, sizeof(line)));
+    snprintf(want, sizeof(want), ",R01,%d,", planned_seat(tk(8)));
+    assert_non_null(strstr(line, want));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1172,6 +1506,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(usb_bundles_import_idempotently),
         cmocka_unit_test(scores_report_what_arrived),
         cmocka_unit_test(malformed_requests_get_4xx),
+        cmocka_unit_test(a_room_has_one_key_at_a_time),
+        cmocka_unit_test(a_forgery_does_not_block_the_real_room),
+        cmocka_unit_test(scores_show_seat_used_and_absent),
     };
 
     if (argc != 2) {

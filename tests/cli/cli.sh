@@ -35,6 +35,16 @@ expect 2 "用法" "$center" --data "$tmp/c" serial issue
 expect 0 "考试中心已初始化" "$center" --data "$tmp/c/deep/dir" init
 expect 1 "没有找到该考试计划" "$center" --data "$tmp/c/deep/dir" serial issue --room R01
 expect 1 "没有找到该考试计划" "$center" --data "$tmp/c/deep/dir" scores
+# Packing a room that has not registered: exit 1 with the room named (the
+# name once came from freed memory; an ASan report would show below, and an
+# abort would not exit 1).
+expect 0 "" "$center" --data "$tmp/c/deep/dir" plan sample "$tmp/cplan" --candidates 6 --rooms 2
+expect 0 "" "$center" --data "$tmp/c/deep/dir" plan import "$tmp/cplan"
+expect 1 "考场 R01 的试卷包未能生成" "$center" --data "$tmp/c/deep/dir" pack --room R01
+check "that refusal says why" grep -q "尚未用注册码注册" "$tmp/out"
+check "no sanitizer report from it" sh -c '! grep -q "Sanitizer" "$1"' - "$tmp/out"
+expect 1 "尚未用注册码注册" "$center" --data "$tmp/c/deep/dir" pack
+expect 1 "考场 R09 的试卷包未能生成" "$center" --data "$tmp/c/deep/dir" pack --room R09
 
 # A serial with a typo is refused locally as a typo; a good one gets further.
 expect 1 "校验位不符" "$room" register 04HM-ASW9-NF6Y-Y09X

@@ -44,10 +44,12 @@ static void init(void)
                             "'n', 'g', 't', 'id', 'o', 'l', 'R01', i, 0, 'p', x'00' FROM n;",
                             NULL, NULL, NULL) == SQLITE_OK);
     key_id(room, base.room.key_id);
-    FUZZ_CHECK(sqlite3_prepare_v2(server.db,
-                                  "INSERT INTO registrations VALUES (?1, 'P', 'R01', ?2, ?2, "
-                                  "'', 0)",
-                                  -1, &st, NULL) == SQLITE_OK);
+    FUZZ_CHECK(
+        sqlite3_prepare_v2(server.db,
+                           "INSERT INTO registrations (room_key_id, plan_id, room_id, sign_pub, "
+                           "wrap_pub, name, registered_at) VALUES (?1, 'P', 'R01', ?2, ?2, "
+                           "'', 0)",
+                           -1, &st, NULL) == SQLITE_OK);
     sqlite3_bind_blob(st, 1, base.room.key_id, 32, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, pub, 32, SQLITE_STATIC);
     FUZZ_CHECK(sqlite3_step(st) == SQLITE_DONE);
