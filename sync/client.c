@@ -347,9 +347,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 /* What a failed transfer means for the proctor. */
-static int network_error(CURLcode res)
+int sync_transport_error(int res)
 {
-    switch (res) {
+    switch ((CURLcode)res) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -377,7 +377,7 @@ static void settle(struct call *call, CURLcode res)
         if (res == CURLE_OK) {
             curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->resp.status);
         } else {
-            call->resp.error = call->write_failed ? call->write_failed : network_error(res);
+            call->resp.error = call->write_failed ? call->write_failed : sync_transport_error(res);
             /* libcurl's own words, for the log: errbuf is the precise one. */
             snprintf(call->resp.detail, sizeof(call->resp.detail), "%.200s",
                      call->errbuf[0] ? call->errbuf : curl_easy_strerror(res));

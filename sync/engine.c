@@ -274,12 +274,20 @@ static void on_receipt(struct sync_response *r, void *arg)
     }
 }
 
+int sync_sign_head(const struct key *room, int64_t pos, const char *hash_hex, char sig[89])
+{
+    char text[96];
+
+    snprintf(text, sizeof(text), "%lld\n%.64s", (long long)pos, hash_hex);
+    return proto_sign_body(room, PROTO_CTX_CHAIN, text, strlen(text), sig);
+}
+
 /* The signed head of the room's chain, as the upload carries it. */
 static json_t *chain_head(struct pass *p)
 {
     struct sync_engine *e = p->e;
     uint8_t hash[STORE_HASH_LEN];
-    char hex[65], text[96], sig[89];
+    char hex[65], sig[89];
     int64_t pos = 0;
 
     if (store_chain_head(e->cfg.store, &pos, hash) < 0)
@@ -287,8 +295,7 @@ static json_t *chain_head(struct pass *p)
     hex_encode(hash, sizeof(hash), hex);
     memcpy(p->head_hash, hex, sizeof(p->head_hash));
     p->head_pos = pos;
-    snprintf(text, sizeof(text), "%lld\n%s", (long long)pos, hex);
-    if (proto_sign_body(e->cfg.room, PROTO_CTX_CHAIN, text, strlen(text), sig) < 0)
+    if (sync_sign_head(e->cfg.room, pos, hex, sig) < 0)
         return NULL;
     return json_pack("{s:I, s:s, s:s}", "pos", (json_int_t)pos, "hash", hex, "sig", sig);
 }
