@@ -225,4 +225,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);
 
+/* The score of answers ({"ITEM": {"answer": "AB", ...}}) on a paper's items
+ * (score.c): the sum of the points of the items answered with their key. */
+int score_of(const json_t *items, const json_t *answers);
+
 #endif

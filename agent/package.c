@@ -39,48 +39,31 @@ int room_open_package(struct room *r, const char *path, int64_t min_version,
     return 0;
 }
 
-struct buffer {
-    char *data;
-    size_t len, cap;
-};
+/* A section read whole into memory (room.json, a paper): at most this. */
+#define SECTION_MAX (1u << 30)
 
 static int collect(void *arg, const uint8_t *data, size_t n)
 {
-    struct buffer *b = arg;
-
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->data, cap);
-        if (p == NULL)
-            return ER_NOMEM;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
+    return dynbuf_add(arg, data, n);
 }
 
 int room_read_section(struct pkg_reader *rd, const char *name, const uint8_t *session_key,
                       char **out, size_t *len)
 {
-    struct buffer b = {0};
-    int rc = pkg_read(rd, name, session_key, collect, &b);
+    struct dynbuf b;
+    int rc;
 
-    if (rc == 0 && b.data == NULL && (b.data = calloc(1, 1)) == NULL)
-        rc = ER_NOMEM;
-    if (rc < 0) {
-        free(b.data);
-        return rc;
+    dynbuf_init(&b, SECTION_MAX);
+    rc = pkg_read(rd, name, session_key, collect, &b);
+    if (rc == 0) {
+        *out = dynbuf_take(&b, len);
+        if (*out == NULL)
+            rc = ER_NOMEM;
     }
-    *out = b.data;
-    *len = b.len;
-    return 0;
+    if (rc == ER_TOO_LARGE)
+        rc = ER_PKG_TOO_LARGE;
+    dynbuf_free(&b);
+    return rc;
 }
 
 /* The roster of the package (section room.json) into the store. */

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define NAME_MAX_LEN 1024 /* a photo's file name in the section */
+/* Photos indexed at most: far above a room's roster (999 seats a session). */
+#define PHOTOS_MAX 1000000
 
 /* What a candidate reads (zh-CN, in one place). */
 #define MSG_NO_PHOTO  "没有找到您的照片，请告知监考老师。"
@@ -28,8 +30,7 @@ struct photo {
 /* The section is a run of: u16 name length, name, u32 size, the JPEG (big
  * endian). The index is built as the section streams by, chunk by chunk. */
 struct photos {
-    struct photo *list;
-    size_t n, cap;
+    struct dynbuf list; /* struct photo[]: photo_list(p), n_photos(p) */
     /* the parser: where it is in the section, and in the current record */
     uint64_t pos;
     enum { NLEN, NAME, JPEG } part; /* NAME: the name and the size after it */
@@ -38,37 +39,39 @@ struct photos {
     uint32_t left; /* JPEG bytes still to pass */
 };
 
+static struct photo *photo_list(const struct photos *p)
+{
+    return (struct photo *)(void *)p->list.buf;
+}
+
+static size_t n_photos(const struct photos *p)
+{
+    return p->list.len / sizeof(struct photo);
+}
+
 void photos_free(struct photos *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < p->n; i++)
-        free(p->list[i].name);
-    free(p->list);
+    for (size_t i = 0; i < n_photos(p); i++)
+        free(photo_list(p)[i].name);
+    dynbuf_free(&p->list);
     free(p);
 }
 
 static int add_photo(struct photos *p, const uint8_t *name, size_t nlen, uint32_t size)
 {
-    struct photo *ph;
+    struct photo ph = {.name = malloc(nlen + 1), .offset = p->pos, .size = size};
+    int rc;
 
-    if (p->n == p->cap) {
-        struct photo *l = realloc(p->list, (p->cap = p->cap ? p->cap * 2 : 64) * sizeof(*l));
-
-        if (l == NULL)
-            return ER_NOMEM;
-        p->list = l;
-    }
-    ph = &p->list[p->n];
-    ph->name = malloc(nlen + 1);
-    if (ph->name == NULL)
+    if (ph.name == NULL)
         return ER_NOMEM;
-    memcpy(ph->name, name, nlen);
-    ph->name[nlen] = '\0';
-    ph->offset = p->pos;
-    ph->size = size;
-    p->n++;
-    return 0;
+    memcpy(ph.name, name, nlen);
+    ph.name[nlen] = '\0';
+    rc = dynbuf_add(&p->list, &ph, sizeof(ph));
+    if (rc < 0)
+        free(ph.name);
+    return rc;
 }
 
 /* pkg_sink_fn: one authenticated chunk of the section, indexed. Anything
@@ -147,8 +150,10 @@ static void index_work(uv_work_t *w)
     struct photos *p = calloc(1, sizeof(*p));
     int rc = p == NULL ? ER_NOMEM : pkg_open(j->path, &j->trust, &rd);
 
-    if (p != NULL)
+    if (p != NULL) {
         p->want = 2;
+        dynbuf_init(&p->list, PHOTOS_MAX * sizeof(struct photo));
+    }
     if (rc == 0)
         rc = pkg_verify(rd);
     if (rc == 0)
@@ -157,8 +162,8 @@ static void index_work(uv_work_t *w)
         rc = ER_PKG_CORRUPT; /* the section ends inside a record */
     if (rc == ER_PKG_NO_SECTION)
         rc = 0; /* a package without photos: every photo is "not found" */
-    if (rc == 0 && p->n > 1)
-        qsort(p->list, p->n, sizeof(*p->list), by_name);
+    if (rc == 0 && n_photos(p) > 1)
+        qsort(photo_list(p), n_photos(p), sizeof(struct photo), by_name);
     pkg_close(rd);
     if (rc < 0) {
         photos_free(p);
@@ -176,7 +181,7 @@ static void index_done(uv_work_t *w, int status)
     if (status == 0 && j->rc == 0) {
         d->photos = j->photos;
         d->photos_state = 0;
-        log_info("package verified again, %zu photos indexed", j->photos->n);
+        log_info("package verified again, %zu photos indexed", n_photos(j->photos));
     } else {
         photos_free(j->photos);
         d->photos_state = j->rc < 0 ? j->rc : ER_INTERNAL;
@@ -224,8 +229,9 @@ enum MHD_Result http_photo(struct http_req *q)
     if (d->photos_state < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "photos_broken", MSG_BAD_PHOTO);
     key.name = k.photo;
-    ph = d->photos != NULL ? bsearch(&key, d->photos->list, d->photos->n, sizeof(key), by_name)
-                           : NULL;
+    ph = d->photos != NULL
+             ? bsearch(&key, photo_list(d->photos), n_photos(d->photos), sizeof(key), by_name)
+             : NULL;
     if (ph == NULL)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_photo", MSG_NO_PHOTO);
     jpeg = malloc(ph->size > 0 ? ph->size : 1);

@@ -13,8 +13,7 @@ struct scan {
     const char *s;
     size_t len, pos;
     int line;
-    char *path; /* the path of the value being scanned */
-    size_t plen, pcap;
+    struct dynbuf path; /* the path of the value being scanned */
     struct jpos *ix;
 };
 
@@ -38,19 +37,7 @@ static void skip_ws(struct scan *sc)
 
 static int path_append(struct scan *sc, const char *bytes, size_t n)
 {
-    if (sc->plen + n + 1 > sc->pcap) {
-        size_t cap = (sc->plen + n + 1) * 2;
-        char *p = realloc(sc->path, cap);
-
-        if (p == NULL)
-            return ER_NOMEM;
-        sc->path = p;
-        sc->pcap = cap;
-    }
-    memcpy(sc->path + sc->plen, bytes, n);
-    sc->plen += n;
-    sc->path[sc->plen] = '\0';
-    return 0;
+    return dynbuf_add(&sc->path, bytes, n);
 }
 
 static int path_index(struct scan *sc, size_t index)
@@ -74,7 +61,7 @@ static int record(struct scan *sc)
         ix->v = v;
         ix->cap = cap;
     }
-    ix->v[ix->n].path = plan_strdup(sc->path);
+    ix->v[ix->n].path = plan_strdup(sc->path.buf);
     if (ix->v[ix->n].path == NULL)
         return ER_NOMEM;
     ix->v[ix->n++].line = sc->line;
@@ -205,20 +192,27 @@ static int scan_scalar(struct scan *sc)
     return sc->pos > start ? 0 : ER_PLAN_INVALID;
 }
 
-static int push(struct frame **st, size_t *depth, size_t *cap, int is_array, size_t plen)
+/* The stack of open containers: struct frame[] in a dynbuf. */
+static struct frame *top(const struct dynbuf *st)
 {
-    if (*depth == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        struct frame *n = realloc(*st, ncap * sizeof(**st));
+    return (struct frame *)(void *)(st->buf + st->len - sizeof(struct frame));
+}
 
-        if (n == NULL)
-            return ER_NOMEM;
-        *st = n;
-        *cap = ncap;
-    }
-    (*st)[*depth] = (struct frame){.is_array = is_array, .index = 0, .plen = plen};
-    (*depth)++;
-    return 0;
+static size_t depth(const struct dynbuf *st)
+{
+    return st->len / sizeof(struct frame);
+}
+
+static void pop(struct dynbuf *st)
+{
+    dynbuf_truncate(st, st->len - sizeof(struct frame));
+}
+
+static int push(struct dynbuf *st, int is_array, size_t plen)
+{
+    struct frame f = {.is_array = is_array, .index = 0, .plen = plen};
+
+    return dynbuf_add(st, &f, sizeof(f));
 }
 
 /* After "{" or ",": a key, its colon, and the path set for the value. */
@@ -226,7 +220,7 @@ static int scan_key(struct scan *sc, const struct frame *f)
 {
     int rc;
 
-    sc->plen = f->plen;
+    dynbuf_truncate(&sc->path, f->plen);
     skip_ws(sc);
     rc = scan_string(sc, 1);
     if (rc != 0)
@@ -239,11 +233,10 @@ static int scan_key(struct scan *sc, const struct frame *f)
 }
 
 /* Opens a container at sc->pos. Sets *closed when it is empty ("{}", "[]"). */
-static int open_container(struct scan *sc, struct frame **st, size_t *depth, size_t *cap,
-                          int *closed)
+static int open_container(struct scan *sc, struct dynbuf *st, int *closed)
 {
     int is_array = sc->s[sc->pos] == '[';
-    int rc = push(st, depth, cap, is_array, sc->plen);
+    int rc = push(st, is_array, sc->path.len);
 
     if (rc != 0)
         return rc;
@@ -251,22 +244,22 @@ static int open_container(struct scan *sc, struct frame **st, size_t *depth, siz
     skip_ws(sc);
     if (sc->pos < sc->len && sc->s[sc->pos] == (is_array ? ']' : '}')) {
         sc->pos++;
-        (*depth)--;
+        pop(st);
         *closed = 1;
         return 0;
     }
     *closed = 0;
     if (is_array)
         return path_index(sc, 0);
-    return scan_key(sc, &(*st)[*depth - 1]);
+    return scan_key(sc, top(st));
 }
 
 /* After a value: "," (next element or key) or the container's end, as many
  * times as containers end here. Sets *done when the root value is complete. */
-static int after_value(struct scan *sc, struct frame *st, size_t *depth, int *done)
+static int after_value(struct scan *sc, struct dynbuf *st, int *done)
 {
-    while (*depth > 0) {
-        struct frame *f = &st[*depth - 1];
+    while (depth(st) > 0) {
+        struct frame *f = top(st);
         char c;
 
         skip_ws(sc);
@@ -276,25 +269,27 @@ static int after_value(struct scan *sc, struct frame *st, size_t *depth, int *do
         if (c == ',') {
             if (!f->is_array)
                 return scan_key(sc, f);
-            sc->plen = f->plen;
+            dynbuf_truncate(&sc->path, f->plen);
             return path_index(sc, ++f->index);
         }
         if (c != (f->is_array ? ']' : '}'))
             return ER_PLAN_INVALID;
-        sc->plen = f->plen;
-        sc->path[sc->plen] = '\0';
-        (*depth)--;
+        dynbuf_truncate(&sc->path, f->plen);
+        pop(st);
     }
     *done = 1;
     return 0;
 }
 
+/* At most one frame an input byte (each opens with "[" or "{"). */
 static int scan_all(struct scan *sc)
 {
-    struct frame *st = NULL;
-    size_t depth = 0, cap = 0;
+    struct dynbuf st;
     int rc = 0, done = 0;
 
+    dynbuf_init(&st, sc->len < SIZE_MAX / sizeof(struct frame) - 1
+                         ? (sc->len + 1) * sizeof(struct frame)
+                         : SIZE_MAX);
     while (rc == 0 && !done) {
         int closed = 1;
 
@@ -307,20 +302,20 @@ static int scan_all(struct scan *sc)
         if (rc != 0)
             break;
         if (sc->s[sc->pos] == '{' || sc->s[sc->pos] == '[')
-            rc = open_container(sc, &st, &depth, &cap, &closed);
+            rc = open_container(sc, &st, &closed);
         else if (sc->s[sc->pos] == '"')
             rc = scan_string(sc, 0);
         else
             rc = scan_scalar(sc);
         if (rc == 0 && closed)
-            rc = after_value(sc, st, &depth, &done);
+            rc = after_value(sc, &st, &done);
     }
     if (rc == 0) {
         skip_ws(sc);
         if (sc->pos != sc->len)
             rc = ER_PLAN_INVALID;
     }
-    free(st);
+    dynbuf_free(&st);
     return rc;
 }
 
@@ -337,10 +332,12 @@ int jpos_build(const char *text, size_t len, struct jpos *ix)
     int rc;
 
     memset(ix, 0, sizeof(*ix));
+    /* A path grows by at most 4 bytes an input byte ("[" adds "/0"). */
+    dynbuf_init(&sc.path, len < (SIZE_MAX - 64) / 4 ? 4 * len + 64 : SIZE_MAX);
     rc = path_append(&sc, "", 0);
     if (rc == 0)
         rc = scan_all(&sc);
-    free(sc.path);
+    dynbuf_free(&sc.path);
     if (rc != 0) {
         jpos_free(ix);
         return rc;

@@ -28,6 +28,7 @@
     X(ER_UNAVAILABLE, -4)                                                                          \
     X(ER_INTERNAL, -5)                                                                             \
     X(ER_DISK_FULL, -6)                                                                            \
+    X(ER_TOO_LARGE, -7)                                                                            \
     X(ER_CODE_LENGTH, -10)                                                                         \
     X(ER_CODE_CHAR, -11)                                                                           \
     X(ER_CODE_TYPO, -12)                                                                           \
@@ -179,6 +180,54 @@ int fs_mkdir_p(const char *path, unsigned mode);
  * (or a crash) sees the old file or the new one, never a part. 0, or ER_IO.
  * Blocking: for start-up and commands, not for the loop. */
 int fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* ---- growable buffer -------------------------------------------------------
+ *
+ * One buffer that grows as bytes are added, with a cap set at init: the cap
+ * is the limit check, written once (as curl's dynbuf). Every add checks the
+ * cap and size_t overflow before it touches memory, and a failed add leaves
+ * the buffer as it was. The bytes are always followed by a NUL (not counted
+ * in len), so text can be read in place. The storage comes from malloc, so
+ * it may also hold an array of any type: add whole elements, read them
+ * through a cast of buf, count them as len / sizeof(element). */
+struct dynbuf {
+    char *buf;    /* NULL until the first add, then len bytes and a NUL */
+    size_t len;   /* bytes held, the NUL not counted */
+    size_t alloc; /* bytes allocated */
+    size_t max;   /* len never exceeds this */
+};
+
+/* An empty buffer that may hold up to max bytes (plus its NUL). Allocates
+ * nothing. */
+void dynbuf_init(struct dynbuf *b, size_t max);
+
+/* Appends n bytes of data. 0; ER_TOO_LARGE when len + n would exceed the cap
+ * (or size_t); ER_NOMEM. */
+int dynbuf_add(struct dynbuf *b, const void *data, size_t n);
+
+/* Appends the string s, without its NUL. As dynbuf_add(). */
+int dynbuf_add_str(struct dynbuf *b, const char *s);
+
+/* Appends printf-formatted text. As dynbuf_add(); ER_INTERNAL for a format
+ * vsnprintf refuses. */
+int dynbuf_printf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Shortens the content to its first len bytes (NUL-terminated again).
+ * ER_USAGE when len is more than the buffer holds. */
+int dynbuf_truncate(struct dynbuf *b, size_t len);
+
+/* Empties the buffer, keeping its memory for what is added next. */
+void dynbuf_reset(struct dynbuf *b);
+
+/* Releases the memory; b is empty again, with the same cap. */
+void dynbuf_free(struct dynbuf *b);
+
+/* Hands the bytes (NUL-terminated; an empty string when nothing was added)
+ * to the caller, who frees them; *len (may be NULL) gets their length, and b
+ * is left empty. NULL only when memory ran out (b is then unchanged). */
+char *dynbuf_take(struct dynbuf *b, size_t *len);
 
 /* ---- ID numbers (居民身份证, GB 11643-1999) --------------------------------- */
 

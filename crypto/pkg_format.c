@@ -28,32 +28,17 @@ uint64_t pkg_stored_len(uint64_t plain_len)
 
 /* ---- header encoding: big-endian integers, strings as u16 length + bytes ---- */
 
+/* Writes go into one buffer capped at PKG_HEADER_MAX; the first failure
+ * sticks, so the encoder checks once at the end. */
 struct wbuf {
-    uint8_t *p;
-    size_t len, cap;
-    int failed;
+    struct dynbuf d;
+    int failed; /* 0, or the first add's error */
 };
 
 static void put(struct wbuf *b, const void *data, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        uint8_t *p;
-
-        while (cap < b->len + n)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
+    if (b->failed == 0)
+        b->failed = dynbuf_add(&b->d, data, n);
 }
 
 static void put_u(struct wbuf *b, uint64_t v, int bytes)
@@ -75,9 +60,10 @@ static void put_str(struct wbuf *b, const char *s)
 
 int pkg_header_encode(const struct pkg_header *h, uint8_t **out, size_t *len)
 {
-    struct wbuf b = {0};
+    struct wbuf b = {.failed = 0};
     const struct pkg_info *in = &h->info;
 
+    dynbuf_init(&b.d, PKG_HEADER_MAX);
     put_str(&b, in->plan_id);
     put_str(&b, in->room_id);
     put_u(&b, in->version, 8);
@@ -108,12 +94,12 @@ int pkg_header_encode(const struct pkg_header *h, uint8_t **out, size_t *len)
         put_u(&b, h->sections[i].size, 8);
         put(&b, h->layout[i].head, PKG_LINK_LEN);
     }
-    if (b.failed || b.len > PKG_HEADER_MAX) {
-        free(b.p);
-        return b.failed ? ER_NOMEM : ER_PKG_TOO_LARGE;
+    if (b.failed != 0) {
+        dynbuf_free(&b.d);
+        return b.failed == ER_TOO_LARGE ? ER_PKG_TOO_LARGE : b.failed;
     }
-    *out = b.p;
-    *len = b.len;
+    *out = (uint8_t *)b.d.buf;
+    *len = b.d.len;
     return 0;
 }
 

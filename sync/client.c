@@ -52,9 +52,10 @@ struct call {
     CURL *easy;
     struct curl_slist *headers;
     uint8_t *sent;
-    size_t sent_len, cap;
-    int fd, to_fd;    /* to_fd: decided at the first body byte */
-    int write_failed; /* 0, or why the body could not be written */
+    size_t sent_len;
+    struct dynbuf body; /* the answer kept in memory, up to BODY_MAX */
+    int fd, to_fd;      /* to_fd: decided at the first body byte */
+    int write_failed;   /* 0, or why the body could not be written */
     int ranged, started;
     void (*progress)(void *, uint64_t);
     struct sync_response resp;
@@ -296,20 +297,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         call->resp.written += len;
         return len;
     }
-    if (call->resp.len + len + 1 > call->cap) {
-        size_t cap = call->cap ? call->cap * 2 : 4096;
-        uint8_t *p;
-
-        while (cap < call->resp.len + len + 1)
-            cap *= 2;
-        if (cap > BODY_MAX || (p = realloc(call->resp.body, cap)) == NULL)
-            return 0;
-        call->resp.body = p;
-        call->cap = cap;
-    }
-    memcpy(call->resp.body + call->resp.len, data, len);
-    call->resp.len += len;
-    call->resp.body[call->resp.len] = '\0';
+    if (dynbuf_add(&call->body, data, len) < 0)
+        return 0; /* too large, or out of memory: libcurl stops */
     return len;
 }
 
@@ -358,9 +347,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 /* What a failed transfer means for the proctor. */
-static int network_error(CURLcode res)
+int sync_transport_error(int res)
 {
-    switch (res) {
+    switch ((CURLcode)res) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -388,7 +377,7 @@ static void settle(struct call *call, CURLcode res)
         if (res == CURLE_OK) {
             curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->resp.status);
         } else {
-            call->resp.error = call->write_failed ? call->write_failed : network_error(res);
+            call->resp.error = call->write_failed ? call->write_failed : sync_transport_error(res);
             /* libcurl's own words, for the log: errbuf is the precise one. */
             snprintf(call->resp.detail, sizeof(call->resp.detail), "%.200s",
                      call->errbuf[0] ? call->errbuf : curl_easy_strerror(res));
@@ -399,10 +388,12 @@ static void settle(struct call *call, CURLcode res)
         call->next->prev = call->prev;
     if (c->multi != NULL && !c->closing)
         curl_multi_remove_handle(c->multi, call->easy);
+    call->resp.body = (uint8_t *)call->body.buf;
+    call->resp.len = call->body.len;
     call->cb(&call->resp, call->arg);
     curl_easy_cleanup(call->easy);
     curl_slist_free_all(call->headers);
-    free(call->resp.body);
+    dynbuf_free(&call->body);
     free(call->sent);
     free(call);
 }
@@ -539,6 +530,7 @@ int sync_start(struct sync_client *c, const struct sync_request *req, sync_cb cb
     if (call == NULL)
         return ER_NOMEM;
     call->c = c;
+    dynbuf_init(&call->body, BODY_MAX - 1); /* with its NUL, BODY_MAX at most */
     call->fd = req->fd;
     call->ranged = req->range != NULL;
     call->cb = cb;

@@ -34,13 +34,23 @@ struct pass {
     char head_hash[65]; /* the chain head the current batch carries */
     int64_t head_pos;
     struct sync_engine *e;
-    struct row *rows;
-    size_t n, cap, next, batch_start, batch_end;
+    struct dynbuf rows; /* struct row[]: rows(p), n_rows(p) */
+    size_t next, batch_start, batch_end;
     int more; /* the last read was full: there may be more after */
     struct sync_outcome out;
     void (*cb)(const struct sync_outcome *, void *);
     void *arg;
 };
+
+static struct row *rows(const struct pass *p)
+{
+    return (struct row *)(void *)p->rows.buf;
+}
+
+static size_t n_rows(const struct pass *p)
+{
+    return p->rows.len / sizeof(struct row);
+}
 
 int sync_transient(int error)
 {
@@ -99,38 +109,26 @@ static char *event_payload(struct sync_engine *e, const struct store_outbox *o, 
 static void take_row(const struct store_outbox *o, void *arg)
 {
     struct pass *p = arg;
-    struct row *r;
+    struct row r = {.kind = o->kind, .order = n_rows(p)};
 
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        struct row *rows = realloc(p->rows, cap * sizeof(*rows));
-
-        if (rows == NULL)
-            return;
-        p->rows = rows;
-        p->cap = cap;
-    }
-    r = &p->rows[p->n];
-    memset(r, 0, sizeof(*r));
-    memcpy(r->uid, o->id, STORE_UID_LEN);
-    r->kind = o->kind;
-    r->order = p->n;
+    memcpy(r.uid, o->id, STORE_UID_LEN);
     if (o->kind == STORE_OUTBOX_RESULT) {
         json_t *doc = json_loadb((const char *)o->payload, o->payload_len, 0, NULL);
         const char *id = json_string_value(json_object_get(doc, "id"));
 
-        snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
+        snprintf(r.id, sizeof(r.id), "%s", id ? id : "");
         json_decref(doc);
-        r->payload = malloc(o->payload_len + 1);
-        if (r->payload != NULL) {
-            memcpy(r->payload, o->payload, o->payload_len);
-            r->payload[o->payload_len] = '\0';
+        r.payload = malloc(o->payload_len + 1);
+        if (r.payload != NULL) {
+            memcpy(r.payload, o->payload, o->payload_len);
+            r.payload[o->payload_len] = '\0';
         }
     } else {
-        r->payload = event_payload(p->e, o, r->id, sizeof(r->id));
+        r.payload = event_payload(p->e, o, r.id, sizeof(r.id));
     }
-    if (r->payload != NULL && r->id[0] != '\0')
-        p->n++;
+    /* A row that cannot be held is left for the next pass. */
+    if (r.payload == NULL || r.id[0] == '\0' || dynbuf_add(&p->rows, &r, sizeof(r)) < 0)
+        free(r.payload);
 }
 
 /* Results first (the chain in order), then events. */
@@ -145,9 +143,10 @@ static int by_kind(const void *a, const void *b)
 
 static void drop_rows(struct pass *p)
 {
-    for (size_t i = 0; i < p->n; i++)
-        free(p->rows[i].payload);
-    p->n = p->next = 0;
+    for (size_t i = 0; i < n_rows(p); i++)
+        free(rows(p)[i].payload);
+    dynbuf_reset(&p->rows);
+    p->next = 0;
 }
 
 /* The next part of the backlog, results before events within it. */
@@ -160,8 +159,8 @@ static int read_rows(struct pass *p)
     if (rc < 0)
         return rc;
     p->more = (size_t)rc == PASS_BATCHES * p->e->cfg.batch_max;
-    if (p->n > 1) /* rows is NULL when nothing is pending */
-        qsort(p->rows, p->n, sizeof(*p->rows), by_kind);
+    if (n_rows(p) > 1) /* rows is NULL when nothing is pending */
+        qsort(rows(p), n_rows(p), sizeof(struct row), by_kind);
     return 0;
 }
 
@@ -170,7 +169,7 @@ static void finish(struct pass *p)
     int64_t pending = 0;
 
     drop_rows(p);
-    free(p->rows);
+    dynbuf_free(&p->rows);
     store_count_outbox(p->e->cfg.store, &pending);
     p->out.pending = pending;
     p->cb(&p->out, p->arg);
@@ -208,7 +207,7 @@ static int receipt_covers(struct pass *p, json_t *doc, const char *kind)
 
         json_array_foreach(stored, i, v)
         {
-            if (json_is_string(v) && strcmp(json_string_value(v), p->rows[r].id) == 0) {
+            if (json_is_string(v) && strcmp(json_string_value(v), rows(p)[r].id) == 0) {
                 found = 1;
                 break;
             }
@@ -236,7 +235,7 @@ static void on_acked(int status, const struct store_ack *ack, void *arg)
 static void on_receipt(struct sync_response *r, void *arg)
 {
     struct pass *p = arg;
-    const char *kind = p->rows[p->batch_start].kind == STORE_OUTBOX_RESULT ? "results" : "events";
+    const char *kind = rows(p)[p->batch_start].kind == STORE_OUTBOX_RESULT ? "results" : "events";
     uint8_t(*uids)[STORE_UID_LEN] = NULL;
     json_t *doc = NULL;
     int rc = sync_answer_error(r);
@@ -263,7 +262,7 @@ static void on_receipt(struct sync_response *r, void *arg)
     if (rc == 0 && (uids = calloc(n, sizeof(*uids))) == NULL)
         rc = ER_NOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        memcpy(uids[i], p->rows[p->batch_start + i].uid, STORE_UID_LEN);
+        memcpy(uids[i], rows(p)[p->batch_start + i].uid, STORE_UID_LEN);
     if (rc == 0)
         rc = store_ack_outbox(p->e->cfg.store, r->body, r->len,
                               (const uint8_t(*)[STORE_UID_LEN])uids, n, on_acked, p);
@@ -275,12 +274,20 @@ static void on_receipt(struct sync_response *r, void *arg)
     }
 }
 
+int sync_sign_head(const struct key *room, int64_t pos, const char *hash_hex, char sig[89])
+{
+    char text[96];
+
+    snprintf(text, sizeof(text), "%lld\n%.64s", (long long)pos, hash_hex);
+    return proto_sign_body(room, PROTO_CTX_CHAIN, text, strlen(text), sig);
+}
+
 /* The signed head of the room's chain, as the upload carries it. */
 static json_t *chain_head(struct pass *p)
 {
     struct sync_engine *e = p->e;
     uint8_t hash[STORE_HASH_LEN];
-    char hex[65], text[96], sig[89];
+    char hex[65], sig[89];
     int64_t pos = 0;
 
     if (store_chain_head(e->cfg.store, &pos, hash) < 0)
@@ -288,8 +295,7 @@ static json_t *chain_head(struct pass *p)
     hex_encode(hash, sizeof(hash), hex);
     memcpy(p->head_hash, hex, sizeof(p->head_hash));
     p->head_pos = pos;
-    snprintf(text, sizeof(text), "%lld\n%s", (long long)pos, hex);
-    if (proto_sign_body(e->cfg.room, PROTO_CTX_CHAIN, text, strlen(text), sig) < 0)
+    if (sync_sign_head(e->cfg.room, pos, hex, sig) < 0)
         return NULL;
     return json_pack("{s:I, s:s, s:s}", "pos", (json_int_t)pos, "hash", hex, "sig", sig);
 }
@@ -299,7 +305,7 @@ static json_t *batch_items(struct pass *p, const char *context)
     json_t *items = json_array();
 
     for (size_t i = p->batch_start; i < p->batch_end; i++) {
-        struct row *r = &p->rows[i];
+        struct row *r = &rows(p)[i];
         size_t len = strlen(r->payload);
         char sig[89], *b64 = base64_encode((const uint8_t *)r->payload, len);
 
@@ -322,17 +328,17 @@ static void send_batch(struct pass *p)
     char *body;
     int rc;
 
-    if (p->next >= p->n && p->more && (rc = read_rows(p)) < 0)
+    if (p->next >= n_rows(p) && p->more && (rc = read_rows(p)) < 0)
         p->out.status = rc;
-    if (p->next >= p->n) {
+    if (p->next >= n_rows(p)) {
         finish(p);
         return;
     }
-    results = p->rows[p->next].kind == STORE_OUTBOX_RESULT;
+    results = rows(p)[p->next].kind == STORE_OUTBOX_RESULT;
     p->batch_start = p->next;
     p->batch_end = p->next;
-    while (p->batch_end < p->n && p->batch_end - p->batch_start < p->e->cfg.batch_max &&
-           (p->rows[p->batch_end].kind == STORE_OUTBOX_RESULT) == results)
+    while (p->batch_end < n_rows(p) && p->batch_end - p->batch_start < p->e->cfg.batch_max &&
+           (rows(p)[p->batch_end].kind == STORE_OUTBOX_RESULT) == results)
         p->batch_end++;
     items = batch_items(p, results ? PROTO_CTX_RESULT : PROTO_CTX_EVENT);
     doc = items == NULL ? NULL
@@ -374,10 +380,11 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
     p->e = e;
     p->cb = cb;
     p->arg = arg;
+    dynbuf_init(&p->rows, PASS_BATCHES * e->cfg.batch_max * sizeof(struct row));
     rc = read_rows(p);
     if (rc < 0) {
         drop_rows(p);
-        free(p->rows);
+        dynbuf_free(&p->rows);
         free(p);
         return rc;
     }

@@ -73,6 +73,10 @@ const char *sync_error_code(const struct sync_response *r);
  * (docs/protocol.md "Errors"). */
 int sync_answer_error(const struct sync_response *r);
 
+/* The ER_SYNC_* code for a transfer that failed with libcurl's CURLcode res
+ * (a response's error when no answer came). */
+int sync_transport_error(int res);
+
 /* ---- sealing results (docs/protocol.md "Sealed records") ----
  *
  * A result's payload is compact JSON with sorted keys; its SHA-256 is its
@@ -96,6 +100,10 @@ int sync_result_id(const struct sync_result *r, char *out, size_t outsz);
  * pos - 1, zeros for 1), malloc'd, NUL-terminated. */
 int sync_seal_result(const struct sync_result *r, int64_t pos, const uint8_t prev[32],
                      char **payload, size_t *len);
+
+/* The room's signature (base64) over its chain head: pos and hash_hex (the
+ * head result's hash, 64 hex digits), as an upload carries it. */
+int sync_sign_head(const struct key *room, int64_t pos, const char *hash_hex, char sig[89]);
 
 /* ---- the upload engine ----
  *

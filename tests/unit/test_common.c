@@ -1,5 +1,5 @@
-/* Unit tests of common/: error sentences, logging, full-width folding and
- * GB 11643 ID-number checks. */
+/* Unit tests of common/: error sentences, logging, full-width folding,
+ * GB 11643 ID-number checks and the growable buffer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -282,6 +282,204 @@ static void files_replaced_whole(void **state)
     rmdir(dir);
 }
 
+/* ---- dynbuf ---- */
+
+/* The cap is reached exactly: max bytes fit, one more does not, by any of
+ * the ways to add, and a refused add changes nothing. */
+static void dynbuf_cap_hit_exactly_at_the_boundary(void **state)
+{
+    struct dynbuf b;
+
+    (void)state;
+    dynbuf_init(&b, 8);
+    assert_int_equal(dynbuf_add(&b, "abcd", 4), 0);
+    assert_int_equal(dynbuf_add_str(&b, "efg"), 0);
+    assert_int_equal(dynbuf_printf(&b, "%c", 'h'), 0);
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.buf, "abcdefgh");
+    assert_true(b.alloc <= 9); /* never more than the cap can use */
+    assert_int_equal(dynbuf_add(&b, "i", 1), ER_TOO_LARGE);
+    assert_int_equal(dynbuf_add_str(&b, "i"), ER_TOO_LARGE);
+    assert_int_equal(dynbuf_printf(&b, "%d", 1), ER_TOO_LARGE);
+    assert_int_equal(dynbuf_add(&b, "", 0), 0); /* nothing more still fits */
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.buf, "abcdefgh");
+    dynbuf_free(&b);
+
+    /* A single add that would land one past the cap. */
+    dynbuf_init(&b, 5);
+    assert_int_equal(dynbuf_add(&b, "abc", 3), 0);
+    assert_int_equal(dynbuf_add(&b, "def", 3), ER_TOO_LARGE);
+    assert_int_equal(dynbuf_printf(&b, "%s", "de"), 0);
+    assert_string_equal(b.buf, "abcde");
+    dynbuf_free(&b);
+
+    /* A cap of zero holds the empty string only. */
+    dynbuf_init(&b, 0);
+    assert_int_equal(dynbuf_add(&b, "x", 1), ER_TOO_LARGE);
+    assert_null(b.buf);
+    assert_int_equal(dynbuf_add_str(&b, ""), 0);
+    assert_string_equal(b.buf, "");
+    dynbuf_free(&b);
+}
+
+/* Lengths that would wrap size_t are refused before any memory is touched,
+ * even with no cap to speak of. */
+static void dynbuf_refuses_size_t_overflow(void **state)
+{
+    struct dynbuf b;
+
+    (void)state;
+    dynbuf_init(&b, SIZE_MAX);
+    assert_int_equal(dynbuf_add(&b, "a", 1), 0);
+    assert_int_equal(dynbuf_add(&b, "x", SIZE_MAX), ER_TOO_LARGE);
+    assert_int_equal(dynbuf_add(&b, "x", SIZE_MAX - 1), ER_TOO_LARGE); /* + 1 + NUL wraps */
+    assert_int_equal(b.len, 1);
+    assert_string_equal(b.buf, "a");
+    dynbuf_free(&b);
+
+    dynbuf_init(&b, SIZE_MAX - 1);
+    assert_int_equal(dynbuf_add(&b, "x", SIZE_MAX), ER_TOO_LARGE);
+    assert_null(b.buf);
+    dynbuf_free(&b);
+}
+
+/* Growth past the first allocation keeps every byte, in order, with a NUL
+ * after the last one; it also holds arrays of structs. */
+static void dynbuf_grows_and_stays_terminated(void **state)
+{
+    struct dynbuf b;
+    struct pair {
+        int64_t a;
+        char c;
+    } pr;
+
+    (void)state;
+    dynbuf_init(&b, 1 << 20);
+    for (size_t i = 0; i < 10000; i++) {
+        char c = (char)('a' + i % 26);
+
+        assert_int_equal(dynbuf_add(&b, &c, 1), 0);
+        assert_int_equal(b.len, i + 1);
+        assert_true(b.alloc >= b.len + 1);
+        assert_int_equal(b.buf[b.len], '\0');
+    }
+    for (size_t i = 0; i < 10000; i++)
+        assert_int_equal(b.buf[i], (char)('a' + i % 26));
+    assert_int_equal(strlen(b.buf), 10000);
+    assert_int_equal(dynbuf_printf(&b, "-%05d-%s", 42, "end"), 0);
+    assert_string_equal(b.buf + 10000, "-00042-end");
+    assert_int_equal(dynbuf_truncate(&b, 3), 0);
+    assert_string_equal(b.buf, "abc");
+    assert_int_equal(dynbuf_truncate(&b, 4), ER_USAGE);
+    dynbuf_free(&b);
+
+    dynbuf_init(&b, 100 * sizeof(pr));
+    for (int i = 0; i < 100; i++) {
+        pr = (struct pair){.a = (int64_t)i << 40, .c = (char)i};
+        assert_int_equal(dynbuf_add(&b, &pr, sizeof(pr)), 0);
+    }
+    assert_int_equal(dynbuf_add(&b, &pr, sizeof(pr)), ER_TOO_LARGE);
+    assert_int_equal(b.len / sizeof(pr), 100);
+    assert_true(((const struct pair *)(const void *)b.buf)[99].a == (int64_t)99 << 40);
+    assert_int_equal(((const struct pair *)(const void *)b.buf)[57].c, 57);
+    dynbuf_free(&b);
+}
+
+/* reset keeps the memory, free releases it, take hands it over; each
+ * leaves an empty buffer with its cap. */
+static void dynbuf_reset_free_take(void **state)
+{
+    struct dynbuf b;
+    size_t alloc, len = 99;
+    char *p;
+
+    (void)state;
+    dynbuf_init(&b, 64);
+    assert_int_equal(dynbuf_add_str(&b, "hello"), 0);
+    alloc = b.alloc;
+    dynbuf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.buf, "");
+    assert_int_equal(b.alloc, alloc);
+    assert_int_equal(dynbuf_add_str(&b, "world"), 0);
+    assert_string_equal(b.buf, "world");
+    p = dynbuf_take(&b, &len);
+    assert_string_equal(p, "world");
+    assert_int_equal(len, 5);
+    assert_null(b.buf);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.max, 64);
+    free(p);
+    p = dynbuf_take(&b, &len); /* nothing added: an empty string, not NULL */
+    assert_non_null(p);
+    assert_string_equal(p, "");
+    assert_int_equal(len, 0);
+    free(p);
+    dynbuf_reset(&b); /* on an empty buffer: nothing to do */
+    assert_int_equal(dynbuf_add_str(&b, "x"), 0);
+    dynbuf_free(&b);
+    assert_null(b.buf);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.alloc, 0);
+    assert_int_equal(b.max, 64);
+    dynbuf_free(&b); /* twice is harmless */
+}
+
+/* A property, libFuzzer-style but seeded: random adds, printfs and
+ * truncations against a plain array as the model. The buffer always equals
+ * the model, never passes its cap, and refuses exactly what would. */
+static void dynbuf_matches_a_model(void **state)
+{
+    enum { CAP = 777 };
+    char model[CAP + 1], chunk[300];
+    size_t mlen = 0;
+    uint32_t seed = 12345;
+    struct dynbuf b;
+
+    (void)state;
+    dynbuf_init(&b, CAP);
+    for (int step = 0; step < 20000; step++) {
+        size_t n;
+        int op, rc;
+
+        seed = seed * 1103515245u + 12345u;
+        op = (int)(seed >> 16) % 4;
+        n = (seed >> 4) % sizeof(chunk);
+        for (size_t i = 0; i < n; i++)
+            chunk[i] = (char)('A' + (i + (size_t)step) % 50);
+        if (op == 0 || op == 1) {
+            rc = dynbuf_add(&b, chunk, n);
+            assert_int_equal(rc, mlen + n <= CAP ? 0 : ER_TOO_LARGE);
+        } else if (op == 2) {
+            n %= 40;
+            chunk[n] = '\0';
+            rc = dynbuf_printf(&b, "<%s>", chunk);
+            n += 2;
+            memmove(chunk + 1, chunk, n - 2);
+            chunk[0] = '<';
+            chunk[n - 1] = '>';
+            assert_int_equal(rc, mlen + n <= CAP ? 0 : ER_TOO_LARGE);
+        } else {
+            n = mlen > 0 ? (seed >> 8) % (mlen + 1) : 0;
+            assert_int_equal(dynbuf_truncate(&b, n), 0);
+            mlen = n;
+            rc = -1;
+        }
+        if (rc == 0) {
+            memcpy(model + mlen, chunk, n);
+            mlen += n;
+        }
+        assert_int_equal(b.len, mlen);
+        assert_true(b.alloc <= CAP + 1);
+        if (b.buf != NULL) {
+            assert_memory_equal(b.buf, model, mlen);
+            assert_int_equal(b.buf[mlen], '\0');
+        }
+    }
+    dynbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +493,11 @@ int main(void)
         cmocka_unit_test(id_input_longer_than_any_buffer),
         cmocka_unit_test(id_every_substitution_detected),
         cmocka_unit_test(files_replaced_whole),
+        cmocka_unit_test(dynbuf_cap_hit_exactly_at_the_boundary),
+        cmocka_unit_test(dynbuf_refuses_size_t_overflow),
+        cmocka_unit_test(dynbuf_grows_and_stays_terminated),
+        cmocka_unit_test(dynbuf_reset_free_take),
+        cmocka_unit_test(dynbuf_matches_a_model),
     };
 
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
