@@ -82,6 +82,9 @@
     X(ER_SYNC_CANCELLED, -112)                                                                     \
     X(ER_SYNC_CONFLICT, -113)                                                                      \
     X(ER_SYNC_CHAIN, -114)                                                                         \
+    X(ER_SYNC_KEY_IN_USE, -115)                                                                    \
+    X(ER_SYNC_ROOM_REGISTERED, -116)                                                               \
+    X(ER_SYNC_KEY_RETIRED, -117)                                                                   \
     X(ER_CENTER_DB, -140)                                                                          \
     X(ER_CENTER_DB_NEWER, -141)                                                                    \
     X(ER_PLAN_INVALID, -142)                                                                       \

@@ -582,8 +582,14 @@ int sync_answer_error(const struct sync_response *r)
         return ER_SYNC_CLOCK;
     if (strcmp(code, "unknown_room") == 0)
         return ER_SYNC_UNREGISTERED;
-    if (strcmp(code, "serial_used") == 0 || strcmp(code, "room_key_in_use") == 0)
+    if (strcmp(code, "serial_used") == 0)
         return ER_SYNC_SERIAL_USED;
+    if (strcmp(code, "room_key_in_use") == 0)
+        return ER_SYNC_KEY_IN_USE;
+    if (strcmp(code, "room_registered") == 0)
+        return ER_SYNC_ROOM_REGISTERED;
+    if (strcmp(code, "room_key_retired") == 0)
+        return ER_SYNC_KEY_RETIRED;
     if (strcmp(code, "serial_unknown") == 0)
         return ER_SYNC_SERIAL_UNKNOWN;
     if (strcmp(code, "serial_typo") == 0)

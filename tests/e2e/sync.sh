@@ -135,6 +135,18 @@ $center --data "$tmp/other" init >/dev/null
 expect 0 "考场已初始化" $room --data "$tmp/r03" init --center "$url" --center-key "$key" --center-ca "$tmp/other/ca.pem"
 expect 1 "证书无法验证" $room --data "$tmp/r03" register "$serial2"
 
+# R02 moved to another machine: a second serial for it needs --replace; once
+# the new machine registers with it, the old one is told its key is retired
+# (not a protocol error, nor 'serial used').
+R4="$room --data $tmp/r04"
+expect 0 "考场已初始化" $R4 init --center "$url" --center-key "$key" --center-ca "$tmp/center/ca.pem"
+expect 2 "replace" $C serial issue --room R02
+serial4=$($C serial issue --replace R02)
+expect 1 "用另一个注册码注册过" $R2 register "$serial4"
+expect 0 "注册成功：R02" $R4 register "$serial4"
+expect 1 "本机的密钥已停用" $R2 fetch
+expect 1 "本机的密钥已停用" $R2 register "$serial2"
+
 # The center down: fetch and sync say so; a package brought on a USB stick works.
 kill "$pid" && wait "$pid" 2>/dev/null
 pid=""

@@ -204,7 +204,9 @@ static void center_answers_map_to_the_documented_action(void **state)
         {404, "not_found", ER_SYNC_PROTOCOL, 0},
         {405, "method_not_allowed", ER_SYNC_PROTOCOL, 0},
         {409, "serial_used", ER_SYNC_SERIAL_USED, 0}, /* tells the proctor */
-        {409, "room_key_in_use", ER_SYNC_SERIAL_USED, 0},
+        {409, "room_key_in_use", ER_SYNC_KEY_IN_USE, 0},
+        {409, "room_registered", ER_SYNC_ROOM_REGISTERED, 0},
+        {403, "room_key_retired", ER_SYNC_KEY_RETIRED, 0},
         {409, "conflict", ER_SYNC_CONFLICT, 0},  /* stops */
         {409, "chain_broken", ER_SYNC_CHAIN, 0}, /* stops */
         {409, "chain_rollback", ER_SYNC_CHAIN, 0},
