@@ -33,6 +33,7 @@
     "没有待批准的这个配对码（可能已批准、已撤销，或座位号不存在）。请核对后重试。"
 #define MSG_NO_SEAT   "座位号无效。"
 #define MSG_PAIR_RATE "这台电脑申请配对过于频繁，请一分钟后再试。"
+#define MSG_POLL_RATE "这台电脑查询配对结果过于频繁，请一分钟后再试。"
 
 /* ---- plumbing ---- */
 
@@ -134,18 +135,17 @@ static int is_loopback(struct MHD_Connection *conn)
     return (n == 4 && ip[0] == 127) || (n == 16 && memcmp(ip, &loopback6, 16) == 0);
 }
 
-uint64_t http_client_address(struct MHD_Connection *conn)
+int http_client_key(struct MHD_Connection *conn, struct ratelimit_key *key)
 {
     static const uint8_t loopback4[4] = {127, 0, 0, 1};
     size_t n;
     const uint8_t *ip = client_ip(conn, &n);
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
 
+    if (ip == NULL || ratelimit_key_of(key, ip, n) < 0)
+        return -1;
     if ((n == 4 && memcmp(ip, loopback4, 4) == 0) || (n == 16 && memcmp(ip, &loopback6, 16) == 0))
         return 1; /* the server itself */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ip[i]) * 1099511628211ull;
-    return n > 0 ? h : 0;
+    return 0;
 }
 
 const char *http_bearer(struct MHD_Connection *conn)
@@ -180,19 +180,25 @@ static void on_terminal_added(int status, const struct store_ack *ack, void *arg
 
 /* Pairing requests need no token: each address (but the server's own) may
  * ask PAIR_PER_MINUTE times a minute, so a device on the LAN cannot fill
- * the store and the proctor's list with codes. */
-#define PAIR_PER_MINUTE 10
+ * the store and the proctor's list with codes; and poll for its pickup
+ * POLL_PER_MINUTE times (a terminal polls every 1 or 2 s; a kiosk browser
+ * reloading, or two tabs, stay well below). */
+static const struct ratelimit_rule pair_rule = {.max = 10, .window_s = 60};
+static const struct ratelimit_rule poll_rule = {.max = 120, .window_s = 60};
 
-static int pairing_allowed(struct daemon *d, uint64_t addr)
+static int rate_allowed(struct http_req *q, struct ratelimit *rl, const struct ratelimit_rule *rule)
 {
-    struct pair_rate *r = &d->pair_rates[addr % DAEMON_PAIR_SLOTS];
-    int64_t now = daemon_now_ms() / 1000;
+    struct ratelimit_key key;
+    int who = http_client_key(q->conn, &key), rc;
 
-    if (addr == 1)
+    if (who == 1)
         return 1;
-    if (r->addr != addr || now - r->since >= 60)
-        *r = (struct pair_rate){.addr = addr, .since = now};
-    return ++r->n <= PAIR_PER_MINUTE;
+    if (who < 0)
+        return 0;
+    rc = ratelimit_count(rl, rule, &key, daemon_now_ms() / 1000);
+    if (rc == RATELIMIT_UNTRACKED)
+        log_warn("rate limit: every entry holds an address off; one let through uncounted");
+    return rc != RATELIMIT_HELD;
 }
 
 static enum MHD_Result ask_to_pair(struct http_req *q)
@@ -200,7 +206,7 @@ static enum MHD_Result ask_to_pair(struct http_req *q)
     uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)];
     int rc;
 
-    if (!pairing_allowed(q->d, http_client_address(q->conn)))
+    if (!rate_allowed(q, &q->d->pair_asks, &pair_rule))
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_PAIR_RATE);
     rc = code_random(PAIR_CODE_BITS, raw);
 
@@ -259,6 +265,8 @@ static enum MHD_Result pairing_state(struct http_req *q, const char *code)
     uint8_t raw[32], hash[STORE_HASH_LEN];
     int rc;
 
+    if (!rate_allowed(q, &q->d->pair_polls, &poll_rule))
+        return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_POLL_RATE);
     store_foreach_terminal(q->d->r.st, match_code, &f);
     if (!f.found)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_such_code", MSG_NO_CODE);

@@ -124,6 +124,24 @@ check "another computer (127.0.0.2) is not held: the proctor still logs in" \
     test "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H 'Content-Type: application/json' \
         --data "{\"password\":\"$pw\"}" "$u/api/v1/proctor/login")" = 200
 
+# Two computers whose addresses shared a slot of the old per-address table
+# (127.0.0.5 and 127.0.0.69: 64 apart) guessing in turn: each is counted on
+# its own and held after its fifth; the proctor at a third one still logs in.
+login_from() {
+    curl -s -o "$tmp/login" -w '%{http_code}' --interface "$1" -H 'Content-Type: application/json' \
+        --data "{\"password\":\"$2\"}" "$u/api/v1/proctor/login"
+}
+guesses=""
+for i in 1 2 3 4 5; do
+    guesses="$guesses $(login_from 127.0.0.5 "guess-a$i") $(login_from 127.0.0.69 "guess-b$i")"
+done
+check "two computers guessing in turn get 401 five times each ($guesses)" \
+    test "$(echo "$guesses" | tr ' ' '\n' | grep -c 401)" = 10
+check "then 127.0.0.5 is held off" test "$(login_from 127.0.0.5 guess-a6)" = 429
+check "and so is 127.0.0.69" test "$(login_from 127.0.0.69 guess-b6)" = 429
+check "even with the right password" test "$(login_from 127.0.0.69 "$pw")" = 429
+check "the proctor at 127.0.0.7 still logs in" test "$(login_from 127.0.0.7 "$pw")" = 200
+
 # Pairing needs no token, so each computer may ask 10 times a minute (the
 # server itself, 127.0.0.1, as often as it likes).
 asked=""
@@ -134,6 +152,17 @@ check "a computer asking 12 pairing codes in a row gets 10, then 429 ($asked)" \
     test "$(echo "$asked" | tr ' ' '\n' | grep -c 201)" = 10 -a "$(echo "$asked" | tr ' ' '\n' | grep -c 429)" = 2
 check "another computer still gets its code" \
     test "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.4 -X POST "$u/api/v1/terminals")" = 201
+# Two computers 64 apart asking in turn: each gets its own 10.
+asked=""
+for _ in $(seq 12); do
+    for a in 127.0.0.6 127.0.0.70; do
+        asked="$asked $a:$(curl -s -o /dev/null -w '%{http_code}' --interface $a -X POST "$u/api/v1/terminals")"
+    done
+done
+check "two computers asking in turn get 10 codes each, then 429 ($asked)" \
+    test "$(echo "$asked" | tr ' ' '\n' | grep -c '127.0.0.6:201')" = 10 -a \
+    "$(echo "$asked" | tr ' ' '\n' | grep -c '127.0.0.70:201')" = 10 -a \
+    "$(echo "$asked" | tr ' ' '\n' | grep -c ':429')" = 4
 
 head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/big"
 # Smuggling's shapes are refused before any body is read.
