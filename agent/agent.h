@@ -217,6 +217,8 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
                              size_t *upload_size, void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
+/* MHD_OPTION_UNESCAPE_CALLBACK: %XX decoded, but never to a NUL. */
+size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
 
 /* serve.c, for http.c */
 void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */

@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,10 +359,11 @@ static int lowest_free_seat(struct daemon *d)
 
 static enum MHD_Result approve(struct http_req *q, const char *code)
 {
-    json_t *doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
+    json_t *doc = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, NULL);
     json_t *seat = json_object_get(doc, "seat");
 
-    if ((seat != NULL && (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
+    if ((q->len > 0 && !json_is_object(doc)) ||
+        (seat != NULL && (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
                           json_integer_value(seat) > 9999)) ||
         strlen(code) >= sizeof(q->code)) {
         json_decref(doc);
@@ -436,6 +438,45 @@ static int path_param(const char *url, const char *prefix, const char *suffix, c
     return strchr(out, '/') == NULL;
 }
 
+/* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
+ * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
+static int seat_of(const char *text)
+{
+    size_t n = strspn(text, "0123456789");
+
+    if (n == 0 || n > 4 || text[n] != '\0' || text[0] == '0')
+        return 0;
+    return atoi(text);
+}
+
+/* libmicrohttpd's unescaping of the URL, but "%00" is left as it is: a NUL
+ * would end the path early ("/api/v1/answers/1%00" read as item "1"), so
+ * such a path matches nothing. In place, never longer. */
+size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *out = s;
+
+    (void)cls;
+    (void)conn;
+    for (const char *in = s; *in != '\0'; in++) {
+        char hex[3] = {0};
+        unsigned long v;
+
+        if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2])) {
+            memcpy(hex, in + 1, 2);
+            v = strtoul(hex, NULL, 16);
+            if (v != 0) {
+                *out++ = (char)v;
+                in += 2;
+                continue;
+            }
+        }
+        *out++ = *in;
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 /* Request smuggling's shapes: a body length said twice, or both ways, or a
  * transfer coding other than plain chunked. Refused before any body. */
 struct framing {
@@ -464,6 +505,16 @@ static int ambiguous_framing(struct MHD_Connection *conn)
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
     return f.lengths > 1 || f.codings > 1 || (f.lengths && f.codings) || f.other_coding;
+}
+
+static int declared_too_large(struct MHD_Connection *conn)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    size_t digits = v != NULL ? strspn(v, "0123456789") : 0;
+
+    /* More digits than a size_t holds is too large too. */
+    return digits > 0 && (digits > 9 || strtoull(v, NULL, 10) > BODY_MAX);
 }
 
 static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
@@ -519,7 +570,7 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
             }
         }
         if (path_param(url, "/admin/v1/seats/", "/revoke", part, sizeof(part)) && post &&
-            (seat = atoi(part)) > 0)
+            (seat = seat_of(part)) > 0)
             return revoke(q, seat);
     }
     return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "not_found", MSG_NOT_FOUND);
@@ -541,6 +592,10 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
         *con_cls = q;
         if (ambiguous_framing(conn))
             return daemon_error(conn, MHD_HTTP_BAD_REQUEST, "framing", MSG_FRAMING);
+        /* Too large by its own say: 413 now, before any body is read (and
+         * so before "100 Continue" would invite one). */
+        if (declared_too_large(conn))
+            return daemon_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", MSG_TOO_LARGE);
         /* Stopping: nothing new is started (see stop() in serve.c). */
         if (q->d->stopping)
             return daemon_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping", MSG_STOPPING);

@@ -174,6 +174,24 @@ for h in "-H Content-Length:5 -H Content-Length:7" "-H Transfer-Encoding:chunked
 done
 check "an oversized body gets 413" \
     test "$(status_of -X POST --data-binary @"$tmp/big" "$u/api/v1/terminals")" = 413
+# Asked first (Expect: 100-continue), a body said to be too large gets 413
+# at once, never a "100 Continue" that invites it.
+curl -sv -m 5 -o /dev/null -H 'Expect: 100-continue' -X POST --data-binary @"$tmp/big" \
+    "$u/api/v1/signin" 2>"$tmp/expect.txt"
+check "Expect: 100-continue with a body over 16 KiB: 413, no 100" \
+    sh -c "grep -q '< HTTP/1.1 413' '$tmp/expect.txt' && ! grep -q '100 Continue' '$tmp/expect.txt'"
+
+# Loose parsing: a seat number is the whole path part; a JSON key said twice
+# is refused, not read as one of the two.
+adm="Authorization: Bearer $(cat "$tmp/room/admin-token")"
+check "revoking seat '2abc' is no seat (404), not seat 2" \
+    test "$(status_of -X POST -H "$adm" "$u/admin/v1/seats/2abc/revoke")" = 404
+check "nor is '02' or '+2'" test "$(status_of -X POST -H "$adm" "$u/admin/v1/seats/02/revoke")$(status_of -X POST -H "$adm" "$u/admin/v1/seats/+2/revoke")" = 404404
+check "a login body with the password twice gets 400" \
+    test "$(login_from 127.0.0.8 "x\",\"password\":\"$pw")" = 400
+cdup=$(ask)
+check "an approval with the seat twice gets 400" \
+    test "$(status_of -H "$adm" --data '{"seat":11,"seat":12}' "$u/admin/v1/terminals/$cdup/approve")" = 400
 
 expect 0 "已撤销 2 号座位" $R pair revoke 2
 expect 1 "该座位没有已配对的终端" $R pair revoke 2
