@@ -160,6 +160,7 @@ struct daemon {
     uv_timer_t mhd_timer;
     uv_signal_t sigterm, sigint;
     int open_handles, stopping, http_ready, signals_ready;
+    int lock_fd;    /* DATA/serve.lock, locked for the daemon's life (serve.c) */
     int suspended;  /* requests waiting for the store (http.c) */
     char ready[96]; /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */

@@ -8,6 +8,8 @@
 #include "agent.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -184,6 +186,40 @@ static int write_admin_files(struct daemon *d, unsigned port)
         return ER_IO;
     fprintf(f, "127.0.0.1:%u\n", port);
     return fclose(f) == 0 ? 0 : ER_IO;
+}
+
+/* One daemon per data directory: a second would overwrite admin-token and
+ * admin-address and take the proctor's commands away from the first. A
+ * write lock on DATA/serve.lock (0600), held for the daemon's life (the
+ * kernel drops it when the process ends, however it ends), with our PID in
+ * the file for the proctor to read. *holder: the PID holding it, when
+ * ER_DAEMON_RUNNING. */
+static int lock_data_dir(struct daemon *d, long *holder)
+{
+    char path[ROOM_PATH_MAX], line[32];
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int fd;
+
+    if (room_path(&d->r, "serve.lock", path) < 0)
+        return ER_IO;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return ER_IO;
+    if (fcntl(fd, F_SETLK, &fl) < 0) {
+        int busy = errno == EACCES || errno == EAGAIN;
+
+        fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        *holder = busy && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? (long)fl.l_pid : 0;
+        close(fd);
+        return busy ? ER_DAEMON_RUNNING : ER_IO;
+    }
+    snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line)) {
+        close(fd);
+        return ER_IO;
+    }
+    d->lock_fd = fd;
+    return 0;
 }
 
 /* ---- libmicrohttpd on the loop ---- */
@@ -371,6 +407,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--listen", NULL};
     int bad = 0, rc, status = 0;
+    long holder = 0;
     const char *listen = cli_option(argc, argv, "--listen", &bad);
     struct daemon *d;
 
@@ -392,7 +429,16 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     /* A daemon: its log lines are wanted, unless EXAMROOM_LOG says otherwise. */
     if (getenv("EXAMROOM_LOG") == NULL && log_get_level() < LOG_LEVEL_INFO)
         log_set_level(LOG_LEVEL_INFO);
+    d->lock_fd = -1;
     rc = room_open(ctx, &d->r, 1);
+    if (rc == 0)
+        rc = lock_data_dir(d, &holder);
+    if (rc == ER_DAEMON_RUNNING) {
+        status = cli_fail_detail(ctx, rc, "进程 %ld 正在使用数据目录 %s。", holder, ctx->data_dir);
+        room_close(&d->r);
+        free(d);
+        return status;
+    }
     if (rc == 0)
         rc = anchor_exam_clock(&d->r);
     if (rc == 0)
@@ -424,6 +470,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     uv_run(&d->r.loop, UV_RUN_DEFAULT);
     background_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* the lock goes last: nothing of ours is left running */
     free(d);
     return status;
 }

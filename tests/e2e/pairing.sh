@@ -197,6 +197,20 @@ expect 0 "已撤销 2 号座位" $R pair revoke 2
 expect 1 "该座位没有已配对的终端" $R pair revoke 2
 expect 0 "$(rx "$code") *已撤销" $R pair list
 
+# A second serve on the same data directory is refused, naming the running
+# one's PID; the first keeps its admin files and answers its token; once it
+# stops, a new one starts (below).
+cp "$tmp/room/admin-token" "$tmp/admin-token.before"
+cp "$tmp/room/admin-address" "$tmp/admin-address.before"
+expect 1 "进程 $rpid 正在使用数据目录" $R serve --listen 127.0.0.1:0
+check "which says what to do, in Chinese" grep -q '已有一个 examroom serve 在运行' "$tmp/out"
+check "the running daemon's admin files are untouched" \
+    sh -c "cmp -s '$tmp/room/admin-token' '$tmp/admin-token.before' && cmp -s '$tmp/room/admin-address' '$tmp/admin-address.before'"
+check "and it still answers the proctor's commands with its token" \
+    test "$(status_of -H "$adm" "$u/admin/v1/terminals")" = 200
+check "the lock file is the room's alone (0600) and names the daemon" \
+    sh -c "[ \$(stat -c %a '$tmp/room/serve.lock') = 600 ] && [ \$(cat '$tmp/room/serve.lock') = $rpid ]"
+
 # Approved, then the daemon restarts before the terminal picks its token up:
 # the pickup still works (the token is made at the pickup, its hash kept).
 code3=$(ask)
