@@ -146,6 +146,23 @@ struct proctor_login {
     int64_t expires_at;
 };
 
+/* One TCP connection (serve.c): from where, since when, and whether a
+ * request's headers have come in full on it yet. */
+struct conn_track {
+    struct conn_track *prev, *next;
+    struct MHD_Connection *conn;
+    struct ratelimit_key addr;
+    int server; /* the server itself (127.0.0.1, ::1): no per-address limit */
+    int headers_done;
+    int64_t started_ms;
+};
+/* Open connections of one LAN address. */
+struct conn_count {
+    struct ratelimit_key addr;
+    int n;
+};
+#define DAEMON_CONN_ADDRS 1024
+
 struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
@@ -158,6 +175,12 @@ struct daemon {
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
     uv_timer_t mhd_timer;
+    /* Connections (serve.c): every open one, the LAN's per address, and the
+     * sweep that ends those whose headers are late. */
+    struct conn_track *conns;
+    struct conn_count conn_counts[DAEMON_CONN_ADDRS];
+    size_t lan_conns;
+    uv_timer_t conn_sweep;
     uv_signal_t sigterm, sigint;
     int open_handles, stopping, http_ready, signals_ready;
     int lock_fd;    /* DATA/serve.lock, locked for the daemon's life (serve.c) */
@@ -218,6 +241,9 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
                              size_t *upload_size, void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
+/* A request's headers are in (serve.c): its connection is past the header
+ * deadline's reach. */
+void daemon_headers_done(struct MHD_Connection *conn);
 /* MHD_OPTION_UNESCAPE_CALLBACK: %XX decoded, but never to a NUL. */
 size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
 

@@ -106,13 +106,9 @@ enum MHD_Result http_suspend(struct http_req *q)
     return MHD_YES;
 }
 
-/* The client's IP address: its bytes (4 or 16), or NULL if unknown. */
-static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
+/* An IP address's bytes (4 or 16), or NULL if it is neither. */
+static const uint8_t *ip_of(const struct sockaddr *sa, size_t *n)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-
     if (sa != NULL && sa->sa_family == AF_INET) {
         *n = 4;
         return (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
@@ -123,6 +119,15 @@ static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
     }
     *n = 0;
     return NULL;
+}
+
+/* The client's IP address: its bytes (4 or 16), or NULL if unknown. */
+static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    return ip_of(ci != NULL ? ci->client_addr : NULL, n);
 }
 
 static const struct in6_addr loopback6 = IN6ADDR_LOOPBACK_INIT;
@@ -136,17 +141,25 @@ static int is_loopback(struct MHD_Connection *conn)
     return (n == 4 && ip[0] == 127) || (n == 16 && memcmp(ip, &loopback6, 16) == 0);
 }
 
-int http_client_key(struct MHD_Connection *conn, struct ratelimit_key *key)
+int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key)
 {
     static const uint8_t loopback4[4] = {127, 0, 0, 1};
     size_t n;
-    const uint8_t *ip = client_ip(conn, &n);
+    const uint8_t *ip = ip_of(sa, &n);
 
     if (ip == NULL || ratelimit_key_of(key, ip, n) < 0)
         return -1;
     if ((n == 4 && memcmp(ip, loopback4, 4) == 0) || (n == 16 && memcmp(ip, &loopback6, 16) == 0))
         return 1; /* the server itself */
     return 0;
+}
+
+int http_client_key(struct MHD_Connection *conn, struct ratelimit_key *key)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    return http_address_key(ci != NULL ? ci->client_addr : NULL, key);
 }
 
 const char *http_bearer(struct MHD_Connection *conn)
@@ -590,6 +603,7 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
         q->d = cls;
         q->conn = conn;
         *con_cls = q;
+        daemon_headers_done(conn);
         if (ambiguous_framing(conn))
             return daemon_error(conn, MHD_HTTP_BAD_REQUEST, "framing", MSG_FRAMING);
         /* Too large by its own say: 413 now, before any body is read (and

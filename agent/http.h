@@ -46,6 +46,8 @@ const char *http_bearer(struct MHD_Connection *conn);
  * when it is the server's own (exactly 127.0.0.1 or ::1), which no limit
  * applies to (the proctor at the server); -1 if unknown. */
 int http_client_key(struct MHD_Connection *conn, struct ratelimit_key *key);
+/* The same, of an address. */
+int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key);
 
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);
