@@ -186,10 +186,12 @@ static void on_terminal_added(int status, const struct store_ack *ack, void *arg
 
     (void)ack;
     if (status == 0)
-        answer_later(q, MHD_HTTP_CREATED, json_pack("{s:s}", "pairing_code", q->code));
+        answer_later(q, MHD_HTTP_CREATED,
+                     json_pack("{s:s, s:s}", "pairing_code", q->code, "pairing_secret", q->token));
     else
         answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+    OPENSSL_cleanse(q->token, sizeof(q->token));
 }
 
 /* Pairing requests need no token: each address (but the server's own) may
@@ -217,7 +219,7 @@ static int rate_allowed(struct http_req *q, struct ratelimit *rl, const struct r
 
 static enum MHD_Result ask_to_pair(struct http_req *q)
 {
-    uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)];
+    uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)], secret[32], hash[STORE_HASH_LEN];
     int rc;
 
     if (!rate_allowed(q, &q->d->pair_asks, &pair_rule))
@@ -226,15 +228,26 @@ static enum MHD_Result ask_to_pair(struct http_req *q)
 
     if (rc == 0)
         rc = code_encode(raw, PAIR_CODE_BITS, 4, q->code, sizeof(q->code));
+    /* The pairing secret: only the terminal that asked can pick the token
+     * up (its hash is kept; the secret is answered once, here). */
     if (rc == 0)
-        rc = store_add_terminal(q->d->r.st, q->code, on_terminal_added, q);
-    if (rc < 0)
+        rc = crypto_random(secret, sizeof(secret));
+    if (rc == 0) {
+        hex_encode(secret, sizeof(secret), q->token);
+        sha256(q->token, strlen(q->token), hash);
+        rc = store_add_terminal(q->d->r.st, q->code, hash, on_terminal_added, q);
+    }
+    OPENSSL_cleanse(secret, sizeof(secret));
+    if (rc < 0) {
+        OPENSSL_cleanse(q->token, sizeof(q->token));
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    }
     return http_suspend(q);
 }
 
 struct find_code {
     const char *code;
+    const uint8_t *secret_hash; /* of the secret the poll shows, or NULL */
     int found, seat, has_token;
     enum store_term_state state;
     int64_t id;
@@ -244,7 +257,9 @@ static void match_code(const struct store_terminal *t, void *arg)
 {
     struct find_code *f = arg;
 
-    if (strcmp(t->pairing_code, f->code) == 0) {
+    /* Without its secret a code is as good as unknown. */
+    if (strcmp(t->pairing_code, f->code) == 0 && f->secret_hash != NULL && t->secret_hash != NULL &&
+        CRYPTO_memcmp(t->secret_hash, f->secret_hash, 32) == 0) {
         f->found = 1;
         f->state = t->state;
         f->seat = t->seat;
@@ -270,17 +285,25 @@ static void on_issued(int status, const struct store_ack *ack, void *arg)
     OPENSSL_cleanse(q->token, sizeof(q->token));
 }
 
-/* The terminal polls with its code: 202 while pending; once approved, its
+/* The terminal polls with its code and, as "Authorization: Bearer", the
+ * pairing secret it was answered: 202 while pending; once approved, its
  * token, made now and answered once its hash is durable (so a restart
- * between the approval and the pickup changes nothing); 410 after. */
+ * between the approval and the pickup changes nothing); 410 after. Without
+ * the right secret, the same 404 as an unknown code: another PC learns
+ * nothing of which codes exist. */
 static enum MHD_Result pairing_state(struct http_req *q, const char *code)
 {
     struct find_code f = {.code = code};
-    uint8_t raw[32], hash[STORE_HASH_LEN];
+    uint8_t raw[32], hash[STORE_HASH_LEN], shown[STORE_HASH_LEN];
+    const char *secret = http_bearer(q->conn);
     int rc;
 
     if (!rate_allowed(q, &q->d->pair_polls, &poll_rule))
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_POLL_RATE);
+    if (secret != NULL) {
+        sha256(secret, strlen(secret), shown);
+        f.secret_hash = shown;
+    }
     store_foreach_terminal(q->d->r.st, match_code, &f);
     if (!f.found)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_such_code", MSG_NO_CODE);

@@ -40,9 +40,11 @@ read -r ticket seat <<EOT
 $($R roster --session S1 --format csv | sed -n 2p | cut -d, -f1,6 | tr , ' ')
 EOT
 id=$(grep "^$ticket," "$tmp/plan/candidates.csv" | cut -d, -f5)
-code=$(at3 -X POST "$u/api/v1/terminals" | field pairing_code)
+asked=$(at3 -X POST "$u/api/v1/terminals")
+code=$(echo "$asked" | field pairing_code)
 $R pair approve "$code" --seat "$seat" >/dev/null
-t=$(at3 "$u/api/v1/terminals/$code" | field terminal_token)
+t=$(at3 -H "Authorization: Bearer $(echo "$asked" | field pairing_secret)" "$u/api/v1/terminals/$code" |
+    field terminal_token)
 tok=$(at3 -H "Authorization: Bearer $t" --data "{\"ticket\":\"$ticket\",\"id_number\":\"$id\"}" \
     "$u/api/v1/signin" | field candidate_token)
 check "a candidate is signed in at 127.0.0.3" test -n "$tok"

@@ -26,20 +26,54 @@ expect 1 "考场服务没有运行" $R pair list
 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
 rpid=$!
 u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
-ask() { curl -s -X POST "$u/api/v1/terminals" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p'; }
+# ask: a terminal asks; prints its code, and notes the pairing secret it
+# was answered (secret_of CODE) in $tmp/secrets.
+ask() {
+    curl -s -X POST "$u/api/v1/terminals" >"$tmp/asked"
+    c=$(sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p' "$tmp/asked")
+    echo "$c $(sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p' "$tmp/asked")" >>"$tmp/secrets"
+    echo "$c"
+}
+secret_of() { awk -v c="$1" '$1 == c { print $2 }' "$tmp/secrets"; }
+# poll CODE [CURL ARGS...]: the terminal's poll, with its secret.
+poll() {
+    c=$1
+    shift
+    curl -s -H "Authorization: Bearer $(secret_of "$c")" "$@" "$u/api/v1/terminals/$c"
+}
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # A code as a grep pattern: its check symbol may be * or $.
 rx() { printf '%s' "$1" | sed 's/[]*$.^[\\]/\\&/g'; }
 
 code=$(ask)
 check "a terminal gets a pairing code ($code)" test -n "$code"
-check "while pending, polling answers 202" test "$(status_of "$u/api/v1/terminals/$code")" = 202
+check "and a pairing secret (64 hex digits)" \
+    sh -c "[ \$(printf %s '$(secret_of "$code")' | grep -c '^[0-9a-f]\{64\}\$') = 1 ]"
+check "while pending, polling with the secret answers 202" \
+    test "$(poll "$code" -o /dev/null -w '%{http_code}')" = 202
+# Without the secret (or with another), a code is as unknown as one that
+# was never given: same status, same body.
+curl -s -w ' %{http_code}' "$u/api/v1/terminals/K7M2-9QF" >"$tmp/unknown"
+curl -s -w ' %{http_code}' --interface 127.0.0.9 "$u/api/v1/terminals/$code" >"$tmp/nosecret"
+curl -s -w ' %{http_code}' -H "Authorization: Bearer $(printf '0%.0s' $(seq 64))" \
+    "$u/api/v1/terminals/$code" >"$tmp/badsecret"
+check "an unknown code: 404" grep -q ' 404$' "$tmp/unknown"
+check "a pending code without its secret: the same answer ($(cat "$tmp/nosecret"))" cmp -s "$tmp/unknown" "$tmp/nosecret"
+check "with another secret: the same answer" cmp -s "$tmp/unknown" "$tmp/badsecret"
 expect 0 "$(rx "$code") *待批准" $R pair list
 # The proctor types the code from the screen: case does not matter.
 expect 0 "终端为 2 号座位" $R pair approve "$(echo "$code" | tr 'A-Z' 'a-z')" --seat 2
-curl -s "$u/api/v1/terminals/$code" >"$tmp/token.json"
-check "the terminal gets its token and seat" grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":2' "$tmp/token.json"
-check "only once: then 410" test "$(status_of "$u/api/v1/terminals/$code")" = 410
+check "approved, another PC polling the code without the secret gets no token (404)" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.9 "$u/api/v1/terminals/$code")" = 404
+poll "$code" >"$tmp/token.json"
+check "the terminal that asked gets its token and seat" grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":2' "$tmp/token.json"
+check "only once: then 410" test "$(poll "$code" -o /dev/null -w '%{http_code}')" = 410
+# Polls are limited per address: 120 a minute (a terminal polls every 1-2 s).
+polls=$(for _ in $(seq 121); do
+    curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.10 "$u/api/v1/terminals/K7M2-9QF"
+done | sort | uniq -c | tr -s ' \n' ' ')
+check "121 polls in a row from one PC: 120 answered, then 429 ($polls)" \
+    test "$polls" = " 120 404 1 429 "
 expect 0 "$(rx "$code") *已配对 *2" $R pair list
 expect 0 "\"pairing_code\": \"$(rx "$code")\"" $R pair list --json
 $R pair list --json >"$tmp/list.json"
@@ -220,13 +254,13 @@ check "SIGTERM: exit 0" test $? -eq 0
 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
 rpid=$!
 u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
-curl -s "$u/api/v1/terminals/$code3" >"$tmp/token3.json"
+poll "$code3" >"$tmp/token3.json"
 check "after a restart the approved terminal gets its token" \
     grep -q '"terminal_token":"[0-9a-f]\{64\}","seat":3' "$tmp/token3.json"
 token3=$(sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/token3.json")
 check "and it is a terminal's token (a sign-in without fields: 400, not 401)" \
     test "$(status_of -H "Authorization: Bearer $token3" --data '{}' "$u/api/v1/signin")" = 400
-check "once: then 410" test "$(status_of "$u/api/v1/terminals/$code3")" = 410
+check "once: then 410" test "$(poll "$code3" -o /dev/null -w '%{http_code}')" = 410
 
 kill -TERM "$rpid" && wait "$rpid"
 check "SIGTERM: exit 0" test $? -eq 0
