@@ -166,8 +166,8 @@ static const char *const migrations[] = {
     /* 4: a terminal's pickup is bound to the terminal that asked: the
      * SHA-256 of the pairing secret it was answered (NULL for a terminal
      * that asked before, which must ask again). */
-    "ALTER TABLE terminals ADD COLUMN secret_hash BLOB"
-    " CHECK (secret_hash IS NULL OR length(secret_hash) = 32);",
+    ("ALTER TABLE terminals ADD COLUMN secret_hash BLOB"
+     " CHECK (secret_hash IS NULL OR length(secret_hash) = 32);"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
