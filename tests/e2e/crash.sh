@@ -33,6 +33,10 @@ echo 0 >"$tmp/shift"
 port=0
 serve() {
     t0=$(date +%s%N)
+    # Emptied here, not only by the child's redirection: the loop below
+    # could otherwise read the last daemon's "listening on" before the
+    # child has truncated the file.
+    : >"$tmp/room.out"
     env LD_PRELOAD="$clockshift" CLOCKSHIFT_FILE="$tmp/shift" EXAMROOM_CLOCK_OFFSET="$1" \
         EXAMROOM_LOG=warn $R serve --listen "127.0.0.1:$port" >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!

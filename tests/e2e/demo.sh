@@ -60,6 +60,7 @@ $R verify
 # serve_at OFFSET: the room's daemon, its exam clock OFFSET seconds ahead.
 serve_at() {
     stop_room
+    : >"$demo/room.out" # not the last daemon's "listening on" (wait_ready)
     EXAMROOM_CLOCK_OFFSET=$1 $R serve --listen 127.0.0.1:0 >"$demo/room.out" 2>>"$demo/room.log" &
     rpid=$!
     u="http://127.0.0.1:$(wait_ready "$demo/room.out")"

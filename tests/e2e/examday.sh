@@ -55,6 +55,7 @@ serve_at() {
     stop_room
     # With $preload set, the daemon's wall clock can be made to jump
     # (tests/clock/clockshift.c, the seconds in $tmp/shift).
+    : >"$tmp/room.out" # not the last daemon's "listening on" (wait_ready)
     env ${preload:+LD_PRELOAD=$preload CLOCKSHIFT_FILE=$tmp/shift SLOWSYNC_MS=${slow:-0}} \
         EXAMROOM_CLOCK_OFFSET=$1 \
         $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &

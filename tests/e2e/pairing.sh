@@ -251,6 +251,7 @@ code3=$(ask)
 expect 0 "终端为 3 号座位" $R pair approve "$code3" --seat 3
 kill -TERM "$rpid" && wait "$rpid"
 check "SIGTERM: exit 0" test $? -eq 0
+: >"$tmp/room.out" # not the last daemon's "listening on" (wait_ready)
 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
 rpid=$!
 u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
