@@ -84,6 +84,8 @@ check "the proctor's commands on the server answered throughout ($admin_ok/$admi
 check "the proctor logs in from another PC during the flood ($lan_login)" test "$lan_login" = 200
 check "the flooding PC got no more than its share (connections closed at once)" \
     grep -q 'closed by the daemon' "$tmp/flood.out"
+check "slowloris connections got in (within the share) and sent header bytes" \
+    sh -c "[ \$(sed -n 's/.*failed), \([0-9]*\) slow bytes/\1/p' '$tmp/flood.out') -gt 0 ]"
 check "connections without their headers were cut after 10 s (logged)" \
     grep -q 'connections without a request after 10 s closed' "$tmp/room.log"
 check "the daemon still answers after the flood" test "$(curl -s -o /dev/null -w '%{http_code}' "$u/api/v1/time")" = 200

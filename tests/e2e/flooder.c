@@ -108,8 +108,10 @@ static int flood(int n_idle, int n_slow, int seconds)
 
     if (c == NULL || p == NULL)
         return 1;
-    for (int i = 0; i < n; i++)
-        c[i] = (struct flood_conn){.fd = -1, .slow = i >= n_idle};
+    /* Idle and slow ones in turn (the rest of the larger kind last), so
+     * that the daemon's share for this address holds some of each. */
+    for (int i = 0, both = 2 * (n_idle < n_slow ? n_idle : n_slow); i < n; i++)
+        c[i] = (struct flood_conn){.fd = -1, .slow = i < both ? i % 2 : n_slow > n_idle};
     while (now_ms() < end) {
         int64_t t = now_ms();
 
