@@ -81,13 +81,53 @@ void room_session_label(const char *session, char *out, size_t outsz);
 
 #define PAIR_CODE_BITS 30 /* 6 symbols and a check, shown as "K7M2-9QF" */
 
-/* Failed sign-ins of one terminal (signin.c). */
-struct fail_count {
-    int64_t terminal, since, held_until;
-    int n;
-};
+/* ---- rate limits (ratelimit.c) ---- */
 
-#define DAEMON_FAIL_SLOTS 256
+/* A key, compared by all of its bytes: an IPv4 (4) or IPv6 (16) address, a
+ * terminal id (8). */
+#define RATELIMIT_KEY_MAX 16
+struct ratelimit_key {
+    uint8_t len;
+    uint8_t bytes[RATELIMIT_KEY_MAX];
+};
+/* max events within window_s hold the key off for hold_s (0: until the
+ * window ends). */
+struct ratelimit_rule {
+    int max;
+    int64_t window_s, hold_s;
+};
+struct ratelimit_entry {
+    struct ratelimit_key key;
+    int n;
+    int64_t since, held_until;
+};
+/* Keys remembered at once, per limiter. A room has about 100 terminals on
+ * one IPv4 LAN (at most 254 addresses); the limits below need several
+ * requests per held key (5 scrypt checks at ~10/s for a login, 10 store
+ * writes for pairing), so more live holds than this cannot be made from a
+ * LAN before the first ones end. Zeroed is empty (a calloc'd daemon). */
+#define RATELIMIT_ENTRIES 1024
+struct ratelimit {
+    struct ratelimit_entry e[RATELIMIT_ENTRIES];
+    size_t used;
+};
+enum {
+    RATELIMIT_COUNTED = 0,  /* counted, below the limit */
+    RATELIMIT_NOW_HELD = 1, /* counted: the last one allowed, held from now */
+    RATELIMIT_HELD = 2,     /* held already: not counted */
+    RATELIMIT_UNTRACKED = 3 /* every entry holds someone off: let through, not counted */
+};
+/* 0, or -1 when len is 0 or over RATELIMIT_KEY_MAX. */
+int ratelimit_key_of(struct ratelimit_key *key, const void *bytes, size_t len);
+/* Seconds the key is still held off at now (seconds), 0 if it is not. */
+int64_t ratelimit_held(struct ratelimit *rl, const struct ratelimit_key *key, int64_t now);
+/* Counts one event of key at now: one of RATELIMIT_*. */
+int ratelimit_count(struct ratelimit *rl, const struct ratelimit_rule *rule,
+                    const struct ratelimit_key *key, int64_t now);
+/* The key did it right: its count starts over (a hold stays). */
+void ratelimit_forget(struct ratelimit *rl, const struct ratelimit_key *key, int64_t now);
+
+/* ---- the daemon (serve.c, background.c), continued ---- */
 
 struct result_job;
 
@@ -101,39 +141,49 @@ struct inflight {
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
-/* Pairing requests from one address (http.c). */
-#define DAEMON_PAIR_SLOTS 64
-struct pair_rate {
-    uint64_t addr;
-    int n;
-    int64_t since;
-};
-
-/* Wrong proctor passwords from one address (login.c). */
-#define DAEMON_LOGIN_SLOTS 64
-struct login_fail {
-    uint64_t addr;
-    int n;
-    int64_t since, held_until;
-};
 struct proctor_login {
     uint8_t hash[32];
     int64_t expires_at;
 };
 
+/* One TCP connection (serve.c): from where, since when, and whether a
+ * request's headers have come in full on it yet. */
+struct conn_track {
+    struct conn_track *prev, *next;
+    struct MHD_Connection *conn;
+    struct ratelimit_key addr;
+    int server; /* the server itself (127.0.0.1, ::1): no per-address limit */
+    int headers_done;
+    int64_t started_ms;
+};
+/* Open connections of one LAN address. */
+struct conn_count {
+    struct ratelimit_key addr;
+    int n;
+};
+#define DAEMON_CONN_ADDRS 1024
+
 struct daemon {
     struct room r;
     char admin_token[65]; /* the proctor's local admin channel (admin-token, 0600) */
     struct proctor_login proctors[DAEMON_PROCTOR_TOKENS]; /* logins over the LAN (login.c) */
-    struct login_fail login_fails[DAEMON_LOGIN_SLOTS];    /* wrong passwords, per address */
+    struct ratelimit login_fails; /* wrong proctor passwords, per address (login.c) */
     int login_busy;
-    struct pair_rate pair_rates[DAEMON_PAIR_SLOTS]; /* pairing requests, per address */
-    struct fail_count fails[DAEMON_FAIL_SLOTS];
+    struct ratelimit pair_asks;    /* pairing requests, per address (http.c) */
+    struct ratelimit pair_polls;   /* pairing pickups, per address (http.c) */
+    struct ratelimit signin_fails; /* failed sign-ins, per terminal (signin.c) */
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
     uv_timer_t mhd_timer;
+    /* Connections (serve.c): every open one, the LAN's per address, and the
+     * sweep that ends those whose headers are late. */
+    struct conn_track *conns;
+    struct conn_count conn_counts[DAEMON_CONN_ADDRS];
+    size_t lan_conns;
+    uv_timer_t conn_sweep;
     uv_signal_t sigterm, sigint;
     int open_handles, stopping, http_ready, signals_ready;
+    int lock_fd;    /* DATA/serve.lock, locked for the daemon's life (serve.c) */
     int suspended;  /* requests waiting for the store (http.c) */
     char ready[96]; /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */
@@ -191,6 +241,11 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
                              size_t *upload_size, void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
+/* A request's headers are in (serve.c): its connection is past the header
+ * deadline's reach. */
+void daemon_headers_done(struct MHD_Connection *conn);
+/* MHD_OPTION_UNESCAPE_CALLBACK: %XX decoded, but never to a NUL. */
+size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
 
 /* serve.c, for http.c */
 void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */

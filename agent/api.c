@@ -5,10 +5,12 @@
 #include <string.h>
 
 /* A JSON object from exactly the body's bytes (NULs included: jansson
- * refuses them unless told otherwise). */
+ * refuses them unless told otherwise), a key given twice refused (which
+ * one counts would be the parser's guess). */
 static json_t *object_of(const char *body, size_t len)
 {
-    json_t *doc = json_loadb(body != NULL ? body : "", body != NULL ? len : 0, 0, NULL);
+    json_t *doc =
+        json_loadb(body != NULL ? body : "", body != NULL ? len : 0, JSON_REJECT_DUPLICATES, NULL);
 
     if (doc != NULL && !json_is_object(doc)) {
         json_decref(doc);

@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
     "没有待批准的这个配对码（可能已批准、已撤销，或座位号不存在）。请核对后重试。"
 #define MSG_NO_SEAT   "座位号无效。"
 #define MSG_PAIR_RATE "这台电脑申请配对过于频繁，请一分钟后再试。"
+#define MSG_POLL_RATE "这台电脑查询配对结果过于频繁，请一分钟后再试。"
 
 /* ---- plumbing ---- */
 
@@ -104,13 +106,9 @@ enum MHD_Result http_suspend(struct http_req *q)
     return MHD_YES;
 }
 
-/* The client's IP address: its bytes (4 or 16), or NULL if unknown. */
-static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
+/* An IP address's bytes (4 or 16), or NULL if it is neither. */
+static const uint8_t *ip_of(const struct sockaddr *sa, size_t *n)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-
     if (sa != NULL && sa->sa_family == AF_INET) {
         *n = 4;
         return (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
@@ -121,6 +119,15 @@ static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
     }
     *n = 0;
     return NULL;
+}
+
+/* The client's IP address: its bytes (4 or 16), or NULL if unknown. */
+static const uint8_t *client_ip(struct MHD_Connection *conn, size_t *n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    return ip_of(ci != NULL ? ci->client_addr : NULL, n);
 }
 
 static const struct in6_addr loopback6 = IN6ADDR_LOOPBACK_INIT;
@@ -134,18 +141,25 @@ static int is_loopback(struct MHD_Connection *conn)
     return (n == 4 && ip[0] == 127) || (n == 16 && memcmp(ip, &loopback6, 16) == 0);
 }
 
-uint64_t http_client_address(struct MHD_Connection *conn)
+int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key)
 {
     static const uint8_t loopback4[4] = {127, 0, 0, 1};
     size_t n;
-    const uint8_t *ip = client_ip(conn, &n);
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    const uint8_t *ip = ip_of(sa, &n);
 
+    if (ip == NULL || ratelimit_key_of(key, ip, n) < 0)
+        return -1;
     if ((n == 4 && memcmp(ip, loopback4, 4) == 0) || (n == 16 && memcmp(ip, &loopback6, 16) == 0))
         return 1; /* the server itself */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ip[i]) * 1099511628211ull;
-    return n > 0 ? h : 0;
+    return 0;
+}
+
+int http_client_key(struct MHD_Connection *conn, struct ratelimit_key *key)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    return http_address_key(ci != NULL ? ci->client_addr : NULL, key);
 }
 
 const char *http_bearer(struct MHD_Connection *conn)
@@ -172,49 +186,68 @@ static void on_terminal_added(int status, const struct store_ack *ack, void *arg
 
     (void)ack;
     if (status == 0)
-        answer_later(q, MHD_HTTP_CREATED, json_pack("{s:s}", "pairing_code", q->code));
+        answer_later(q, MHD_HTTP_CREATED,
+                     json_pack("{s:s, s:s}", "pairing_code", q->code, "pairing_secret", q->token));
     else
         answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+    OPENSSL_cleanse(q->token, sizeof(q->token));
 }
 
 /* Pairing requests need no token: each address (but the server's own) may
  * ask PAIR_PER_MINUTE times a minute, so a device on the LAN cannot fill
- * the store and the proctor's list with codes. */
-#define PAIR_PER_MINUTE 10
+ * the store and the proctor's list with codes; and poll for its pickup
+ * POLL_PER_MINUTE times (a terminal polls every 1 or 2 s; a kiosk browser
+ * reloading, or two tabs, stay well below). */
+static const struct ratelimit_rule pair_rule = {.max = 10, .window_s = 60};
+static const struct ratelimit_rule poll_rule = {.max = 120, .window_s = 60};
 
-static int pairing_allowed(struct daemon *d, uint64_t addr)
+static int rate_allowed(struct http_req *q, struct ratelimit *rl, const struct ratelimit_rule *rule)
 {
-    struct pair_rate *r = &d->pair_rates[addr % DAEMON_PAIR_SLOTS];
-    int64_t now = daemon_now_ms() / 1000;
+    struct ratelimit_key key;
+    int who = http_client_key(q->conn, &key), rc;
 
-    if (addr == 1)
+    if (who == 1)
         return 1;
-    if (r->addr != addr || now - r->since >= 60)
-        *r = (struct pair_rate){.addr = addr, .since = now};
-    return ++r->n <= PAIR_PER_MINUTE;
+    if (who < 0)
+        return 0;
+    rc = ratelimit_count(rl, rule, &key, daemon_now_ms() / 1000);
+    if (rc == RATELIMIT_UNTRACKED)
+        log_warn("rate limit: every entry holds an address off; one let through uncounted");
+    return rc != RATELIMIT_HELD;
 }
 
 static enum MHD_Result ask_to_pair(struct http_req *q)
 {
-    uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)];
+    uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)], secret[32], hash[STORE_HASH_LEN];
     int rc;
 
-    if (!pairing_allowed(q->d, http_client_address(q->conn)))
+    if (!rate_allowed(q, &q->d->pair_asks, &pair_rule))
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_PAIR_RATE);
     rc = code_random(PAIR_CODE_BITS, raw);
 
     if (rc == 0)
         rc = code_encode(raw, PAIR_CODE_BITS, 4, q->code, sizeof(q->code));
+    /* The pairing secret: only the terminal that asked can pick the token
+     * up (its hash is kept; the secret is answered once, here). */
     if (rc == 0)
-        rc = store_add_terminal(q->d->r.st, q->code, on_terminal_added, q);
-    if (rc < 0)
+        rc = crypto_random(secret, sizeof(secret));
+    if (rc == 0) {
+        hex_encode(secret, sizeof(secret), q->token);
+        sha256(q->token, strlen(q->token), hash);
+        rc = store_add_terminal(q->d->r.st, q->code, hash, on_terminal_added, q);
+    }
+    OPENSSL_cleanse(secret, sizeof(secret));
+    if (rc < 0) {
+        OPENSSL_cleanse(q->token, sizeof(q->token));
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    }
     return http_suspend(q);
 }
 
 struct find_code {
     const char *code;
+    const uint8_t *secret_hash; /* of the secret the poll shows, or NULL */
     int found, seat, has_token;
     enum store_term_state state;
     int64_t id;
@@ -224,7 +257,9 @@ static void match_code(const struct store_terminal *t, void *arg)
 {
     struct find_code *f = arg;
 
-    if (strcmp(t->pairing_code, f->code) == 0) {
+    /* Without its secret a code is as good as unknown. */
+    if (strcmp(t->pairing_code, f->code) == 0 && f->secret_hash != NULL && t->secret_hash != NULL &&
+        CRYPTO_memcmp(t->secret_hash, f->secret_hash, 32) == 0) {
         f->found = 1;
         f->state = t->state;
         f->seat = t->seat;
@@ -250,15 +285,25 @@ static void on_issued(int status, const struct store_ack *ack, void *arg)
     OPENSSL_cleanse(q->token, sizeof(q->token));
 }
 
-/* The terminal polls with its code: 202 while pending; once approved, its
+/* The terminal polls with its code and, as "Authorization: Bearer", the
+ * pairing secret it was answered: 202 while pending; once approved, its
  * token, made now and answered once its hash is durable (so a restart
- * between the approval and the pickup changes nothing); 410 after. */
+ * between the approval and the pickup changes nothing); 410 after. Without
+ * the right secret, the same 404 as an unknown code: another PC learns
+ * nothing of which codes exist. */
 static enum MHD_Result pairing_state(struct http_req *q, const char *code)
 {
     struct find_code f = {.code = code};
-    uint8_t raw[32], hash[STORE_HASH_LEN];
+    uint8_t raw[32], hash[STORE_HASH_LEN], shown[STORE_HASH_LEN];
+    const char *secret = http_bearer(q->conn);
     int rc;
 
+    if (!rate_allowed(q, &q->d->pair_polls, &poll_rule))
+        return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_POLL_RATE);
+    if (secret != NULL) {
+        sha256(secret, strlen(secret), shown);
+        f.secret_hash = shown;
+    }
     store_foreach_terminal(q->d->r.st, match_code, &f);
     if (!f.found)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_such_code", MSG_NO_CODE);
@@ -350,10 +395,11 @@ static int lowest_free_seat(struct daemon *d)
 
 static enum MHD_Result approve(struct http_req *q, const char *code)
 {
-    json_t *doc = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
+    json_t *doc = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, NULL);
     json_t *seat = json_object_get(doc, "seat");
 
-    if ((seat != NULL && (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
+    if ((q->len > 0 && !json_is_object(doc)) ||
+        (seat != NULL && (!json_is_integer(seat) || json_integer_value(seat) < 1 ||
                           json_integer_value(seat) > 9999)) ||
         strlen(code) >= sizeof(q->code)) {
         json_decref(doc);
@@ -428,6 +474,45 @@ static int path_param(const char *url, const char *prefix, const char *suffix, c
     return strchr(out, '/') == NULL;
 }
 
+/* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
+ * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
+static int seat_of(const char *text)
+{
+    size_t n = strspn(text, "0123456789");
+
+    if (n == 0 || n > 4 || text[n] != '\0' || text[0] == '0')
+        return 0;
+    return atoi(text);
+}
+
+/* libmicrohttpd's unescaping of the URL, but "%00" is left as it is: a NUL
+ * would end the path early ("/api/v1/answers/1%00" read as item "1"), so
+ * such a path matches nothing. In place, never longer. */
+size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *out = s;
+
+    (void)cls;
+    (void)conn;
+    for (const char *in = s; *in != '\0'; in++) {
+        char hex[3] = {0};
+        unsigned long v;
+
+        if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2])) {
+            memcpy(hex, in + 1, 2);
+            v = strtoul(hex, NULL, 16);
+            if (v != 0) {
+                *out++ = (char)v;
+                in += 2;
+                continue;
+            }
+        }
+        *out++ = *in;
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 /* Request smuggling's shapes: a body length said twice, or both ways, or a
  * transfer coding other than plain chunked. Refused before any body. */
 struct framing {
@@ -456,6 +541,16 @@ static int ambiguous_framing(struct MHD_Connection *conn)
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
     return f.lengths > 1 || f.codings > 1 || (f.lengths && f.codings) || f.other_coding;
+}
+
+static int declared_too_large(struct MHD_Connection *conn)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    size_t digits = v != NULL ? strspn(v, "0123456789") : 0;
+
+    /* More digits than a size_t holds is too large too. */
+    return digits > 0 && (digits > 9 || strtoull(v, NULL, 10) > BODY_MAX);
 }
 
 static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
@@ -511,7 +606,7 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
             }
         }
         if (path_param(url, "/admin/v1/seats/", "/revoke", part, sizeof(part)) && post &&
-            (seat = atoi(part)) > 0)
+            (seat = seat_of(part)) > 0)
             return revoke(q, seat);
     }
     return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "not_found", MSG_NOT_FOUND);
@@ -531,8 +626,13 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
         q->d = cls;
         q->conn = conn;
         *con_cls = q;
+        daemon_headers_done(conn);
         if (ambiguous_framing(conn))
             return daemon_error(conn, MHD_HTTP_BAD_REQUEST, "framing", MSG_FRAMING);
+        /* Too large by its own say: 413 now, before any body is read (and
+         * so before "100 Continue" would invite one). */
+        if (declared_too_large(conn))
+            return daemon_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", MSG_TOO_LARGE);
         /* Stopping: nothing new is started (see stop() in serve.c). */
         if (q->d->stopping)
             return daemon_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping", MSG_STOPPING);

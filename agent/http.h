@@ -42,9 +42,12 @@ void answer_later(struct http_req *q, unsigned status, json_t *body);
 
 /* The token of "Authorization: Bearer TOKEN", or NULL. */
 const char *http_bearer(struct MHD_Connection *conn);
-/* The client's address as a number (FNV-1a of its bytes), 0 if unknown; the
- * server's own (exactly 127.0.0.1 or ::1) is 1. */
-uint64_t http_client_address(struct MHD_Connection *conn);
+/* The client's address as a rate limiter's key (its 4 or 16 bytes): 0; 1
+ * when it is the server's own (exactly 127.0.0.1 or ::1), which no limit
+ * applies to (the proctor at the server); -1 if unknown. */
+int http_client_key(struct MHD_Connection *conn, struct ratelimit_key *key);
+/* The same, of an address. */
+int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key);
 
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);

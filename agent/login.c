@@ -39,7 +39,7 @@
 struct login_job {
     uv_work_t work;
     struct http_req *q;
-    uint64_t addr; /* whose guess it is */
+    struct ratelimit_key addr; /* whose guess it is */
     char password[API_PASSWORD_MAX + 1];
     char path[ROOM_PATH_MAX];
     int rc;
@@ -64,28 +64,21 @@ static void verify_work(uv_work_t *w)
     OPENSSL_cleanse(line, sizeof(line));
 }
 
-static struct login_fail *fails_of(struct daemon *d, uint64_t addr)
+static const struct ratelimit_rule fail_rule = {
+    .max = LOGIN_FAIL_MAX, .window_s = LOGIN_WINDOW_S, .hold_s = LOGIN_HOLD_S};
+
+static void count_failure(struct daemon *d, const struct ratelimit_key *addr, int64_t now)
 {
-    struct login_fail *f = &d->login_fails[addr % DAEMON_LOGIN_SLOTS];
-
-    if (f->addr != addr)
-        *f = (struct login_fail){.addr = addr};
-    return f;
-}
-
-static void count_failure(struct daemon *d, uint64_t addr, int64_t now)
-{
-    struct login_fail *f = fails_of(d, addr);
-
-    if (now - f->since > LOGIN_WINDOW_S) {
-        f->since = now;
-        f->n = 0;
-    }
-    if (++f->n >= LOGIN_FAIL_MAX) {
-        f->held_until = now + LOGIN_HOLD_S;
-        f->n = 0;
+    switch (ratelimit_count(&d->login_fails, &fail_rule, addr, now)) {
+    case RATELIMIT_NOW_HELD:
         log_warn("proctor login: %d wrong passwords from one address, held off for %d s",
                  LOGIN_FAIL_MAX, LOGIN_HOLD_S);
+        break;
+    case RATELIMIT_UNTRACKED:
+        log_warn("proctor login: every entry holds an address off; a failure not counted");
+        break;
+    default:
+        break;
     }
 }
 
@@ -121,7 +114,7 @@ static void verify_done(uv_work_t *w, int status)
     OPENSSL_cleanse(j->password, sizeof(j->password));
     d->login_busy = 0;
     if (j->rc == ER_BADSIG)
-        count_failure(d, j->addr, now);
+        count_failure(d, &j->addr, now);
     if (status < 0) {
         answer_later(j->q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "busy", "message", MSG_BUSY));
@@ -146,9 +139,11 @@ enum MHD_Result http_proctor_login(struct http_req *q)
     struct daemon *d = q->d;
     struct login_job *j;
     char typed[API_PASSWORD_MAX + 1];
-    uint64_t addr = http_client_address(q->conn);
+    struct ratelimit_key addr;
+    int who = http_client_key(q->conn, &addr);
 
-    if (fails_of(d, addr)->held_until > daemon_now_ms() / 1000)
+    /* A held address is refused here, before it can take the one check. */
+    if (who < 0 || ratelimit_held(&d->login_fails, &addr, daemon_now_ms() / 1000) > 0)
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
     /* One check at a time: a flood of logins (no token needed) must neither
      * guess in parallel past the hold nor fill the thread pool that the

@@ -5,14 +5,17 @@
  * run from the same loop (background.c). SIGTERM and SIGINT stop it cleanly:
  * HTTP first, then the center link, then the store, every handle closed in
  * its close callback. */
-#include "agent.h"
+#include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -186,6 +189,40 @@ static int write_admin_files(struct daemon *d, unsigned port)
     return fclose(f) == 0 ? 0 : ER_IO;
 }
 
+/* One daemon per data directory: a second would overwrite admin-token and
+ * admin-address and take the proctor's commands away from the first. A
+ * write lock on DATA/serve.lock (0600), held for the daemon's life (the
+ * kernel drops it when the process ends, however it ends), with our PID in
+ * the file for the proctor to read. *holder: the PID holding it, when
+ * ER_DAEMON_RUNNING. */
+static int lock_data_dir(struct daemon *d, long *holder)
+{
+    char path[ROOM_PATH_MAX], line[32];
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int fd;
+
+    if (room_path(&d->r, "serve.lock", path) < 0)
+        return ER_IO;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return ER_IO;
+    if (fcntl(fd, F_SETLK, &fl) < 0) {
+        int busy = errno == EACCES || errno == EAGAIN;
+
+        fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        *holder = busy && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? (long)fl.l_pid : 0;
+        close(fd);
+        return busy ? ER_DAEMON_RUNNING : ER_IO;
+    }
+    snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line)) {
+        close(fd);
+        return ER_IO;
+    }
+    d->lock_fd = fd;
+    return 0;
+}
+
 /* ---- libmicrohttpd on the loop ---- */
 
 static void run_mhd(struct daemon *d);
@@ -219,6 +256,166 @@ static void run_mhd(struct daemon *d)
         uv_timer_start(&d->mhd_timer, on_mhd_timer, (uint64_t)timeout, 0);
     else
         uv_timer_stop(&d->mhd_timer);
+}
+
+/* ---- connections ---- */
+
+/* One PC misbehaving must not take the room down (SECURITY.md "The LAN").
+ * A room has at most ~100 terminals, each holding 1 or 2 keep-alive
+ * connections; a kiosk browser may open ~6 to one host. So:
+ * - CONN_PER_ADDRESS per LAN address: the browser's 6, with room for
+ *   connections of a reload still closing; a flood from one PC gets these
+ *   and no more (the others are closed as soon as they are accepted);
+ * - CONN_LAN_MAX for the whole LAN: 100 terminals at 6 each is 600;
+ * - CONN_SERVER_RESERVE more for the server itself (127.0.0.1, ::1: the
+ *   proctor's commands and admin channel), which has no per-address limit;
+ * - HEADER_DEADLINE_S to send a request's headers in full on a new
+ *   connection (a browser does it in one packet; slowloris, a byte every
+ *   few seconds, never finishes and is cut here); once a request has come,
+ *   the idle timeout is IDLE_TIMEOUT_S, reset by every byte, so a terminal
+ *   keeps its connection as long as it uses it.
+ * What remains: many addresses at once (a /24 is 254 of them) can still
+ * fill CONN_LAN_MAX; the server itself keeps its reserve. */
+#define CONN_PER_ADDRESS    16
+#define CONN_LAN_MAX        2048
+#define CONN_SERVER_RESERVE 64
+#define HEADER_DEADLINE_S   10
+#define IDLE_TIMEOUT_S      120
+
+static struct conn_count *count_of(struct daemon *d, const struct ratelimit_key *addr, int make)
+{
+    struct conn_count *free_slot = NULL;
+
+    for (size_t i = 0; i < DAEMON_CONN_ADDRS; i++) {
+        struct conn_count *c = &d->conn_counts[i];
+
+        if (c->n > 0 && c->addr.len == addr->len &&
+            memcmp(c->addr.bytes, addr->bytes, addr->len) == 0)
+            return c;
+        if (c->n == 0 && free_slot == NULL)
+            free_slot = c;
+    }
+    if (make && free_slot != NULL)
+        free_slot->addr = *addr;
+    return make ? free_slot : NULL;
+}
+
+/* Before libmicrohttpd takes a connection on: refused (closed at once)
+ * past its address's share or the LAN's. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+    struct daemon *d = cls;
+    struct ratelimit_key addr;
+    const struct conn_count *c;
+    int who = http_address_key(sa, &addr);
+
+    (void)len;
+    if (who == 1)
+        return MHD_YES;
+    if (who < 0 || d->lan_conns >= CONN_LAN_MAX)
+        return MHD_NO;
+    c = count_of(d, &addr, 0);
+    return c == NULL || c->n < CONN_PER_ADDRESS ? MHD_YES : MHD_NO;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    struct daemon *d = cls;
+    struct conn_track *t = *socket_context;
+    struct conn_count *c;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        t = calloc(1, sizeof(*t));
+        if (t == NULL)
+            return; /* untracked: only the idle timeout applies */
+        t->conn = conn;
+        t->started_ms = daemon_now_ms();
+        t->server = http_client_key(conn, &t->addr) == 1;
+        c = t->server ? NULL : count_of(d, &t->addr, 1);
+        if (c != NULL) {
+            c->n++;
+            d->lan_conns++;
+        }
+        t->next = d->conns;
+        if (d->conns != NULL)
+            d->conns->prev = t;
+        d->conns = t;
+        *socket_context = t;
+        return;
+    }
+    if (t == NULL)
+        return;
+    c = t->server ? NULL : count_of(d, &t->addr, 0);
+    if (c != NULL) {
+        c->n--;
+        d->lan_conns--;
+    }
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        d->conns = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    free(t);
+    *socket_context = NULL;
+}
+
+void daemon_headers_done(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_track *t = ci != NULL ? ci->socket_context : NULL;
+
+    if (t != NULL)
+        t->headers_done = 1;
+}
+
+/* Every second: a connection still without its first request's headers
+ * after HEADER_DEADLINE_S is shut down; libmicrohttpd sees it end and
+ * closes it (it has no call to close one from outside). */
+static void on_conn_sweep(uv_timer_t *timer)
+{
+    struct daemon *d = timer->data;
+    int64_t now = daemon_now_ms();
+    int cut = 0;
+
+    for (struct conn_track *t = d->conns; t != NULL; t = t->next) {
+        const union MHD_ConnectionInfo *ci;
+
+        if (t->headers_done || now - t->started_ms < HEADER_DEADLINE_S * 1000)
+            continue;
+        ci = MHD_get_connection_info(t->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci != NULL)
+            shutdown(ci->connect_fd, SHUT_RDWR);
+        t->headers_done = 1; /* once */
+        cut++;
+    }
+    if (cut > 0) {
+        log_info("%d connections without a request after %d s closed", cut, HEADER_DEADLINE_S);
+        run_mhd(d);
+    }
+}
+
+/* As many descriptors as the connections need, up to the hard limit. */
+static unsigned raise_fd_limit(void)
+{
+    const rlim_t want = CONN_LAN_MAX + CONN_SERVER_RESERVE + 256;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return CONN_LAN_MAX + CONN_SERVER_RESERVE;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < want) {
+        log_warn("only %llu file descriptors: fewer connections than planned",
+                 (unsigned long long)rl.rlim_cur);
+        return rl.rlim_cur > 512 ? (unsigned)(rl.rlim_cur - 256) : 256;
+    }
+    return CONN_LAN_MAX + CONN_SERVER_RESERVE;
 }
 
 static int parse_listen(const char *text, struct sockaddr_in *sa)
@@ -255,11 +452,13 @@ static int start_http(struct daemon *d, const char *listen)
     if (parse_listen(listen, &sa) < 0)
         return ER_USAGE;
     d->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_request,
-        d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, accept_policy, d,
+        http_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        notify_connection, d, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, raise_fd_limit(),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(32 * 1024), MHD_OPTION_END);
     if (d->mhd == NULL)
         return ER_DAEMON_LISTEN;
     info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -268,7 +467,10 @@ static int start_http(struct daemon *d, const char *listen)
     d->mhd_poll.data = d;
     uv_timer_init(&d->r.loop, &d->mhd_timer);
     d->mhd_timer.data = d;
-    d->open_handles += 2;
+    uv_timer_init(&d->r.loop, &d->conn_sweep);
+    d->conn_sweep.data = d;
+    uv_timer_start(&d->conn_sweep, on_conn_sweep, 1000, 1000);
+    d->open_handles += 3;
     d->http_ready = 1;
     uv_poll_start(&d->mhd_poll, UV_READABLE, on_mhd_poll);
     info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -334,6 +536,8 @@ static void stop(struct daemon *d)
         uv_close((uv_handle_t *)&d->mhd_poll, on_handle_closed);
         uv_timer_stop(&d->mhd_timer);
         uv_close((uv_handle_t *)&d->mhd_timer, on_handle_closed);
+        uv_timer_stop(&d->conn_sweep);
+        uv_close((uv_handle_t *)&d->conn_sweep, on_handle_closed);
         d->http_ready = 0;
     }
     if (d->mhd != NULL)
@@ -370,6 +574,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--listen", NULL};
     int bad = 0, rc, status = 0;
+    long holder = 0;
     const char *listen = cli_option(argc, argv, "--listen", &bad);
     struct daemon *d;
 
@@ -391,7 +596,16 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     /* A daemon: its log lines are wanted, unless EXAMROOM_LOG says otherwise. */
     if (getenv("EXAMROOM_LOG") == NULL && log_get_level() < LOG_LEVEL_INFO)
         log_set_level(LOG_LEVEL_INFO);
+    d->lock_fd = -1;
     rc = room_open(ctx, &d->r, 1);
+    if (rc == 0)
+        rc = lock_data_dir(d, &holder);
+    if (rc == ER_DAEMON_RUNNING) {
+        status = cli_fail_detail(ctx, rc, "进程 %ld 正在使用数据目录 %s。", holder, ctx->data_dir);
+        room_close(&d->r);
+        free(d);
+        return status;
+    }
     if (rc == 0)
         rc = anchor_exam_clock(&d->r);
     if (rc == 0)
@@ -423,6 +637,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     uv_run(&d->r.loop, UV_RUN_DEFAULT);
     background_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* the lock goes last: nothing of ours is left running */
     free(d);
     return status;
 }

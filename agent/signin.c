@@ -47,13 +47,12 @@ static enum MHD_Result refuse(struct http_req *q, unsigned status, const char *c
 
 /* ---- failures, per terminal ---- */
 
-static struct fail_count *counter(struct daemon *d, int64_t terminal)
-{
-    struct fail_count *f = &d->fails[(uint64_t)terminal % DAEMON_FAIL_SLOTS];
+static const struct ratelimit_rule fail_rule = {
+    .max = FAIL_MAX, .window_s = FAIL_WINDOW_S, .hold_s = FAIL_HOLD_S};
 
-    if (f->terminal != terminal)
-        *f = (struct fail_count){.terminal = terminal};
-    return f;
+static void terminal_key(int64_t terminal, struct ratelimit_key *key)
+{
+    ratelimit_key_of(key, &terminal, sizeof(terminal));
 }
 
 static void incident_saved(int status, const struct store_ack *ack, void *arg)
@@ -83,22 +82,15 @@ static void add_incident(struct http_req *q, int64_t candidate, int seat, const 
  * off and the proctor gets an incident. */
 static void count_failure(struct http_req *q, int64_t terminal, int seat)
 {
-    struct fail_count *f = counter(q->d, terminal);
-    int64_t now = daemon_now_ms() / 1000;
+    struct ratelimit_key key;
+    char text[160];
 
-    if (now - f->since > FAIL_WINDOW_S) {
-        f->since = now;
-        f->n = 0;
-    }
-    if (++f->n >= FAIL_MAX) {
-        char text[160];
-
-        f->held_until = now + FAIL_HOLD_S;
-        snprintf(text, sizeof(text), MSG_INCIDENT, seat, f->n);
-        add_incident(q, 0, seat, text);
-        f->n = 0;
-        f->since = now;
-    }
+    terminal_key(terminal, &key);
+    if (ratelimit_count(&q->d->signin_fails, &fail_rule, &key, daemon_now_ms() / 1000) !=
+        RATELIMIT_NOW_HELD)
+        return;
+    snprintf(text, sizeof(text), MSG_INCIDENT, seat, FAIL_MAX);
+    add_incident(q, 0, seat, text);
 }
 
 /* ---- who is signing in, where, when ---- */
@@ -317,6 +309,7 @@ enum MHD_Result http_signin(struct http_req *q)
     const char *token = http_bearer(q->conn);
     char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1];
     uint8_t hash[STORE_HASH_LEN];
+    struct ratelimit_key key;
     int64_t now = daemon_now_ms() / 1000;
     int fmt, w;
     enum MHD_Result r;
@@ -327,7 +320,8 @@ enum MHD_Result http_signin(struct http_req *q)
     }
     if (!t.found)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
-    if (counter(q->d, t.id)->held_until > now)
+    terminal_key(t.id, &key);
+    if (ratelimit_held(&q->d->signin_fails, &key, now) > 0)
         return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
     if (api_signin_body(q->body, q->len, ticket, id) < 0)
         return refuse(q, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
@@ -367,7 +361,8 @@ enum MHD_Result http_signin(struct http_req *q)
         snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.s.seat, k.s.seat);
         r = refuse(q, MHD_HTTP_FORBIDDEN, "wrong_seat", message);
     } else {
-        counter(q->d, t.id)->n = 0; /* a candidate who got it right starts afresh */
+        /* a candidate who got it right starts afresh */
+        ratelimit_forget(&q->d->signin_fails, &key, now);
         return sign_in(q, &k, &x, &t);
     }
     count_failure(q, t.id, t.seat);

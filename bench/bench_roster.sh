@@ -73,9 +73,11 @@ u="http://127.0.0.1:$port"
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 $R roster --session S1 --format csv | tail -n +2 | head -n "$terms" | cut -d, -f1,6 | tr , ' ' |
     while read -r ticket seat; do
-        code=$(curl -s -X POST "$u/api/v1/terminals" | field pairing_code)
+        asked=$(curl -s -X POST "$u/api/v1/terminals")
+        code=$(echo "$asked" | field pairing_code)
         $R pair approve "$code" --seat "$seat" >/dev/null
-        t=$(curl -s "$u/api/v1/terminals/$code" | field terminal_token)
+        t=$(curl -s -H "Authorization: Bearer $(echo "$asked" | field pairing_secret)" \
+            "$u/api/v1/terminals/$code" | field terminal_token)
         id=$(grep "^$ticket," "$tmp/plan/candidates.csv" | cut -d, -f5)
         echo "$t $ticket $id"
     done >"$tmp/terminals"

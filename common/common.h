@@ -103,7 +103,8 @@
     X(ER_DAEMON_DOWN, -168)                                                                        \
     X(ER_PAIR_REFUSED, -169)                                                                       \
     X(ER_API_BODY, -170)                                                                           \
-    X(ER_API_ANSWER, -171)
+    X(ER_API_ANSWER, -171)                                                                         \
+    X(ER_DAEMON_RUNNING, -172)
 
 enum er_code {
     ER_OK = 0,

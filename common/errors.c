@@ -115,6 +115,9 @@ static const char *const sentences[] = {
     [-ER_PAIR_REFUSED] = "考场服务拒绝了这个操作。请按上面的提示处理后重试。",
     [-ER_API_BODY] = "请求内容不完整或格式不正确。请刷新页面后重试。",
     [-ER_API_ANSWER] = "答案不符合这道题的题型，没有保存。请刷新页面后重试。",
+    [-ER_DAEMON_RUNNING] =
+        "这个数据目录已有一个 examroom serve 在运行，不能再启动一个。"
+        "请先停止它（systemctl stop examroom，或结束该进程），或换一个 --data 目录。",
     [-ER_DAEMON_LISTEN] =
         "考场服务无法在指定地址上监听。请检查该端口是否已被其他程序占用，或换一个 --listen 地址。",
     [-ER_CA_FILE] =

@@ -273,6 +273,8 @@ static void terminal_row(sqlite3_stmt *s, struct store_terminal *t)
         .seat = (int)INT(s, 3),
         .state = store_state_index(store_term_states, 3, TEXT(s, 4)),
         .created_at = INT(s, 5),
+        .secret_hash =
+            sqlite3_column_bytes(s, 6) == STORE_HASH_LEN ? sqlite3_column_blob(s, 6) : NULL,
     };
 }
 

@@ -162,6 +162,12 @@ static const char *const migrations[] = {
     /* 3: sign-in finds a ticket in whichever session holds it, in one
      * indexed read (a room may have twenty sessions in its package). */
     "CREATE INDEX candidates_ticket ON candidates (ticket);",
+
+    /* 4: a terminal's pickup is bound to the terminal that asked: the
+     * SHA-256 of the pairing secret it was answered (NULL for a terminal
+     * that asked before, which must ask again). */
+    ("ALTER TABLE terminals ADD COLUMN secret_hash BLOB"
+     " CHECK (secret_hash IS NULL OR length(secret_hash) = 32);"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -230,7 +236,8 @@ const char *const store_wsql[W_COUNT] = {
                         " WHERE id = ?1",
     [W_CAND_UPDATE] = "UPDATE candidates SET state = ?2, seat = coalesce(?3, seat),"
                       " extra_seconds = extra_seconds + ?4 WHERE id = ?1",
-    [W_TERM_INSERT] = "INSERT INTO terminals (pairing_code, created_at) VALUES (?1, ?2)",
+    [W_TERM_INSERT] = "INSERT INTO terminals (pairing_code, created_at, secret_hash)"
+                      " VALUES (?1, ?2, ?3)",
     [W_TERM_APPROVE] = "UPDATE terminals SET state = 'approved', token_hash = ?2, seat = ?3,"
                        " approved_at = ?4 WHERE pairing_code = ?1 AND state = 'pending'",
     [W_TERM_REVOKE] = "UPDATE terminals SET state = 'revoked' WHERE id = ?1 AND state = 'approved'",
@@ -290,9 +297,11 @@ const char *const store_rsql[R_COUNT] = {
                      " (SELECT s.candidate_id FROM signins s WHERE s.token_hash = ?1 AND s.id ="
                      " (SELECT max(id) FROM signins WHERE candidate_id = s.candidate_id))",
     [R_SEATS] = "SELECT seat, label, spare FROM seats ORDER BY seat",
-    [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at FROM terminals"
+    [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash"
+                   " FROM terminals"
                    " ORDER BY state = 'revoked', seat, created_at",
-    [R_TERM_FIND] = "SELECT id, pairing_code, token_hash, seat, state, created_at FROM terminals"
+    [R_TERM_FIND] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash"
+                    " FROM terminals"
                     " WHERE token_hash = ?1 AND state = 'approved'",
     [R_SIGNIN_FIND] = "SELECT id, candidate_id, terminal_id, seat, token_hash, at FROM signins"
                       " WHERE token_hash = ?1",

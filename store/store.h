@@ -31,7 +31,7 @@
 #include <uv.h>
 
 /* Latest schema version (PRAGMA user_version) this build writes. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 #define STORE_UID_LEN     16  /* ids of results, events and outbox rows */
 #define STORE_HASH_LEN    32  /* SHA-256 */
@@ -253,10 +253,14 @@ struct store_terminal {
     int seat;                  /* 0 until approved */
     enum store_term_state state;
     int64_t created_at;
+    const uint8_t *secret_hash; /* of its pairing secret; NULL if it asked before schema 4 */
 };
 
-/* A terminal asks to pair: ack->id is its id. ER_STORE_CONFLICT: code taken. */
-int store_add_terminal(struct store *st, const char *pairing_code, store_done_cb cb, void *arg);
+/* A terminal asks to pair, with the hash of the secret it is answered
+ * (which its pickup must show; NULL: none): ack->id is its id.
+ * ER_STORE_CONFLICT: code taken. */
+int store_add_terminal(struct store *st, const char *pairing_code,
+                       const uint8_t secret_hash[STORE_HASH_LEN], store_done_cb cb, void *arg);
 /* The proctor approves: the terminal gets a seat, and the hash of its token
  * now or (token_hash NULL) once it picks the token up. The token itself is
  * never stored. ER_STORE_NOT_FOUND unless pending. */

@@ -229,11 +229,13 @@ int store_update_candidate(struct store *st, int64_t candidate_id, enum store_ca
     return one_step(st, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
-int store_add_terminal(struct store *st, const char *pairing_code, store_done_cb cb, void *arg)
+int store_add_terminal(struct store *st, const char *pairing_code,
+                       const uint8_t secret_hash[STORE_HASH_LEN], store_done_cb cb, void *arg)
 {
     if (pairing_code == NULL || pairing_code[0] == '\0')
         return ER_USAGE;
-    const struct param ps[] = {PT(pairing_code), PI(now_s())};
+    const struct param ps[] = {PT(pairing_code), PI(now_s()),
+                               secret_hash != NULL ? PB(secret_hash, STORE_HASH_LEN) : PN};
     return one_step(st, W_TERM_INSERT, STEP_ROWID, NP(ps), ps, cb, arg);
 }
 

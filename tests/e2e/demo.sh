@@ -84,9 +84,11 @@ $R status
 step "考场：考生机配对（每个座位一台，由监考老师批准）"
 $R roster --format csv | tail -n +2 | cut -d, -f6 | sort -un >"$demo/seat-list"
 while read -r seat; do
-    code=$(api POST /api/v1/terminals "" | field pairing_code)
+    asked=$(api POST /api/v1/terminals "")
+    code=$(echo "$asked" | field pairing_code)
     $R pair approve "$code" --seat "$seat" >/dev/null
-    api GET "/api/v1/terminals/$code" "" | field terminal_token >"$demo/terminal-$seat"
+    api GET "/api/v1/terminals/$code" "$(echo "$asked" | field pairing_secret)" |
+        field terminal_token >"$demo/terminal-$seat"
 done <"$demo/seat-list"
 $R pair list | head -4
 echo "……共 $(wc -l <"$demo/seat-list") 台"

@@ -86,9 +86,12 @@ exam() { call exam -H "Authorization: Bearer $1" "$u/api/v1/exam"; }
 
 # pair SEAT: a terminal paired to SEAT; prints its token.
 pair() {
-    code=$(curl -s -X POST "$u/api/v1/terminals" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
+    asked=$(curl -s -X POST "$u/api/v1/terminals")
+    code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
+    secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
     $R pair approve "$code" --seat "$1" >/dev/null || return 1
-    curl -s "$u/api/v1/terminals/$code" | sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
+    curl -s -H "Authorization: Bearer $secret" "$u/api/v1/terminals/$code" |
+        sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
 }
 
 # signin TOKEN TICKET ID: the HTTP status, the body in $tmp/body.

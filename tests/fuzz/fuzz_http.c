@@ -52,8 +52,9 @@ static void start_http(void)
 
     d->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
-        http_request, d, MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        http_request, d, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
     FUZZ_CHECK(d->mhd != NULL);
     info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);

@@ -3,7 +3,8 @@
  * tests/fixtures/sample-plan, room R01:
  *
  *   terminals   approved at seats 1, 2, 3: FUZZ_TERMINAL_TOKEN "1" .. "3";
- *               pending: FUZZ_PENDING_CODE_1, FUZZ_PENDING_CODE_2
+ *               pending: FUZZ_PENDING_CODE_1, FUZZ_PENDING_CODE_2; every
+ *               terminal asked with FUZZ_PAIRING_SECRET
  *   S1 (running, unlocked; started 40 minutes ago, no more late admission)
  *     4401000726000001 seat 1  running, FUZZ_CANDIDATE_TOKEN "1";
  *                              item 1 answered "B" at rev 3
@@ -26,6 +27,7 @@
 #define FUZZ_PROCTOR_TOKEN    "fuzz-proctor-token"
 #define FUZZ_TERMINAL_TOKEN   "fuzz-terminal-"  /* and the seat */
 #define FUZZ_CANDIDATE_TOKEN  "fuzz-candidate-" /* and the ticket's last digits */
+#define FUZZ_PAIRING_SECRET   "fuzz-pairing-secret"
 #define FUZZ_PENDING_CODE_1   "PEND-001"
 #define FUZZ_PENDING_CODE_2   "PEND-002"
 

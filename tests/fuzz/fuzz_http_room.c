@@ -329,7 +329,8 @@ static int64_t add_terminal(struct room *r, const char *code, int seat)
     char token[64];
     int64_t id;
 
-    write_wait(r, store_add_terminal(r->st, code, room_done, &w), &w);
+    sha256(FUZZ_PAIRING_SECRET, strlen(FUZZ_PAIRING_SECRET), hash);
+    write_wait(r, store_add_terminal(r->st, code, hash, room_done, &w), &w);
     id = w.ack.id;
     if (seat == 0)
         return id;
@@ -546,13 +547,14 @@ void fuzz_room_settle(struct fuzz_room *room, struct daemon *d)
         room->writes = stats.writes;
     else
         reset_store(room, d);
-    memset(d->fails, 0, sizeof(d->fails));
+    memset(&d->signin_fails, 0, sizeof(d->signin_fails));
     memset(d->proctors, 0, sizeof(d->proctors));
     sha256(FUZZ_PROCTOR_TOKEN, strlen(FUZZ_PROCTOR_TOKEN), d->proctors[0].hash);
     d->proctors[0].expires_at = INT64_MAX;
-    memset(d->login_fails, 0, sizeof(d->login_fails));
+    memset(&d->login_fails, 0, sizeof(d->login_fails));
     d->login_busy = 0;
-    memset(d->pair_rates, 0, sizeof(d->pair_rates));
+    memset(&d->pair_asks, 0, sizeof(d->pair_asks));
+    memset(&d->pair_polls, 0, sizeof(d->pair_polls));
     memset(d->scan_done, 0, sizeof(d->scan_done));
     for (size_t i = 0; i < PKG_MAX_SESSIONS; i++) {
         json_decref(d->papers[i]);

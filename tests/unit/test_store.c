@@ -525,6 +525,15 @@ static void copy_term(const struct store_terminal *t, void *arg)
     *(struct store_terminal *)arg = *t;
     ((struct store_terminal *)arg)->pairing_code = NULL;
     ((struct store_terminal *)arg)->token_hash = NULL;
+    ((struct store_terminal *)arg)->secret_hash = NULL;
+}
+
+/* The hash of the terminal's pairing secret (schema 4), or 32 bytes of 0xee. */
+static void copy_secret(const struct store_terminal *t, void *arg)
+{
+    memset(arg, 0xee, STORE_HASH_LEN);
+    if (t->secret_hash != NULL)
+        memcpy(arg, t->secret_hash, STORE_HASH_LEN);
 }
 
 /* The id of the approved terminal "Q9Z1". */
@@ -537,21 +546,22 @@ static void last_term(const struct store_terminal *t, void *arg)
 static void terminals(void **state)
 {
     struct fx *f = *state;
-    uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
+    uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], h3[STORE_HASH_LEN], secret[STORE_HASH_LEN];
     struct store_terminal got;
     struct done d = {0};
     int64_t id;
 
     memset(h1, 1, sizeof(h1));
     memset(h2, 2, sizeof(h2));
+    memset(h3, 3, sizeof(h3));
     open_store(f);
     load_roster(f);
-    assert_int_equal(store_add_terminal(f->st, "K7M2", on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", h3, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     id = d.ack.id;
     assert_true(id > 0);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_terminal(f->st, "K7M2", on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_CONFLICT);
     assert_int_equal(store_find_terminal(f->st, h1, copy_term, &got), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
@@ -561,12 +571,15 @@ static void terminals(void **state)
     assert_int_equal(got.id, id);
     assert_int_equal(got.seat, 2);
     assert_int_equal(got.state, STORE_TERM_APPROVED);
+    /* The hash of its pairing secret, as it asked. */
+    assert_int_equal(store_find_terminal(f->st, h1, copy_secret, secret), 0);
+    assert_memory_equal(secret, h3, STORE_HASH_LEN);
     /* Approved once only; one approved terminal per seat. */
     memset(&d, 0, sizeof(d));
     assert_int_equal(store_approve_terminal(f->st, "K7M2", h2, 3, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_terminal(f->st, "Q9Z1", on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "Q9Z1", NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     memset(&d, 0, sizeof(d));
     assert_int_equal(store_approve_terminal(f->st, "Q9Z1", h2, 2, on_done, &d), 0);
@@ -615,7 +628,7 @@ static void signins(void **state)
     open_store(f);
     load_roster(f);
     cand = cand_id(f, "S1", "T002");
-    assert_int_equal(store_add_terminal(f->st, "K7M2", on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
     memset(&d, 0, sizeof(d));
@@ -654,7 +667,7 @@ static void candidate_tokens(void **state)
     open_store(f);
     load_roster(f);
     cand = cand_id(f, "S1", "T002");
-    assert_int_equal(store_add_terminal(f->st, "K7M2", on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
     memset(&d, 0, sizeof(d));
