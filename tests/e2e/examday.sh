@@ -133,6 +133,17 @@ expect 0 "已为考生 $both（场次 S1）记录情况" $R incident "$both" "�
 expect 0 "已为考生 $both（场次 S2）记录情况" $R incident "$both" "核对证件：S2" --session S2
 expect 1 "考生 $both 不在场次 S9" $R incident --session S9 "$both" "x"
 check "a refusal a retry cannot mend has no retry advice" sh -c "! grep -q '后重试' '$tmp/out'"
+# The admin API takes the session in the body or as ?session=, and its
+# answer names the ticket and the session acted on.
+admin() {
+    curl -s -X POST -H "Authorization: Bearer $(cat "$tmp/room/admin-token")" \
+        --data "$2" "http://$(cat "$tmp/room/admin-address")$1"
+}
+admin "/admin/v1/candidates/$both/incident?session=S2" '{"text":"q"}' >"$tmp/admin"
+check "admin API: ?session= chooses, the answer names it ($(cat "$tmp/admin"))" \
+    sh -c "grep -q '\"session\":\"S2\"' '$tmp/admin' && grep -q '\"ticket\":\"$both\"' '$tmp/admin'"
+check "admin API: the body's session too" \
+    sh -c "echo '$(admin "/admin/v1/candidates/$both/incident" '{"text":"b","session":"S2"}')' | grep -q '\"session\":\"S2\"'"
 expect 2 "用法: examroom extend TICKET MINUTES" $R extend "$both" abc
 expect 2 "用法: examroom move TICKET SEAT" $R move "$both" 3x
 
