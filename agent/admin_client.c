@@ -51,12 +51,15 @@ int room_admin_outcome(const struct cli_ctx *ctx, int rc, long status, json_t *d
 {
     const char *m = json_string_value(json_object_get(doc, "message"));
 
-    if (rc == 0 && status != 200 && (status >= 500 || status == 423 || status == 429 || m == NULL))
+    if (rc == 0 && status != 200 &&
+        (status >= 500 || status == 423 || status == 429 || m == NULL)) {
         rc = cli_fail_detail(ctx, ER_PAIR_REFUSED, "%s", m ? m : "");
-    else if (rc == 0 && status != 200)
-        rc = (fprintf(stderr, "%s: %s\n", ctx->program, m), 1);
-    else if (rc < 0)
+    } else if (rc == 0 && status != 200) {
+        fprintf(stderr, "%s: %s\n", ctx->program, m);
+        rc = 1;
+    } else if (rc < 0) {
         rc = cli_fail(ctx, rc);
+    }
     json_decref(doc);
     return rc;
 }

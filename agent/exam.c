@@ -253,11 +253,11 @@ enum MHD_Result http_exam(struct http_req *q)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_paper", MSG_NO_PAPER);
     end = x.ends_at + k.extra_seconds;
     state = exam_state(&k, &x, now);
-    /* Submitted (or being submitted), absent, ended: no clock runs on. */
+    if (results_queued(q->d, k.id))
+        state = "submitted"; /* their result is on its way to the store */
+    /* Submitted, absent, ended: no clock runs on. */
     over = strcmp(state, "submitted") == 0 || strcmp(state, "absent") == 0 ||
-           strcmp(state, "ended") == 0 || results_queued(q->d, k.id);
-    if (over && results_queued(q->d, k.id))
-        state = "submitted";
+           strcmp(state, "ended") == 0;
     if (strcmp(state, "running") == 0) {
         json_t *papers = session_papers(q->d, k.session, &x);
 

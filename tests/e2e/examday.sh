@@ -344,7 +344,8 @@ expect 0 "考生 $pticket（场次 S1）已换到 20 号座位" $R move "$pticke
 # The old seat's page stops at once: it neither reads the paper nor saves.
 check "after a move, the old token reads no paper: 401 moved" \
     sh -c "[ $(exam "$ptoken") = 401 ] && grep -q '\"error\":\"moved\"' '$tmp/exam' && grep -q '请到 20 号座位重新签到' '$tmp/exam'"
-check "nor saves an answer: 401" test "$(put "$ptoken" 2 C 1)" = 401
+check "nor saves an answer: 401 moved" \
+    sh -c "[ $(put "$ptoken" 2 C 1) = 401 ] && grep -q '\"error\":\"moved\"' '$tmp/put'"
 answers 409 moved "$t2" "$pticket" "$pid"
 check "after a move, the old seat sends them to the new one" grep -q "请到 20 号座位签到" "$tmp/body"
 $R roster --incidents >"$tmp/incidents"
@@ -361,7 +362,8 @@ check "at the new seat: signed in ($got), the answer and the time follow" \
 expect 0 "" $R pair revoke 20
 check "after a revoke, the token reads no paper: 401" \
     sh -c "[ $(exam "$ptoken") = 401 ] && grep -q '\"error\":\"terminal_revoked\"' '$tmp/exam'"
-check "nor saves an answer: 401" test "$(put "$ptoken" 2 D 1)" = 401
+check "nor saves an answer: 401 terminal_revoked" \
+    sh -c "[ $(put "$ptoken" 2 D 1) = 401 ] && grep -q '这台电脑已停止使用' '$tmp/put'"
 t20=$(pair 20)
 got=$(signin "$t20" "$pticket" "$pid")
 ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
