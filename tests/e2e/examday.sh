@@ -20,6 +20,8 @@ stop_room() {
     rpid=""
 }
 cleanup() {
+    # A failed run shows what the daemon said last.
+    [ "${fail:-0}" -gt 0 ] && [ -f "$tmp/room.log" ] && tail -n 30 "$tmp/room.log"
     stop_room
     [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
     rm -rf "$tmp"
@@ -63,7 +65,12 @@ serve_at() {
         EXAMROOM_CLOCK_OFFSET=$1 \
         $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!
-    u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
+    # Up to 15 s: a sanitizer build on a loaded machine starts slowly.
+    for _ in 1 2 3; do
+        port=$(wait_ready "$tmp/room.out")
+        [ -n "$port" ] && break
+    done
+    u="http://127.0.0.1:$port"
 }
 
 # put TOKEN ITEM ANSWER REV: PUT /api/v1/answers/ITEM's status, the body in
