@@ -43,14 +43,23 @@ static int read_line(const struct room *r, const char *name, char *out, size_t o
     return 0;
 }
 
+/* A refusal: the room's message; the advice to retry only where a retry
+ * can go otherwise (the room busy or its disk failing, not yet the time);
+ * not where it cannot (no such candidate, done already, wrong input: the
+ * message says what to do instead). */
 int room_admin_outcome(const struct cli_ctx *ctx, int rc, long status, json_t *doc)
 {
     const char *m = json_string_value(json_object_get(doc, "message"));
 
-    if (rc == 0 && status != 200)
+    if (rc == 0 && status != 200 &&
+        (status >= 500 || status == 423 || status == 429 || m == NULL)) {
         rc = cli_fail_detail(ctx, ER_PAIR_REFUSED, "%s", m ? m : "");
-    else if (rc < 0)
+    } else if (rc == 0 && status != 200) {
+        fprintf(stderr, "%s: %s\n", ctx->program, m);
+        rc = 1;
+    } else if (rc < 0) {
         rc = cli_fail(ctx, rc);
+    }
     json_decref(doc);
     return rc;
 }

@@ -264,6 +264,10 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_roster(struct cli_ctx *ctx, int argc, char **argv);
+/* Every incident recorded in the room, oldest first (cmd_roster.c): an
+ * array of {at, candidate_id, session, ticket, seat, text}; session and
+ * ticket null for a terminal's own (a seat that kept failing sign-ins). */
+json_t *room_incidents(struct room *r);
 int cmd_proctor(struct cli_ctx *ctx, int argc,
                 char **argv); /* extend, move, absent, incident, submit */
 

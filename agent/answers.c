@@ -3,7 +3,8 @@
  * suspended, while other terminals' saves join the same transaction). A rev
  * lower than or equal to the stored one changes nothing: 409 with the stored
  * answer and rev, so a browser that was offline learns what the server has.
- * 423 when the candidate's exam is not running. */
+ * 409 "submitted" once the candidate has submitted (or their result is on
+ * its way); 423 when the candidate's exam is not running. */
 #include "api.h"
 #include "http.h"
 
@@ -13,6 +14,7 @@
 
 /* What a candidate's browser shows (zh-CN, in one place). */
 #define MSG_NOT_RUNNING "考试未在进行中，答案没有保存。"
+#define MSG_SUBMITTED   "你已交卷，答案不能再修改。"
 #define MSG_NO_ITEM     "没有这道题。请刷新页面后重试。"
 #define MSG_BAD_ANSWER  "答案格式不正确，没有保存。请刷新页面后重试。"
 #define MSG_STALE       "这道题已有更新的答案保存在服务器上。"
@@ -79,7 +81,9 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
     if (http_candidate(q, &k) < 0)
         return http_not_signed_in(q);
     /* Not once their result is on its way: it would not be in it. */
-    if (exam_session_get(q->d, &k, &x) < 0 || results_queued(q->d, k.id) ||
+    if (k.state == STORE_CAND_SUBMITTED || results_queued(q->d, k.id))
+        return daemon_error(q->conn, MHD_HTTP_CONFLICT, "submitted", MSG_SUBMITTED);
+    if (exam_session_get(q->d, &k, &x) < 0 ||
         strcmp(exam_state(&k, &x, daemon_now_ms() / 1000), "running") != 0)
         return daemon_error(q->conn, MHD_HTTP_LOCKED, "not_running", MSG_NOT_RUNNING);
     it = exam_item(q->d, &k, &x, item);

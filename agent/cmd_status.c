@@ -1,6 +1,7 @@
 /* examroom status [--json]: what a proctor needs to know at a glance:
- * registration, packages, sessions, candidates per state, what has not
- * reached the center yet, and the clock offset to the center. */
+ * registration, packages, sessions, candidates per state, the incidents
+ * (the latest few in the text, all in JSON), what has not reached the
+ * center yet, and the clock offset to the center. */
 #include "agent.h"
 
 #include <jansson.h>
@@ -8,9 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const session_states[] = {"locked", "unlocked", "running", "ended"};
-static const char *const cand_states[] = {"registered", "signed_in", "running", "submitted",
-                                          "absent"};
+#define STATUS_INCIDENTS 5 /* the latest incidents the text shows */
+
+/* What the proctor reads (zh-CN, in one place; the states' words are
+ * store_*_state_zh()'s). */
+#define MSG_INCIDENTS    "情况记录: %zu 条"
+#define MSG_INCIDENTS_ON "（最近 %d 条；全部见 examroom roster --incidents）"
 
 struct collect {
     struct room *r;
@@ -41,7 +45,7 @@ static void on_candidate(const struct store_candidate *cand, void *arg)
 {
     struct collect *c = arg;
     json_t *session;
-    const char *state = cand_states[cand->state % 5];
+    const char *state = store_cand_state_name(cand->state);
 
     if (json_object_get(c->sessions, cand->session_id) == NULL)
         return;
@@ -54,10 +58,10 @@ static void on_session(const struct store_session *s, void *arg)
 {
     struct collect *c = arg;
 
-    json_object_set_new(c->sessions, s->id,
-                        json_pack("{s:s, s:I, s:I, s:{}}", "state", session_states[s->state % 4],
-                                  "starts_at", (json_int_t)s->starts_at, "ends_at",
-                                  (json_int_t)s->ends_at, "candidates"));
+    json_object_set_new(
+        c->sessions, s->id,
+        json_pack("{s:s, s:I, s:I, s:{}}", "state", store_session_state_name(s->state), "starts_at",
+                  (json_int_t)s->starts_at, "ends_at", (json_int_t)s->ends_at, "candidates"));
 }
 
 static void on_candidate_session(const struct store_candidate *cand, void *arg)
@@ -74,24 +78,25 @@ static void on_outbox(const struct store_outbox *o, void *arg)
     ((struct collect *)arg)->backlog++;
 }
 
-/* The words a proctor reads for the states (JSON keeps the English keys). */
-static const char *zh(const char *state)
+/* The words a proctor reads for a session's or a candidate's state (JSON
+ * keeps the English names). */
+static const char *zh_session(const char *state)
 {
-    static const char *const words[][2] = {
-        {"locked", "未解锁"},    {"unlocked", "已解锁"},   {"running", "进行中"},
-        {"ended", "已结束"},     {"registered", "未签到"}, {"signed_in", "已签到"},
-        {"submitted", "已交卷"}, {"absent", "缺考"},
-    };
+    int i = store_session_state_from(state);
 
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strcmp(words[i][0], state) == 0)
-            return words[i][1];
-    return state;
+    return i >= 0 ? store_session_state_zh(i) : state;
+}
+
+static const char *zh_candidate(const char *state)
+{
+    int i = store_cand_state_from(state);
+
+    return i >= 0 ? store_cand_state_zh(i) : state;
 }
 
 static void print_text(const struct room *r, json_t *doc)
 {
-    json_t *v, *s;
+    json_t *v, *s, *inc;
     const char *id;
     size_t i;
 
@@ -114,10 +119,28 @@ static void print_text(const struct room *r, json_t *doc)
         const char *state;
         json_t *n;
 
-        printf("场次 %s: %s", id, zh(json_string_value(json_object_get(s, "state"))));
+        printf("场次 %s: %s", id, zh_session(json_string_value(json_object_get(s, "state"))));
         json_object_foreach(cs, state, n)
-            printf("，%s %lld 人", zh(state), (long long)json_integer_value(n));
+            printf("，%s %lld 人", zh_candidate(state), (long long)json_integer_value(n));
         printf("\n");
+    }
+    inc = json_object_get(doc, "incidents");
+    printf(MSG_INCIDENTS, json_array_size(inc));
+    if (json_array_size(inc) > STATUS_INCIDENTS)
+        printf(MSG_INCIDENTS_ON, STATUS_INCIDENTS);
+    printf("\n");
+    for (i = json_array_size(inc) > STATUS_INCIDENTS ? json_array_size(inc) - STATUS_INCIDENTS : 0;
+         i < json_array_size(inc); i++) {
+        const json_t *e = json_array_get(inc, i);
+        const char *ticket = json_string_value(json_object_get(e, "ticket"));
+        time_t t = (time_t)json_integer_value(json_object_get(e, "at"));
+        struct tm tm;
+        char at[16];
+
+        localtime_r(&t, &tm);
+        strftime(at, sizeof(at), "%H:%M:%S", &tm);
+        printf("  %s %s%s%s\n", at, ticket ? ticket : "", ticket ? " " : "",
+               json_string_value(json_object_get(e, "text")));
     }
     printf("待上传: %lld 条\n", (long long)json_integer_value(json_object_get(doc, "backlog")));
     if (json_integer_value(json_object_get(doc, "last_contact")) > 0)
@@ -156,11 +179,11 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
     store_foreach_outbox(r.st, 1, on_outbox, &c);
     room_read_contact(&r, &contact);
     key_fingerprint(r.sign, fp);
-    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "name", r.name, "center",
+    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "name", r.name, "center",
                     r.center_url, "room_key", fp, "registrations", c.regs, "packages", c.packages,
-                    "sessions", c.sessions, "backlog", (json_int_t)c.backlog, "last_contact",
-                    (json_int_t)contact.last_contact, "clock_offset",
-                    (json_int_t)contact.clock_offset);
+                    "sessions", c.sessions, "incidents", room_incidents(&r), "backlog",
+                    (json_int_t)c.backlog, "last_contact", (json_int_t)contact.last_contact,
+                    "clock_offset", (json_int_t)contact.clock_offset);
     if (json) {
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");

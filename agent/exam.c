@@ -11,8 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-#define MSG_NOT_SIGNED_IN "您尚未签到，或已在别处重新签到。请在本座位重新签到。"
-#define MSG_NO_PAPER      "试卷暂时无法打开，请举手告知监考老师。"
+#define MSG_NOT_SIGNED_IN "您尚未签到。请在本座位的电脑上签到。"
+#define MSG_REPLACED                                                                               \
+    "您已重新签到，本页面已失效。请在最后一次签到的页面继续作答，已保存的答案不会丢失。"
+#define MSG_MOVED                                                                                  \
+    "监考老师已把您的座位调到 %d 号。请到 %d 号座位重新签到，已保存的答案和剩余时间不变。"
+#define MSG_REVOKED  "这台电脑已停止使用，您的答案已保存。请听从监考老师安排，到指定的座位重新签到。"
+#define MSG_NO_PAPER "试卷暂时无法打开，请举手告知监考老师。"
 
 static int same(const json_t *v, const char *text)
 {
@@ -51,8 +56,33 @@ int http_candidate(struct http_req *q, struct signed_in *k)
                : 0;
 }
 
+static void take_signin(const struct store_signin *g, void *arg)
+{
+    *(struct store_signin *)arg = *g;
+    ((struct store_signin *)arg)->token_hash = NULL; /* valid only during the call */
+}
+
+/* Why the token is no candidate's, and what they do about it: a move or a
+ * revoked terminal ended it, or a later sign-in replaced it. */
 enum MHD_Result http_not_signed_in(struct http_req *q)
 {
+    const char *token = http_bearer(q->conn);
+    struct store_signin g = {0};
+    uint8_t hash[STORE_HASH_LEN];
+    char message[320];
+
+    if (token != NULL) {
+        sha256(token, strlen(token), hash);
+        store_find_signin(q->d->r.st, hash, take_signin, &g);
+    }
+    if (g.id != 0 && g.ended_at != 0 && g.candidate_seat != g.seat) {
+        snprintf(message, sizeof(message), MSG_MOVED, g.candidate_seat, g.candidate_seat);
+        return daemon_error(q->conn, MHD_HTTP_UNAUTHORIZED, "moved", message);
+    }
+    if (g.id != 0 && g.ended_at != 0)
+        return daemon_error(q->conn, MHD_HTTP_UNAUTHORIZED, "terminal_revoked", MSG_REVOKED);
+    if (g.id != 0 && !g.latest)
+        return daemon_error(q->conn, MHD_HTTP_UNAUTHORIZED, "replaced", MSG_REPLACED);
     return daemon_error(q->conn, MHD_HTTP_UNAUTHORIZED, "not_signed_in", MSG_NOT_SIGNED_IN);
 }
 
@@ -215,6 +245,7 @@ enum MHD_Result http_exam(struct http_req *q)
     int64_t now_ms = daemon_now_ms(), now = now_ms / 1000, end;
     const char *state;
     json_t *doc, *paper = NULL;
+    int over;
 
     if (http_candidate(q, &k) < 0)
         return http_not_signed_in(q);
@@ -222,6 +253,11 @@ enum MHD_Result http_exam(struct http_req *q)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_paper", MSG_NO_PAPER);
     end = x.ends_at + k.extra_seconds;
     state = exam_state(&k, &x, now);
+    if (results_queued(q->d, k.id))
+        state = "submitted"; /* their result is on its way to the store */
+    /* Submitted, absent, ended: no clock runs on. */
+    over = strcmp(state, "submitted") == 0 || strcmp(state, "absent") == 0 ||
+           strcmp(state, "ended") == 0;
     if (strcmp(state, "running") == 0) {
         json_t *papers = session_papers(q->d, k.session, &x);
 
@@ -237,9 +273,10 @@ enum MHD_Result http_exam(struct http_req *q)
                     "unlocked", x.state != STORE_SESSION_LOCKED, "server_time", (json_int_t)now_ms,
                     "session", k.session, "ticket", k.ticket, "starts_at", (json_int_t)x.starts_at,
                     "ends_at", (json_int_t)end, "remaining_seconds",
-                    (json_int_t)(now < x.starts_at ? x.starts_at - now
-                                 : now < end       ? end - now
-                                                   : 0));
+                    (json_int_t)(over                ? 0
+                                 : now < x.starts_at ? x.starts_at - now
+                                 : now < end         ? end - now
+                                                     : 0));
     if (paper != NULL) {
         json_t *answers = json_object();
 

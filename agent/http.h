@@ -52,6 +52,18 @@ int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key);
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);
 
+/* Which of a ticket's sessions is meant (signin.c): the one rule of sign-in
+ * and of every proctor action. In order: session, when given (NULL or ""
+ * for none); else the session the candidate is in (signed in or running,
+ * no result yet; of several, the earliest); else the one whose sign-in is
+ * open at now; else one under way (started, not ended) they are missing
+ * from; else the next to start; else the most recent that is over without
+ * a result (never attended: to be marked absent); else (all done) the most
+ * recent. Copies the session id to out. ER_STORE_NOT_FOUND when
+ * the ticket has no candidate (in that session). */
+int candidate_resolve(struct daemon *d, const char *ticket, const char *session, int64_t now,
+                      char *out, size_t outsz);
+
 /* The candidate whose "Authorization: Bearer" candidate token this is
  * (their latest sign-in), or ER_STORE_NOT_FOUND; http_not_signed_in()
  * answers the 401 (exam.c). */

@@ -5,7 +5,9 @@
  * held off and reported to the proctor as an incident. Signing in again at
  * the same seat (a browser that crashed) gives a new candidate token and
  * resumes the exam; signing in at another seat while signed in is refused
- * ("already signed in elsewhere") and reported. */
+ * ("already signed in elsewhere", or "moved": go to the new seat) and
+ * reported. A ticket in several sessions is resolved by candidate_resolve(),
+ * the one rule the proctor's actions use too. */
 #include "api.h"
 #include "http.h"
 
@@ -36,8 +38,12 @@
 #define MSG_HELD     "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
 #define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
 #define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
+#define MSG_MOVED    "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
 #define MSG_INCIDENT_ELSEWHERE                                                                     \
-    "准考证号 %s 的考生已签到（%d 号座位），又有人在 %d 号座位的电脑上用其身份签到。"
+    "考生 %s（场次 %s）已在 %d 号座位签到，又有人在 %d 号座位的电脑上用其身份签到。"
+#define MSG_INCIDENT_MOVED                                                                                                 \
+    "考生 %s（场次 %s）已调到 %d 号座位、尚未在新座位签到，又在 %d 号座位的电脑上签到；" \
+    "已提示其到 %d 号座位签到。"
 
 static enum MHD_Result refuse(struct http_req *q, unsigned status, const char *code,
                               const char *message)
@@ -173,28 +179,73 @@ static int window(struct daemon *d, const char *session, int64_t now, struct ses
     return 0;
 }
 
-/* The ticket's candidate, in one indexed read: of several, the one whose
- * sign-in is open now or who is already in, else the first. */
-static void find_candidate(struct daemon *d, const char *ticket, int64_t now, struct cand *k)
+/* The rank of a ticket's candidate in one session for candidate_resolve(),
+ * lower first; *order breaks ties within a rank, lower first. */
+static int rank_of(struct daemon *d, const struct cand *c, int64_t now, int64_t *order)
 {
-    struct same_ticket *t = calloc(1, sizeof(*t));
+    struct sess y = {0};
+    int w = window(d, c->s.session, now, &y);
+    int done = c->s.state == STORE_CAND_SUBMITTED || c->s.state == STORE_CAND_ABSENT ||
+               results_queued(d, c->s.id);
+
+    *order = y.starts_at; /* the earliest first ... */
+    if (!done && (c->s.state == STORE_CAND_SIGNED_IN || c->s.state == STORE_CAND_RUNNING))
+        return 0; /* in their exam */
+    if (!done && w == 0)
+        return 1; /* sign-in open now */
+    if (!done && now >= y.starts_at && now < y.ends_at)
+        return 2; /* under way, and they are not there */
+    if (!done && w < 0)
+        return 3;          /* yet to come: the next to start */
+    *order = -y.starts_at; /* ... but of the past ones, the most recent */
+    return done ? 5 : 4;   /* over, never attended; or done */
+}
+
+int candidate_resolve(struct daemon *d, const char *ticket, const char *session, int64_t now,
+                      char *out, size_t outsz)
+{
+    struct same_ticket *t;
     size_t pick = 0;
+    int best = 99, rc;
+    int64_t best_starts = 0;
 
+    if (session != NULL && session[0] != '\0') {
+        struct cand k = {0};
+
+        store_find_candidate(d->r.st, session, ticket, take_candidate, &k);
+        if (!k.found)
+            return ER_STORE_NOT_FOUND;
+        snprintf(out, outsz, "%s", k.s.session);
+        return 0;
+    }
+    t = calloc(1, sizeof(*t));
     if (t == NULL)
-        return; /* not found: the candidate tries again */
+        return ER_NOMEM;
     store_find_candidate(d->r.st, NULL, ticket, take_same_ticket, t);
-    for (size_t i = 0; t->n > 1 && i < t->n; i++) {
-        struct sess y;
+    for (size_t i = 0; i < t->n; i++) {
+        int64_t starts;
+        int r = rank_of(d, &t->c[i], now, &starts);
 
-        if (t->c[i].s.state == STORE_CAND_SIGNED_IN || t->c[i].s.state == STORE_CAND_RUNNING ||
-            window(d, t->c[i].s.session, now, &y) == 0) {
+        if (r < best || (r == best && starts < best_starts)) {
+            best = r;
+            best_starts = starts;
             pick = i;
-            break;
         }
     }
-    if (t->n > 0)
-        *k = t->c[pick];
+    rc = t->n > 0 ? 0 : ER_STORE_NOT_FOUND;
+    if (rc == 0)
+        snprintf(out, outsz, "%s", t->c[pick].s.session);
     free(t);
+    return rc;
+}
+
+/* The ticket's candidate in the session candidate_resolve() picks. */
+static void find_candidate(struct daemon *d, const char *ticket, int64_t now, struct cand *k)
+{
+    char session[PKG_MAX_NAME + 1];
+
+    if (candidate_resolve(d, ticket, NULL, now, session, sizeof(session)) == 0)
+        store_find_candidate(d->r.st, session, ticket, take_candidate, k);
 }
 
 /* Is the sign-in of a session other than the candidate's open at now?
@@ -208,6 +259,18 @@ static int other_open(struct daemon *d, const char *session, int64_t now)
             return 1;
     }
     return 0;
+}
+
+/* Does the candidate's latest sign-in still hold (not ended by a move or a
+ * revoke)? */
+struct live {
+    int live, seat;
+};
+
+static void take_live(const struct store_signin *g, void *arg)
+{
+    ((struct live *)arg)->live = g->ended_at == 0;
+    ((struct live *)arg)->seat = g->seat;
 }
 
 /* The ID as the candidate typed it, against the roster's. */
@@ -238,13 +301,6 @@ static int id_matches(const struct cand *k, const char *typed, int *format_error
 
 /* ---- the writes, and the answer once they are durable ---- */
 
-static const char *session_word(enum store_session_state s)
-{
-    static const char *const words[] = {"locked", "unlocked", "running", "ended"};
-
-    return words[s % 4];
-}
-
 /* Records the sign-in (with a new candidate token), the candidate's state
  * and an attendance event, all in the next group commit; answers when all
  * three are durable. */
@@ -267,7 +323,7 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
                          "/api/v1/photo", "name", k->name, "occupation", k->s.occupation, "level",
                          k->s.level, "seat", k->s.seat, "session", "id", k->s.session, "starts_at",
                          (json_int_t)x->starts_at, "ends_at", (json_int_t)x->ends_at, "state",
-                         session_word(x->state));
+                         store_session_state_name(x->state));
     OPENSSL_cleanse(token, sizeof(token));
     ev = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->s.session,
                    "ticket", k->s.ticket, "seat", k->s.seat, "at",
@@ -349,12 +405,30 @@ enum MHD_Result http_signin(struct http_req *q)
                (k.s.state == STORE_CAND_SIGNED_IN || k.s.state == STORE_CAND_RUNNING)) {
         /* In at their own seat already (or moved there): somebody else at
          * this one has their ticket and ID. The proctor hears of it. */
-        char message[320], text[320];
+        char message[320], text[480];
+        struct live l = {0};
 
-        snprintf(message, sizeof(message), MSG_ELSEWHERE, k.s.seat, k.s.seat);
-        snprintf(text, sizeof(text), MSG_INCIDENT_ELSEWHERE, k.s.ticket, k.s.seat, t.seat);
-        add_incident(q, k.s.id, t.seat, text);
-        r = refuse(q, MHD_HTTP_CONFLICT, "signed_in_elsewhere", message);
+        /* Moved by the proctor (the move ended their sign-ins) and not yet
+         * signed in at the new seat: say so, to them and to the proctor. */
+        store_last_signin(q->d->r.st, k.s.id, take_live, &l);
+        if (!l.live && l.seat == k.s.seat) {
+            /* Their terminal was revoked: they sign in at their own seat
+             * again (a new terminal there), or where a move sends them. */
+            snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.s.seat, k.s.seat);
+            r = refuse(q, MHD_HTTP_FORBIDDEN, "wrong_seat", message);
+        } else {
+            if (!l.live) {
+                snprintf(message, sizeof(message), MSG_MOVED, k.s.seat, k.s.seat);
+                snprintf(text, sizeof(text), MSG_INCIDENT_MOVED, k.s.ticket, k.s.session, k.s.seat,
+                         t.seat, k.s.seat);
+            } else {
+                snprintf(message, sizeof(message), MSG_ELSEWHERE, k.s.seat, k.s.seat);
+                snprintf(text, sizeof(text), MSG_INCIDENT_ELSEWHERE, k.s.ticket, k.s.session,
+                         k.s.seat, t.seat);
+            }
+            add_incident(q, k.s.id, t.seat, text);
+            r = refuse(q, MHD_HTTP_CONFLICT, l.live ? "signed_in_elsewhere" : "moved", message);
+        }
     } else if (k.s.seat != t.seat) {
         char message[160];
 

@@ -23,6 +23,7 @@ struct result_job {
     struct daemon *d;
     int64_t candidate_id;
     char session[PKG_MAX_NAME + 1], ticket[64];
+    int seat;            /* the seat used: where they signed in last or were moved to */
     const char *status;  /* "submitted", "auto_submitted", "absent" */
     const json_t *items; /* the paper's, with keys (the daemon keeps them); NULL: absent */
     int score, tries;
@@ -155,7 +156,8 @@ static void run_next(struct daemon *d)
                              .status = j->status,
                              .score = j->score,
                              .submitted_at = j->at,
-                             .answers_json = j->answers};
+                             .answers_json = j->answers,
+                             .seat = j->seat};
     res.candidate_id = j->candidate_id;
     res.score = j->score;
     res.state = strcmp(j->status, "absent") == 0 ? STORE_CAND_ABSENT : STORE_CAND_SUBMITTED;
@@ -214,6 +216,7 @@ int results_submit(struct daemon *d, const struct signed_in *k, const struct exa
         return ER_NOMEM;
     *j = (struct result_job){.d = d,
                              .candidate_id = k->id,
+                             .seat = k->seat,
                              .status = status,
                              .items = items,
                              .score = -1,
@@ -297,12 +300,21 @@ static void consider(const struct store_candidate *c, void *arg)
     struct signed_in k;
     struct exam_session x;
 
-    if (c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING)
+    if (c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING &&
+        c->state != STORE_CAND_REGISTERED)
         return;
     s->live++;
     if (results_queued(s->d, c->id))
         return;
     signed_in_copy(&k, c);
+    /* Never signed in, and the session is over (the scan reads only those):
+     * absent (缺考), the same result the proctor's "absent" makes, so the
+     * center has a row for them. */
+    if (c->state == STORE_CAND_REGISTERED) {
+        if (results_submit(s->d, &k, NULL, "absent", NULL, NULL) < 0)
+            log_error("%s %s: not recorded absent", k.session, k.ticket);
+        return;
+    }
     /* A session never unlocked has no paper and so nothing to score. */
     if (exam_session_get(s->d, &k, &x) < 0 || x.ends_at + c->extra_seconds > s->now ||
         x.sealed_len == 0)
@@ -317,8 +329,9 @@ static void take_end(const struct store_session *x, void *arg)
 }
 
 /* Only sessions past their end are read (nobody's end comes before it),
- * and a session is left alone once nobody in it is signed in or running:
- * after its end nobody can sign in, so nobody comes back. The loop reads
+ * and a session is left alone once nobody in it is signed in, running or
+ * still unrecorded (a no-show is recorded absent): after its end nobody can
+ * sign in, so nobody comes back. The loop reads
  * nothing while sessions run, whatever the roster's size. */
 static void on_scan(uv_timer_t *t)
 {

@@ -25,6 +25,9 @@ enum wstmt {
     W_CAND_UPSERT,
     W_SESSION_STATE,
     W_CAND_UPDATE,
+    W_CAND_MOVE,
+    W_SIGNIN_END_CAND,
+    W_SIGNIN_END_TERM,
     W_TERM_INSERT,
     W_TERM_APPROVE,
     W_TERM_REVOKE,
@@ -57,6 +60,7 @@ enum rstmt {
     R_TERM_FIND,
     R_TERM_ALL,
     R_SIGNIN_FIND,
+    R_SIGNIN_LAST,
     R_ANSWER_GET,
     R_ANSWERS,
     R_ANSWER_LOG,
@@ -78,8 +82,8 @@ extern const char *const store_rsql[R_COUNT];
 
 /* The text stored for each enum value, indexed by it. */
 extern const char *const store_pkg_states[3];
-extern const char *const store_session_states[4];
-extern const char *const store_cand_states[5];
+extern const char *const store_session_states[STORE_SESSION_STATE_COUNT];
+extern const char *const store_cand_states[STORE_CAND_STATE_COUNT];
 extern const char *const store_term_states[3];
 extern const char *const store_event_kinds[3];
 extern const char *const store_outbox_kinds[2];

@@ -145,7 +145,7 @@ static void session_row(sqlite3_stmt *s, struct store_session *r)
         .ends_at = INT(s, 3),
         .late_admission_minutes = (int)INT(s, 4),
         .earliest_submit_minutes = (int)INT(s, 5),
-        .state = store_state_index(store_session_states, 4, TEXT(s, 6)),
+        .state = store_state_index(store_session_states, STORE_SESSION_STATE_COUNT, TEXT(s, 6)),
         .sealed_key = sqlite3_column_blob(s, 7),
         .sealed_key_len = (size_t)sqlite3_column_bytes(s, 7),
     };
@@ -199,7 +199,7 @@ static void candidate_row(sqlite3_stmt *s, struct store_candidate *c)
         .paper_id = TEXT(s, 9),
         .photo = TEXT(s, 10),
         .seat = (int)INT(s, 11),
-        .state = store_state_index(store_cand_states, 5, TEXT(s, 12)),
+        .state = store_state_index(store_cand_states, STORE_CAND_STATE_COUNT, TEXT(s, 12)),
         .extra_seconds = (int)INT(s, 13),
     };
 }
@@ -313,14 +313,11 @@ int store_foreach_terminal(struct store *st, void (*fn)(const struct store_termi
     return finish(st, s, rc, n, 0);
 }
 
-int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
-                      void (*fn)(const struct store_signin *, void *), void *arg)
+static int signin_rows(struct store *st, sqlite3_stmt *s,
+                       void (*fn)(const struct store_signin *, void *), void *arg)
 {
-    sqlite3_stmt *s = st->rs[R_SIGNIN_FIND];
-    int rc, n = 0;
+    int rc = sqlite3_step(s), n = 0;
 
-    sqlite3_bind_blob(s, 1, token_hash, STORE_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         struct store_signin g = {
             .id = INT(s, 0),
@@ -329,12 +326,33 @@ int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN]
             .seat = (int)INT(s, 3),
             .token_hash = sqlite3_column_blob(s, 4),
             .at = INT(s, 5),
+            .ended_at = INT(s, 6),
+            .candidate_seat = (int)INT(s, 7),
+            .latest = (int)INT(s, 8),
         };
         fn(&g, arg);
         n = 1;
         rc = SQLITE_DONE;
     }
     return finish(st, s, rc, n, 1);
+}
+
+int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+                      void (*fn)(const struct store_signin *, void *), void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_SIGNIN_FIND];
+
+    sqlite3_bind_blob(s, 1, token_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    return signin_rows(st, s, fn, arg);
+}
+
+int store_last_signin(struct store *st, int64_t candidate_id,
+                      void (*fn)(const struct store_signin *, void *), void *arg)
+{
+    sqlite3_stmt *s = st->rs[R_SIGNIN_LAST];
+
+    sqlite3_bind_int64(s, 1, candidate_id);
+    return signin_rows(st, s, fn, arg);
 }
 
 int store_get_answer(struct store *st, int64_t candidate_id, const char *item,

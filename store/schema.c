@@ -168,15 +168,65 @@ static const char *const migrations[] = {
      * that asked before, which must ask again). */
     ("ALTER TABLE terminals ADD COLUMN secret_hash BLOB"
      " CHECK (secret_hash IS NULL OR length(secret_hash) = 32);"),
+
+    /* 5: a proctor's move or a revoked terminal ends sign-ins: their
+     * candidate tokens stop working at once (answers stay). */
+    "ALTER TABLE signins ADD COLUMN ended_at INTEGER;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
 const char *const store_pkg_states[3] = {"downloading", "verified", "rejected"};
-const char *const store_session_states[4] = {"locked", "unlocked", "running", "ended"};
-const char *const store_cand_states[5] = {"registered", "signed_in", "running", "submitted",
-                                          "absent"};
+#define STATE_NAME(value, name, zh) [value] = name,
+#define STATE_ZH(value, name, zh)   [value] = zh,
+const char *const store_session_states[STORE_SESSION_STATE_COUNT] = {
+    STORE_SESSION_STATES(STATE_NAME)};
+const char *const store_cand_states[STORE_CAND_STATE_COUNT] = {STORE_CAND_STATES(STATE_NAME)};
+/* What a proctor reads for each state (zh-CN, in one place). */
+static const char *const session_states_zh[STORE_SESSION_STATE_COUNT] = {
+    STORE_SESSION_STATES(STATE_ZH)};
+static const char *const cand_states_zh[STORE_CAND_STATE_COUNT] = {STORE_CAND_STATES(STATE_ZH)};
+#undef STATE_NAME
+#undef STATE_ZH
+
+const char *store_session_state_name(enum store_session_state s)
+{
+    return (unsigned)s < STORE_SESSION_STATE_COUNT ? store_session_states[s] : "?";
+}
+
+const char *store_session_state_zh(enum store_session_state s)
+{
+    return (unsigned)s < STORE_SESSION_STATE_COUNT ? session_states_zh[s] : "?";
+}
+
+const char *store_cand_state_name(enum store_cand_state s)
+{
+    return (unsigned)s < STORE_CAND_STATE_COUNT ? store_cand_states[s] : "?";
+}
+
+const char *store_cand_state_zh(enum store_cand_state s)
+{
+    return (unsigned)s < STORE_CAND_STATE_COUNT ? cand_states_zh[s] : "?";
+}
+
+static int index_of(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s != NULL && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+int store_cand_state_from(const char *name)
+{
+    return index_of(store_cand_states, STORE_CAND_STATE_COUNT, name);
+}
+
+int store_session_state_from(const char *name)
+{
+    return index_of(store_session_states, STORE_SESSION_STATE_COUNT, name);
+}
 const char *const store_term_states[3] = {"pending", "approved", "revoked"};
 const char *const store_event_kinds[3] = {"attendance", "incident", "audit"};
 const char *const store_outbox_kinds[2] = {"result", "event"};
@@ -236,6 +286,11 @@ const char *const store_wsql[W_COUNT] = {
                         " WHERE id = ?1",
     [W_CAND_UPDATE] = "UPDATE candidates SET state = ?2, seat = coalesce(?3, seat),"
                       " extra_seconds = extra_seconds + ?4 WHERE id = ?1",
+    [W_CAND_MOVE] = "UPDATE candidates SET seat = ?2 WHERE id = ?1",
+    [W_SIGNIN_END_CAND] = "UPDATE signins SET ended_at = ?2"
+                          " WHERE candidate_id = ?1 AND ended_at IS NULL",
+    [W_SIGNIN_END_TERM] = "UPDATE signins SET ended_at = ?2"
+                          " WHERE terminal_id = ?1 AND ended_at IS NULL",
     [W_TERM_INSERT] = "INSERT INTO terminals (pairing_code, created_at, secret_hash)"
                       " VALUES (?1, ?2, ?3)",
     [W_TERM_APPROVE] = "UPDATE terminals SET state = 'approved', token_hash = ?2, seat = ?3,"
@@ -272,6 +327,11 @@ const char *const store_wsql[W_COUNT] = {
     "SELECT o.id, o.kind, coalesce(r.sealed, CAST(e.body AS BLOB)), o.created_at, o.acked_at,"     \
     " o.receipt_id FROM outbox o LEFT JOIN results r ON r.id = o.id"                               \
     " LEFT JOIN events e ON e.id = o.id WHERE o.acked_at IS NULL ORDER BY o.created_at, o.rowid"
+/* A sign-in as signin_row() (read.c) reads it. */
+#define SIGNIN_SELECT                                                                              \
+    "SELECT s.id, s.candidate_id, s.terminal_id, s.seat, s.token_hash, s.at, s.ended_at, c.seat,"  \
+    " s.id = (SELECT max(id) FROM signins WHERE candidate_id = s.candidate_id) FROM signins s"     \
+    " JOIN candidates c ON c.id = s.candidate_id"
 #define CAND_COLS                                                                                  \
     "id, session_id, ticket, name, gender, id_type, id_number, occupation, level, paper_id,"       \
     " photo, seat, state, extra_seconds"
@@ -294,7 +354,8 @@ const char *const store_rsql[R_COUNT] = {
     /* Only the candidate's latest sign-in counts: signing in again ends the
      * token of the browser before. */
     [R_CAND_TOKEN] = "SELECT " CAND_COLS " FROM candidates WHERE id ="
-                     " (SELECT s.candidate_id FROM signins s WHERE s.token_hash = ?1 AND s.id ="
+                     " (SELECT s.candidate_id FROM signins s WHERE s.token_hash = ?1"
+                     " AND s.ended_at IS NULL AND s.id ="
                      " (SELECT max(id) FROM signins WHERE candidate_id = s.candidate_id))",
     [R_SEATS] = "SELECT seat, label, spare FROM seats ORDER BY seat",
     [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash"
@@ -303,8 +364,8 @@ const char *const store_rsql[R_COUNT] = {
     [R_TERM_FIND] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash"
                     " FROM terminals"
                     " WHERE token_hash = ?1 AND state = 'approved'",
-    [R_SIGNIN_FIND] = "SELECT id, candidate_id, terminal_id, seat, token_hash, at FROM signins"
-                      " WHERE token_hash = ?1",
+    [R_SIGNIN_FIND] = SIGNIN_SELECT " WHERE s.token_hash = ?1",
+    [R_SIGNIN_LAST] = SIGNIN_SELECT " WHERE s.candidate_id = ?1 ORDER BY s.id DESC LIMIT 1",
     [R_ANSWER_GET] = "SELECT answer, rev FROM answers WHERE candidate_id = ?1 AND item = ?2",
     [R_ANSWERS] = "SELECT candidate_id, item, answer, rev, updated_at FROM answers"
                   " WHERE candidate_id = ?1 ORDER BY item",

@@ -31,7 +31,7 @@
 #include <uv.h>
 
 /* Latest schema version (PRAGMA user_version) this build writes. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 #define STORE_UID_LEN     16  /* ids of results, events and outbox rows */
 #define STORE_HASH_LEN    32  /* SHA-256 */
@@ -161,12 +161,36 @@ int store_latest_package(struct store *st, const char *plan_id,
 
 /* ---- the roster (from the package) ---------------------------------------- */
 
-enum store_session_state {
-    STORE_SESSION_LOCKED,
-    STORE_SESSION_UNLOCKED,
-    STORE_SESSION_RUNNING,
-    STORE_SESSION_ENDED
-};
+/* The states of sessions and candidates, in one list each: the enum value,
+ * the text the store keeps (and JSON shows), the word a proctor reads
+ * (zh-CN). store_*_name() and store_*_zh() give the texts. */
+#define STORE_SESSION_STATES(X)                                                                    \
+    X(STORE_SESSION_LOCKED, "locked", "未解锁")                                                    \
+    X(STORE_SESSION_UNLOCKED, "unlocked", "已解锁")                                                \
+    X(STORE_SESSION_RUNNING, "running", "进行中")                                                  \
+    X(STORE_SESSION_ENDED, "ended", "已结束")
+
+#define STORE_CAND_STATES(X)                                                                       \
+    X(STORE_CAND_REGISTERED, "registered", "未签到")                                               \
+    X(STORE_CAND_SIGNED_IN, "signed_in", "已签到")                                                 \
+    X(STORE_CAND_RUNNING, "running", "考试中")                                                     \
+    X(STORE_CAND_SUBMITTED, "submitted", "已交卷")                                                 \
+    X(STORE_CAND_ABSENT, "absent", "缺考")
+
+#define STORE_STATE_ENUM(value, name, zh) value,
+enum store_session_state { STORE_SESSION_STATES(STORE_STATE_ENUM) STORE_SESSION_STATE_COUNT };
+enum store_cand_state { STORE_CAND_STATES(STORE_STATE_ENUM) STORE_CAND_STATE_COUNT };
+#undef STORE_STATE_ENUM
+
+/* "locked", ...; "未解锁", ... (never NULL: an out-of-range value gets "?"). */
+const char *store_session_state_name(enum store_session_state s);
+const char *store_session_state_zh(enum store_session_state s);
+/* "registered", ...; "未签到", ... */
+const char *store_cand_state_name(enum store_cand_state s);
+const char *store_cand_state_zh(enum store_cand_state s);
+/* The state named name ("running"), or -1. */
+int store_cand_state_from(const char *name);
+int store_session_state_from(const char *name);
 
 struct store_session {
     const char *id;
@@ -182,14 +206,6 @@ struct store_seat {
     int seat; /* >= 1 */
     const char *label;
     int spare;
-};
-
-enum store_cand_state {
-    STORE_CAND_REGISTERED,
-    STORE_CAND_SIGNED_IN,
-    STORE_CAND_RUNNING,
-    STORE_CAND_SUBMITTED,
-    STORE_CAND_ABSENT
 };
 
 struct store_candidate {
@@ -225,6 +241,12 @@ int store_set_session_state(struct store *st, const char *session_id,
  * (seconds, may be 0). ER_STORE_NOT_FOUND, ER_STORE_CONFLICT (seat taken). */
 int store_update_candidate(struct store *st, int64_t candidate_id, enum store_cand_state state,
                            int seat, int add_seconds, store_done_cb cb, void *arg);
+/* The proctor moves a candidate to seat (>= 1): the seat changes and every
+ * sign-in of theirs ends (their candidate tokens stop working), in one
+ * transaction; answers and time stay theirs, and they sign in again at the
+ * new seat. ER_STORE_NOT_FOUND, ER_STORE_CONFLICT (seat taken). */
+int store_move_candidate(struct store *st, int64_t candidate_id, int seat, store_done_cb cb,
+                         void *arg);
 
 int store_get_session(struct store *st, const char *session_id,
                       void (*fn)(const struct store_session *, void *), void *arg);
@@ -272,7 +294,9 @@ int store_approve_terminal(struct store *st, const char *pairing_code,
 int store_issue_terminal_token(struct store *st, int64_t terminal_id,
                                const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb,
                                void *arg);
-/* ER_STORE_NOT_FOUND unless approved. */
+/* Revokes the terminal and ends every sign-in made at it (those candidate
+ * tokens stop working; answers stay), in one transaction.
+ * ER_STORE_NOT_FOUND unless approved. */
 int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg);
 /* Every terminal: pending and approved by seat, revoked last. Returns how
  * many were visited. */
@@ -287,6 +311,10 @@ struct store_signin {
     int seat;
     const uint8_t *token_hash; /* hash of the candidate token */
     int64_t at;
+    /* reads only: when a move or a revoke ended it (0: not ended); the
+     * candidate's seat now; is it the candidate's latest sign-in? */
+    int64_t ended_at;
+    int candidate_seat, latest;
 };
 
 /* ack->id is the sign-in's id. ER_STORE_NOT_FOUND: no such candidate or
@@ -294,11 +322,15 @@ struct store_signin {
 int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
                      const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb, void *arg);
 /* The candidate whose latest sign-in holds this candidate token, or
- * ER_STORE_NOT_FOUND (also for a token a later sign-in replaced). */
+ * ER_STORE_NOT_FOUND (also for a token a later sign-in replaced, or one a
+ * move or a revoke ended). */
 int store_candidate_by_token(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
                              void (*fn)(const struct store_candidate *, void *), void *arg);
 /* The sign-in holding this candidate token, or ER_STORE_NOT_FOUND. */
 int store_find_signin(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+                      void (*fn)(const struct store_signin *, void *), void *arg);
+/* The candidate's latest sign-in, or ER_STORE_NOT_FOUND (never signed in). */
+int store_last_signin(struct store *st, int64_t candidate_id,
                       void (*fn)(const struct store_signin *, void *), void *arg);
 
 /* ---- answers ---------------------------------------------------------------- */

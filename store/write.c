@@ -205,7 +205,7 @@ int store_set_session_state(struct store *st, const char *session_id,
                             enum store_session_state state, const uint8_t *sealed_key,
                             size_t sealed_key_len, store_done_cb cb, void *arg)
 {
-    if (session_id == NULL || (unsigned)state > STORE_SESSION_ENDED)
+    if (session_id == NULL || (unsigned)state >= STORE_SESSION_STATE_COUNT)
         return ER_USAGE;
     const struct param ps[] = {
         PT(session_id),
@@ -218,7 +218,7 @@ int store_set_session_state(struct store *st, const char *session_id,
 int store_update_candidate(struct store *st, int64_t candidate_id, enum store_cand_state state,
                            int seat, int add_seconds, store_done_cb cb, void *arg)
 {
-    if ((unsigned)state > STORE_CAND_ABSENT || seat < 0)
+    if ((unsigned)state >= STORE_CAND_STATE_COUNT || seat < 0)
         return ER_USAGE;
     const struct param ps[] = {
         PI(candidate_id),
@@ -227,6 +227,28 @@ int store_update_candidate(struct store *st, int64_t candidate_id, enum store_ca
         PI(add_seconds),
     };
     return one_step(st, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+}
+
+int store_move_candidate(struct store *st, int64_t candidate_id, int seat, store_done_cb cb,
+                         void *arg)
+{
+    struct op *op = NULL;
+    int err;
+
+    if (seat < 1)
+        return ER_USAGE;
+    const struct param move[] = {PI(candidate_id), PI(seat)};
+    const struct param end[] = {PI(candidate_id), PI(now_s())};
+    err = new_op(st, OP_STEPS, cb, arg, &op);
+    if (err != 0)
+        return err;
+    /* The seat and the end of the old seat's tokens together: never a
+     * moment when the candidate is at the new seat and still answering at
+     * the old one. */
+    err = store_op_step(op, W_CAND_MOVE, STEP_NEED_CHANGE, NP(move), move);
+    if (err == 0)
+        err = store_op_step(op, W_SIGNIN_END_CAND, 0, NP(end), end);
+    return queue(st, op, err);
 }
 
 int store_add_terminal(struct store *st, const char *pairing_code,
@@ -267,9 +289,17 @@ int store_issue_terminal_token(struct store *st, int64_t terminal_id,
 
 int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg)
 {
+    struct op *op = NULL;
     const struct param ps[] = {PI(terminal_id)};
+    const struct param end[] = {PI(terminal_id), PI(now_s())};
+    int err = new_op(st, OP_STEPS, cb, arg, &op);
 
-    return one_step(st, W_TERM_REVOKE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+    if (err != 0)
+        return err;
+    err = store_op_step(op, W_TERM_REVOKE, STEP_NEED_CHANGE, NP(ps), ps);
+    if (err == 0)
+        err = store_op_step(op, W_SIGNIN_END_TERM, 0, NP(end), end);
+    return queue(st, op, err);
 }
 
 int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
@@ -328,8 +358,8 @@ int store_add_result(struct store *st, const struct store_result *res, store_don
         return err;
     memcpy(op->ack.uid, uid, STORE_UID_LEN);
     op->ack.id = res->chain_pos;
-    const struct param state[] = {PI(res->candidate_id),
-                                  PT(store_cand_states[(unsigned)res->state % 5]), PN, PI(0)};
+    const struct param state[] = {PI(res->candidate_id), PT(store_cand_state_name(res->state)), PN,
+                                  PI(0)};
     err = store_op_step(op, W_RESULT_INSERT, 0, NP(result), result);
     if (err == 0)
         err = store_op_step(op, W_OUTBOX_INSERT, 0, NP(outbox), outbox);

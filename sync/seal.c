@@ -26,11 +26,12 @@ int sync_seal_result(const struct sync_result *r, int64_t pos, const uint8_t pre
         return rc < 0 ? rc : ER_USAGE;
     }
     hex_encode(prev, 32, prev_hex);
-    doc = json_pack("{s:o, s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s}", "answers", answers,
-                    "chain_pos", (json_int_t)pos, "id", id, "plan", r->plan, "prev", prev_hex,
-                    "room", r->room, "score", r->score >= 0 ? json_integer(r->score) : json_null(),
-                    "session", r->session, "status", r->status, "submitted_at",
-                    (json_int_t)r->submitted_at, "ticket", r->ticket);
+    doc = json_pack(
+        "{s:o, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:s}", "answers", answers,
+        "chain_pos", (json_int_t)pos, "id", id, "plan", r->plan, "prev", prev_hex, "room", r->room,
+        "score", r->score >= 0 ? json_integer(r->score) : json_null(), "seat",
+        r->seat > 0 ? json_integer(r->seat) : json_null(), "session", r->session, "status",
+        r->status, "submitted_at", (json_int_t)r->submitted_at, "ticket", r->ticket);
     if (doc == NULL)
         return ER_NOMEM;
     /* Compact, keys sorted: the same result always gives the same bytes. */

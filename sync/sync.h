@@ -90,6 +90,7 @@ struct sync_result {
     int score;          /* < 0: none (absent) */
     int64_t submitted_at;
     const char *answers_json; /* {"item": {"answer": "B", "rev": 3}, ...}, or NULL */
+    int seat;                 /* the seat used (absent: the planned one); 0: none (null) */
 };
 
 /* The result's id at the center: ROOM-SESSION-TICKET (one result per

@@ -4,10 +4,14 @@
 # taken, a second sign-in resuming, a terminal that keeps failing held off and
 # reported); the exam page and the paper without keys; answers durable before
 # the 200; submit and auto-submit scored with the paper's keys; the proctor's
-# actions; the roster and the center's scores.
-#   examday.sh EXAMROOM EXAMCENTER CLOCKSHIFT_SO
+# actions (on the session the one resolver picks, or --session; a move or a
+# revoke ends the old seat's candidate token at once); no-shows recorded
+# absent at a session's end; the seat actually used in the sealed result;
+# incidents, extensions and auto-submits in the roster and status; the
+# roster and the center's scores.
+#   examday.sh EXAMROOM EXAMCENTER CLOCKSHIFT_SO SQLQ
 set -u
-room=$1 center=$2 clockshift=$3
+room=$1 center=$2 clockshift=$3 sqlq=$4
 tmp=$(mktemp -d /tmp/examroom-examday-XXXXXX)
 preload=""
 cpid="" rpid=""
@@ -16,6 +20,8 @@ stop_room() {
     rpid=""
 }
 cleanup() {
+    # A failed run shows what the daemon said last.
+    [ "${fail:-0}" -gt 0 ] && [ -f "$tmp/room.log" ] && tail -n 30 "$tmp/room.log"
     stop_room
     [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
     rm -rf "$tmp"
@@ -60,7 +66,12 @@ serve_at() {
         EXAMROOM_CLOCK_OFFSET=$1 \
         $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!
-    u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
+    # Up to 15 s: a sanitizer build on a loaded machine starts slowly.
+    for _ in 1 2 3; do
+        port=$(wait_ready "$tmp/room.out")
+        [ -n "$port" ] && break
+    done
+    u="http://127.0.0.1:$port"
 }
 
 # put TOKEN ITEM ANSWER REV: PUT /api/v1/answers/ITEM's status, the body in
@@ -125,6 +136,31 @@ pticket=$(cand "$pline" 1 1) pid=$(cand "$pline" 1 5) pseat=$(cand "$pline" 1 10
 s2=$(cand ',居民身份证,.*,S2,R01,' 1 1) s2_id=$(cand ',居民身份证,.*,S2,R01,' 1 5)
 check "the plan gives the candidates this test needs" \
     test -n "$ticket" -a -n "$other" -a -n "$pticket" -a -n "$s2" -a "$seat" != "$pseat"
+
+# A ticket in S1 and S2 (seat arranged in S2): before S1 starts, an action
+# without --session means S1 (sign-in open), not S2; --session chooses.
+both=$(cut -d, -f1 "$tmp/both") both_id=$(cut -d, -f5 "$tmp/both")
+expect 0 "已为考生 $both（场次 S1）记录情况" $R incident "$both" "核对证件：S1 前"
+expect 0 "已为考生 $both（场次 S2）记录情况" $R incident "$both" "核对证件：S2" --session S2
+expect 1 "考生 $both 不在场次 S9" $R incident --session S9 "$both" "x"
+check "a refusal a retry cannot mend has no retry advice" sh -c "! grep -q '后重试' '$tmp/out'"
+# The admin API takes the session in the body or as ?session=, and its
+# answer names the ticket and the session acted on.
+admin() {
+    curl -s -X POST -H "Authorization: Bearer $(cat "$tmp/room/admin-token")" \
+        --data "$2" "http://$(cat "$tmp/room/admin-address")$1"
+}
+admin "/admin/v1/candidates/$both/incident?session=S2" '{"text":"q"}' >"$tmp/admin"
+check "admin API: ?session= chooses, the answer names it ($(cat "$tmp/admin"))" \
+    sh -c "grep -q '\"session\":\"S2\"' '$tmp/admin' && grep -q '\"ticket\":\"$both\"' '$tmp/admin'"
+check "admin API: the body's session too" \
+    sh -c "echo '$(admin "/admin/v1/candidates/$both/incident" '{"text":"b","session":"S2"}')' | grep -q '\"session\":\"S2\"'"
+check "admin API: a body with a key twice is refused, nothing done" \
+    sh -c "echo '$(admin "/admin/v1/candidates/$both/incident" '{"text":"a","text":"b"}')' | grep -q '\"error\":\"bad_json\"'"
+check "admin API: a body that is not an object too" \
+    sh -c "echo '$(admin "/admin/v1/candidates/$both/incident" '[1]')' | grep -q '\"error\":\"bad_json\"'"
+expect 2 "用法: examroom extend TICKET MINUTES" $R extend "$both" abc
+expect 2 "用法: examroom move TICKET SEAT" $R move "$both" 3x
 
 t=$(pair "$seat")
 check "a terminal paired to seat $seat" test -n "$t"
@@ -191,6 +227,8 @@ check "before the start: waiting, no paper ($got: $(cut -c1-200 "$tmp/exam"))" \
 left=$(sed -n 's/.*"remaining_seconds":\([0-9]*\).*/\1/p' "$tmp/exam")
 check "and the seconds to the start ($left)" test "$left" -gt 500 -a "$left" -le 660
 check "a token a later sign-in replaced is ended" test "$(exam "$second")" = 401
+check "and says so: the latest page goes on" \
+    sh -c "grep -q '\"error\":\"replaced\"' '$tmp/exam' && grep -q '最后一次签到的页面' '$tmp/exam'"
 check "its photo too" \
     test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $second" "$u/api/v1/photo")" = 401
 check "a terminal token is not a candidate's" test "$(exam "$t")" = 401
@@ -296,18 +334,19 @@ check "item 1 answered right" test "$(put "$third" 1 "${k1% *}" 4)" = 200
 check "item 11 answered right" test "$(put "$third" 11 "${k11% *}" 2)" = 200
 
 # The proctor's actions, through the admin channel.
-expect 0 "已记为缺考" $R absent "$other"
-expect 1 "已交卷或已记为缺考" $R absent "$other"
+expect 0 "考生 $other（场次 S1）已记为缺考" $R absent "$other"
+expect 1 "考生 $other（场次 S1）已交卷或已记为缺考" $R absent "$other"
+check "done already: no retry advice" sh -c "! grep -q '后重试' '$tmp/out'"
 other_seat=$(cand "$line" 2 10)
 t_other=$(pair "$other_seat")
 answers 403 absent "$t_other" "$other" "$other_id"
 check "the absent candidate is told so" grep -q '您已被登记为缺考' "$tmp/body"
-expect 1 "已签到，不能记为缺考" $R absent "$pticket"
+expect 1 "考生 $pticket（场次 S1）已签到，不能记为缺考" $R absent "$pticket"
 expect 1 "没有这个准考证号的考生" $R absent 4401999926999999
 expect 1 "没有这个准考证号的考生" $R absent "4401 99?#%2F&考"
 exam "$ptoken" >/dev/null
 end0=$(sed -n 's/.*"ends_at":\([0-9]*\).*/\1/p' "$tmp/exam")
-expect 0 "延长 10 分钟" $R extend "$pticket" 10
+expect 0 "已为考生 $pticket（场次 S1）延长 10 分钟" $R extend "$pticket" 10
 exam "$ptoken" >/dev/null
 end1=$(sed -n 's/.*"ends_at":\([0-9]*\).*/\1/p' "$tmp/exam")
 check "extend: ten more minutes ($end0 -> $end1)" test "$end1" -eq $((end0 + 600))
@@ -315,24 +354,57 @@ expect 1 "1 至 120 分钟" $R extend "$pticket" 0
 check "an answer before the move" test "$(put "$ptoken" 1 A 1)" = 200
 expect 1 "该座位已有考生" $R move "$pticket" "$seat"
 expect 1 "座位号无效" $R move "$pticket" 99
-expect 0 "已换到 20 号座位" $R move "$pticket" 20
-answers 409 signed_in_elsewhere "$t2" "$pticket" "$pid"
-check "after a move, the old seat sends them to the new one" grep -q "请到 20 号座位继续考试" "$tmp/body"
+pseat_now=$($R roster --session S1 --format csv | grep "^$pticket," | cut -d, -f6)
+expect 0 "考生 $pticket（场次 S1）已换到 20 号座位" $R move "$pticket" 20
+# The old seat's page stops at once: it neither reads the paper nor saves.
+check "after a move, the old token reads no paper: 401 moved" \
+    sh -c "[ $(exam "$ptoken") = 401 ] && grep -q '\"error\":\"moved\"' '$tmp/exam' && grep -q '请到 20 号座位重新签到' '$tmp/exam'"
+check "nor saves an answer: 401 moved" \
+    sh -c "[ $(put "$ptoken" 2 C 1) = 401 ] && grep -q '\"error\":\"moved\"' '$tmp/put'"
+answers 409 moved "$t2" "$pticket" "$pid"
+check "after a move, the old seat sends them to the new one" grep -q "请到 20 号座位签到" "$tmp/body"
+$R roster --incidents >"$tmp/incidents"
+check "the incident says they were moved, not that they signed in there" \
+    sh -c "grep -q '考生 $pticket（场次 S1）已调到 20 号座位、尚未在新座位签到，又在 $pseat_now 号座位' '$tmp/incidents' && ! grep -q '已在 20 号座位签到' '$tmp/incidents'"
 t20=$(pair 20)
 got=$(signin "$t20" "$pticket" "$pid")
 ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
 exam "$ptoken" >/dev/null
 check "at the new seat: signed in ($got), the answer and the time follow" \
     sh -c "[ $got = 200 ] && grep -q '\"answers\":{\"1\":{\"answer\":\"A\",\"rev\":1}}' '$tmp/exam' && grep -q '\"ends_at\":$end1' '$tmp/exam'"
+# Revoking the terminal ends the candidate sessions started at it, too;
+# the candidate signs in again (here at a new terminal on the same seat).
+expect 0 "" $R pair revoke 20
+check "after a revoke, the token reads no paper: 401" \
+    sh -c "[ $(exam "$ptoken") = 401 ] && grep -q '\"error\":\"terminal_revoked\"' '$tmp/exam'"
+check "nor saves an answer: 401 terminal_revoked" \
+    sh -c "[ $(put "$ptoken" 2 D 1) = 401 ] && grep -q '这台电脑已停止使用' '$tmp/put'"
+t20=$(pair 20)
+got=$(signin "$t20" "$pticket" "$pid")
+ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+exam "$ptoken" >/dev/null
+check "signed in again ($got): the same answers, none of the refused ones" \
+    sh -c "[ $got = 200 ] && grep -q '\"answers\":{\"1\":{\"answer\":\"A\",\"rev\":1}}' '$tmp/exam'"
 before=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
-expect 0 "已为考生 $pticket 记录情况" $R incident "$pticket" "考生使用手机，已制止"
+expect 0 "已为考生 $pticket（场次 S1）记录情况" $R incident "$pticket" "考生使用手机，已制止"
 after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
 check "the incident waits for the center ($before -> $after)" test "$after" -gt "$before"
+# Incidents are seen: per candidate in the roster (count, the latest, the
+# extension), listed in status, all in JSON.
+expect 0 "$pticket .*延时 10 分钟；情况 [2-9] 条：考生使用手机，已制止" $R roster --session S1
+expect 0 "  [0-9:]* $pticket 考生使用手机，已制止" $R status
+$R status --json >"$tmp/status.json"
+check "status --json lists the incidents" \
+    sh -c "tr -d ' \n' <'$tmp/status.json' | grep -q '\"ticket\":\"$pticket\",\"seat\":20,\"text\":\"考生使用手机，已制止\"'"
+$R roster --format json >"$tmp/roster.json"
+check "roster --format json: extra minutes, incidents, the latest" \
+    sh -c "tr -d ' \n' <'$tmp/roster.json' | grep -q '\"ticket\":\"$pticket\",[^}]*\"extra_minutes\":10,\"incidents\":[2-9],\"last_incident\":\"考生使用手机，已制止\"'"
+expect 0 "S1 .*$both .*核对证件：S1 前" $R roster --incidents
 fourth=$(cand "$line" 3 1) fourth_id=$(cand "$line" 3 5) fourth_seat=$(cand "$line" 3 10)
 expect 1 "尚未开始考试" $R submit "$fourth"
 t4=$(pair "$fourth_seat")
 check "a third candidate signs in" test "$(signin "$t4" "$fourth" "$fourth_id")" = 200
-expect 0 "已为考生 $fourth 交卷" $R submit "$fourth"
+expect 0 "已为考生 $fourth（场次 S1）交卷" $R submit "$fourth"
 expect 0 "$fourth .*已交卷 *0" $R roster --session S1
 expect 1 "已交卷或已记为缺考" $R submit "$fourth"
 
@@ -358,15 +430,16 @@ preload="" slow=""
 serve_at 2580
 check "again: the same answer" sh -c "[ $(sub "$third") = 200 ] && grep -q '\"state\":\"submitted\"' '$tmp/sub'"
 exam "$third" >/dev/null
-check "the page says submitted, no paper" \
-    sh -c "grep -q '\"state\":\"submitted\"' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam'"
-check "no answer after submitting: 423" test "$(put "$third" 1 A 4)" = 423
+check "the page says submitted, no paper, no time running" \
+    sh -c "grep -q '\"state\":\"submitted\"' '$tmp/exam' && ! grep -q '\"paper\"' '$tmp/exam' && grep -q '\"remaining_seconds\":0' '$tmp/exam'"
+check "no answer after submitting: 409, submitted" \
+    sh -c "[ $(put "$third" 1 A 4) = 409 ] && grep -q '\"error\":\"submitted\"' '$tmp/put' && grep -q '你已交卷' '$tmp/put'"
 $R sync >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
 check "the center has the sealed result, score $score_want" grep -q "$ticket,.*,$score_want," "$tmp/scores.csv"
 $R roster --format json >"$tmp/roster.json"
 check "the room's roster has it too" \
-    sh -c "tr -d ' \n' <'$tmp/roster.json' | grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"submitted\",\"score\":$score_want}'"
+    sh -c "tr -d ' \n' <'$tmp/roster.json' | grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"submitted\",\"result\":\"submitted\",\"score\":$score_want,'"
 check "and nothing for those without a result" grep -q '"score": null' "$tmp/roster.json"
 expect 0 "$ticket .*已交卷 *$score_want" $R roster --session S1
 $R roster --format csv >"$tmp/roster.csv"
@@ -379,6 +452,8 @@ expect 2 "table、csv 或 json" $R roster --format xml
 serve_at 1680
 fifth=$(cand "$line" 4 1) fifth_id=$(cand "$line" 4 5)
 answers 403 too_late "$t2" "$fifth" "$fifth_id"
+# S1 under way, the ticket of S1 and S2 not there: S1, not S2.
+expect 0 "已为考生 $both（场次 S1）记录情况" $R incident "$both" "未到场"
 # One who is already in (here at seat 20 since the move) signs in again.
 got=$(signin "$t20" "$pticket" "$pid")
 ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
@@ -394,11 +469,41 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 check "after the end: auto-submitted ($(cut -c1-100 "$tmp/exam"))" grep -q '"state":"submitted"' "$tmp/exam"
-check "no answer after the end: 423" test "$(put "$ptoken" 1 A 4)" = 423
-$R sync >/dev/null 2>&1
+# Sealed (the page says submitted from the moment the result is queued).
+for _ in $(seq 50); do
+    $R roster --session S1 | grep -q "^$pticket .*自动交卷" && break
+    sleep 0.1
+done
+code=$(put "$ptoken" 1 A 4)
+check "no answer after the end: 409 submitted ($code: $(cat "$tmp/put"))" test "$code" = 409
+# Whoever never signed in is recorded absent at the end, like the
+# proctor's "absent": sealed, in the roster, synced.
+for _ in $(seq 50); do
+    $R roster --session S1 | grep -q "^$fifth .*缺考" && break
+    sleep 0.1
+done
+expect 0 "^$fifth .*缺考" $R roster --session S1
+expect 0 "^$both .*S1 .*缺考" $R roster --session S1
+expect 0 "^$pticket .*自动交卷" $R roster --session S1
+check "the CSV tells auto-submitted apart too" \
+    sh -c "$R roster --session S1 --format csv | grep -q '^$pticket,.*,自动交卷,10,.*,已交卷,'"
+# S1 over for the ticket of S1 and S2 (absent there): S2, the next to start.
+expect 0 "已为考生 $both（场次 S2）记录情况" $R incident "$both" "S1 之后"
+$R sync --wait >/dev/null 2>&1
 $C scores --format csv >"$tmp/scores.csv"
 check "the center has it as auto-submitted" grep -q "$pticket,.*auto_submitted" "$tmp/scores.csv"
 check "and the absent candidate as absent" grep -q "$other,.*absent" "$tmp/scores.csv"
+check "and the one who never signed in as absent" grep -q "$fifth,.*absent" "$tmp/scores.csv"
+# The sealed result carries the seat actually used, and only answers given
+# through a valid token.
+cdb=$(ls "$tmp/center/"*.db | head -1)
+payload=$($sqlq "$cdb" "SELECT payload FROM results WHERE ticket = '$pticket' AND session_id = 'S1'")
+check "the moved candidate's result: seat 20, the answers of valid tokens only ($payload)" \
+    sh -c "echo '$payload' | grep -q '\"seat\":20,' && echo '$payload' | grep -q '\"answers\":{\"1\":{\"answer\":\"A\",\"rev\":1}}'"
+fifth_seat=$(cand "$line" 4 10)
+payload=$($sqlq "$cdb" "SELECT payload FROM results WHERE ticket = '$fifth' AND session_id = 'S1'")
+check "a no-show's result: absent, score null, the planned seat ($payload)" \
+    sh -c "echo '$payload' | grep -q '\"score\":null,\"seat\":$fifth_seat,.*\"status\":\"absent\"'"
 # Session S2 has started by the exam clock, but its key has not come (the
 # center releases it by the real clock): its candidate signs in and waits;
 # no paper, no answer, no submit.
@@ -416,7 +521,6 @@ check "S2 started without its key ($got): waiting, not unlocked, no paper" \
 check "no answer before the unlock: 423" test "$(put "$s2token" 1 A 1)" = 423
 check "no submit before the unlock: 423" test "$(sub "$s2token")" = 423
 # The ticket in both sessions signs in to the one whose sign-in is open.
-both=$(cut -d, -f1 "$tmp/both") both_id=$(cut -d, -f5 "$tmp/both")
 both_seat=$($R roster --session S2 --format csv | grep "^$both," | cut -d, -f6)
 $R pair revoke "$both_seat" >/dev/null 2>&1
 tb=$(pair "$both_seat")

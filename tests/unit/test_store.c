@@ -686,6 +686,71 @@ static void candidate_tokens(void **state)
     assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), ER_STORE_NOT_FOUND);
 }
 
+/* A move ends the candidate's sign-ins with the seat change, atomically; a
+ * revoke ends those made at the terminal. The candidate signs in again. */
+static void moves_and_revokes_end_candidate_tokens(void **state)
+{
+    struct fx *f = *state;
+    uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], h3[STORE_HASH_LEN];
+    struct store_signin g = {0};
+    struct done d = {0};
+    int64_t term, cand, other, got = 0;
+
+    memset(h1, 1, sizeof(h1));
+    memset(h2, 2, sizeof(h2));
+    memset(h3, 3, sizeof(h3));
+    open_store(f);
+    load_roster(f);
+    cand = cand_id(f, "S1", "T002");
+    other = cand_id(f, "S1", "T001");
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    term = d.ack.id;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_approve_terminal(f->st, "K7M2", h3, 2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, h1, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, other, term, 1, h2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+
+    /* A seat taken: nothing changes, the token still works. */
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_move_candidate(f->st, cand, 3, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_CONFLICT);
+    assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), 0);
+    assert_int_equal(got, cand);
+
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_move_candidate(f->st, cand, 9, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), ER_STORE_NOT_FOUND);
+    assert_int_equal(store_find_signin(f->st, h1, copy_signin, &g), 0);
+    assert_true(g.ended_at > 0);
+    assert_int_equal(g.seat, 2);
+    assert_int_equal(g.candidate_seat, 9);
+    assert_int_equal(g.latest, 1);
+    assert_int_equal(store_last_signin(f->st, cand, copy_signin, &g), 0);
+    assert_true(g.ended_at > 0);
+    /* Another candidate's token is not touched by the move. */
+    assert_int_equal(store_candidate_by_token(f->st, h2, take_cand_id, &got), 0);
+    assert_int_equal(got, other);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_move_candidate(f->st, 999, 9, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+
+    /* The revoke ends what was signed in at the terminal. */
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_revoke_terminal(f->st, term, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_candidate_by_token(f->st, h2, take_cand_id, &got), ER_STORE_NOT_FOUND);
+    assert_int_equal(store_find_signin(f->st, h2, copy_signin, &g), 0);
+    assert_true(g.ended_at > 0);
+    assert_int_equal(g.candidate_seat, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +772,7 @@ int main(void)
         T(terminals),
         T(signins),
         T(candidate_tokens),
+        T(moves_and_revokes_end_candidate_tokens),
 #undef T
     };
 
