@@ -29,6 +29,7 @@ static const struct sync_result result = {
     .ticket = "2026000123",
     .status = "submitted",
     .score = 85,
+    .seat = 12,
     .submitted_at = 1796436000,
     .answers_json =
         "{\"2\": {\"answer\": \"AB\", \"rev\": 1}, \"1\": {\"answer\": \"B\", \"rev\": 3}}",
@@ -48,7 +49,7 @@ static void seal_gives_the_documented_bytes(void **state)
                                  "\"id\":\"R01-S1-2026000123\",\"plan\":\"20261205-A\","
                                  "\"prev\":\"000000000000000000000000000000000000000000000000"
                                  "0000000000000000\",\"room\":\"R01\",\"score\":85,"
-                                 "\"session\":\"S1\",\"status\":\"submitted\","
+                                 "\"seat\":12,\"session\":\"S1\",\"status\":\"submitted\","
                                  "\"submitted_at\":1796436000,\"ticket\":\"2026000123\"}");
     assert_int_equal(len, strlen(payload));
     free(payload);
