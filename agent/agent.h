@@ -124,8 +124,6 @@ int64_t ratelimit_held(struct ratelimit *rl, const struct ratelimit_key *key, in
 /* Counts one event of key at now: one of RATELIMIT_*. */
 int ratelimit_count(struct ratelimit *rl, const struct ratelimit_rule *rule,
                     const struct ratelimit_key *key, int64_t now);
-/* The key did it right: its count starts over (a hold stays). */
-void ratelimit_forget(struct ratelimit *rl, const struct ratelimit_key *key, int64_t now);
 
 /* ---- the daemon (serve.c, background.c), continued ---- */
 
@@ -152,7 +150,8 @@ struct conn_track {
     struct conn_track *prev, *next;
     struct MHD_Connection *conn;
     struct ratelimit_key addr;
-    int server; /* the server itself (127.0.0.1, ::1): no per-address limit */
+    int server;                 /* the server itself (127.0.0.1, ::1): no per-address limit */
+    struct conn_count *counted; /* its address's count, which it is one of */
     int headers_done;
     int64_t started_ms;
 };
@@ -161,7 +160,9 @@ struct conn_count {
     struct ratelimit_key addr;
     int n;
 };
-#define DAEMON_CONN_ADDRS 1024
+/* One per LAN connection at most (CONN_LAN_MAX in serve.c), so a new address
+ * always finds a slot while the LAN is below its limit. */
+#define DAEMON_CONN_ADDRS 2048
 
 struct daemon {
     struct room r;
@@ -179,7 +180,7 @@ struct daemon {
      * sweep that ends those whose headers are late. */
     struct conn_track *conns;
     struct conn_count conn_counts[DAEMON_CONN_ADDRS];
-    size_t lan_conns;
+    size_t lan_conns, lan_max; /* LAN connections open, and allowed (serve.c) */
     uv_timer_t conn_sweep;
     uv_signal_t sigterm, sigint;
     int open_handles, stopping, http_ready, signals_ready;

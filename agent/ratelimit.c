@@ -103,11 +103,3 @@ int ratelimit_count(struct ratelimit *rl, const struct ratelimit_rule *rule,
     e->since = e->held_until;
     return RATELIMIT_NOW_HELD;
 }
-
-void ratelimit_forget(struct ratelimit *rl, const struct ratelimit_key *key, int64_t now)
-{
-    struct ratelimit_entry *e = find(rl, key);
-
-    if (e != NULL && !holding(e, now))
-        e->n = 0;
-}

@@ -300,8 +300,11 @@ static struct conn_count *count_of(struct daemon *d, const struct ratelimit_key 
     return make ? free_slot : NULL;
 }
 
+_Static_assert(DAEMON_CONN_ADDRS >= CONN_LAN_MAX, "a slot for every LAN connection");
+
 /* Before libmicrohttpd takes a connection on: refused (closed at once)
- * past its address's share or the LAN's. */
+ * past its address's share or the LAN's, and when it could not be counted
+ * (never let in uncounted: that would be a way past both limits). */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
 {
     struct daemon *d = cls;
@@ -312,10 +315,10 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, sockl
     (void)len;
     if (who == 1)
         return MHD_YES;
-    if (who < 0 || d->lan_conns >= CONN_LAN_MAX)
+    if (who < 0 || d->lan_conns >= d->lan_max)
         return MHD_NO;
-    c = count_of(d, &addr, 0);
-    return c == NULL || c->n < CONN_PER_ADDRESS ? MHD_YES : MHD_NO;
+    c = count_of(d, &addr, 1);
+    return c != NULL && c->n < CONN_PER_ADDRESS ? MHD_YES : MHD_NO;
 }
 
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -336,6 +339,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         if (c != NULL) {
             c->n++;
             d->lan_conns++;
+            t->counted = c;
         }
         t->next = d->conns;
         if (d->conns != NULL)
@@ -346,9 +350,9 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     }
     if (t == NULL)
         return;
-    c = t->server ? NULL : count_of(d, &t->addr, 0);
-    if (c != NULL) {
-        c->n--;
+    /* Exactly the count it was added to, if any. */
+    if (t->counted != NULL) {
+        t->counted->n--;
         d->lan_conns--;
     }
     if (t->prev != NULL)
@@ -398,7 +402,7 @@ static void on_conn_sweep(uv_timer_t *timer)
 }
 
 /* As many descriptors as the connections need, up to the hard limit. */
-static unsigned raise_fd_limit(void)
+static unsigned raise_fd_limit(void) /* > CONN_SERVER_RESERVE */
 {
     const rlim_t want = CONN_LAN_MAX + CONN_SERVER_RESERVE + 256;
     struct rlimit rl;
@@ -448,17 +452,21 @@ static int start_http(struct daemon *d, const char *listen)
 {
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
+    unsigned total = raise_fd_limit();
 
     if (parse_listen(listen, &sa) < 0)
         return ER_USAGE;
+    /* The LAN never gets the server's reserve, whatever the fd limit. */
+    d->lan_max =
+        total > CONN_SERVER_RESERVE + CONN_LAN_MAX ? CONN_LAN_MAX : total - CONN_SERVER_RESERVE;
     d->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, accept_policy, d,
         http_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_CONNECTION,
         notify_connection, d, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, raise_fd_limit(),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(32 * 1024), MHD_OPTION_END);
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_END);
     if (d->mhd == NULL)
         return ER_DAEMON_LISTEN;
     info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);

@@ -435,8 +435,9 @@ enum MHD_Result http_signin(struct http_req *q)
         snprintf(message, sizeof(message), MSG_WRONG_SEAT, k.s.seat, k.s.seat);
         r = refuse(q, MHD_HTTP_FORBIDDEN, "wrong_seat", message);
     } else {
-        /* a candidate who got it right starts afresh */
-        ratelimit_forget(&q->d->signin_fails, &key, now);
+        /* Failures are not forgotten on a success: a terminal could
+         * otherwise sign its own candidate in between guesses and never be
+         * held. They expire with the window. */
         return sign_in(q, &k, &x, &t);
     }
     count_failure(q, t.id, t.seat);

@@ -211,9 +211,15 @@ after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
 check "signing in elsewhere is an incident for the center ($before -> $after)" \
     test "$after" -gt "$before"
 
-# Ten failures in a row hold the terminal off, and the proctor sees why.
+# Ten failures hold the terminal off (the sign-in elsewhere above was one),
+# and the proctor sees why. Signing its own candidate in again between the
+# guesses wipes nothing out.
 before=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
-for _ in $(seq 10); do signin "$t2" "4401999926999999" "$pid" >/dev/null; done
+for _ in $(seq 8); do signin "$t2" "4401999926999999" "$pid" >/dev/null; done
+got=$(signin "$t2" "$pticket" "$pid")
+check "its own candidate still signs in between guesses ($got: $(cat "$tmp/body"))" test "$got" = 200
+ptoken=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/body")
+signin "$t2" "4401999926999999" "$pid" >/dev/null
 answers 429 held "$t2" "$pticket" "$pid"
 after=$($R status | sed -n 's/.*待上传[^0-9]*\([0-9]*\).*/\1/p')
 check "the hold is an incident for the center ($before -> $after)" test "$after" -gt "$before"
