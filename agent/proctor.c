@@ -90,6 +90,29 @@ static void result_done(int rc, void *arg)
     http_step_done(rc, &(struct store_ack){0}, q);
 }
 
+/* The absent result is in, or refused by the store: the candidate was no
+ * longer registered when it was committed (a sign-in queued before it,
+ * after this request read the store, came first). Nothing of it was kept. */
+static void absent_done(int rc, void *arg)
+{
+    struct http_req *q = arg;
+    const char *ticket = json_string_value(json_object_get(q->ready, "ticket"));
+    const char *session = json_string_value(json_object_get(q->ready, "session"));
+    char message[API_TICKET_MAX + PKG_MAX_NAME + 256];
+
+    if (rc != ER_STORE_NOT_FOUND || q->waiting != 1) {
+        result_done(rc, arg);
+        return;
+    }
+    snprintf(message, sizeof(message), MSG_WHO, ticket ? ticket : "", session ? session : "",
+             MSG_SIGNED_IN);
+    json_decref(q->ready);
+    q->ready = NULL;
+    q->waiting = 0;
+    answer_later(q, MHD_HTTP_CONFLICT,
+                 json_pack("{s:s, s:s}", "error", "signed_in", "message", message));
+}
+
 /* A refusal that names the candidate and the session it is about. */
 static enum MHD_Result refuse(struct http_req *q, unsigned status, const char *code,
                               const char *text, const struct signed_in *k)
@@ -177,7 +200,7 @@ enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char 
     } else if (strcmp(action, "absent") == 0) {
         if (k.state != STORE_CAND_REGISTERED)
             rc = 1, q->status = MHD_HTTP_LOCKED;
-        else if ((rc = results_submit(q->d, &k, &x, "absent", result_done, q)) == 0)
+        else if ((rc = results_submit(q->d, &k, &x, "absent", absent_done, q)) == 0)
             q->waiting++;
     } else if (strcmp(action, "extend") == 0) {
         json_int_t m = json_integer_value(json_object_get(doc, "minutes"));

@@ -39,6 +39,8 @@
 #define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
 #define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
 #define MSG_MOVED    "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
+#define MSG_REVOKED                                                                                \
+    "这台电脑的配对刚被监考老师撤销，签到未完成。请联系监考老师为本座位重新配对电脑后再签到。"
 #define MSG_INCIDENT_ELSEWHERE                                                                     \
     "考生 %s（场次 %s）已在 %d 号座位签到，又有人在 %d 号座位的电脑上用其身份签到。"
 #define MSG_INCIDENT_MOVED                                                                                                 \
@@ -301,9 +303,65 @@ static int id_matches(const struct cand *k, const char *typed, int *format_error
 
 /* ---- the writes, and the answer once they are durable ---- */
 
+struct now_cand {
+    int found, seat;
+    enum store_cand_state state;
+};
+
+static void take_now(const struct store_candidate *c, void *arg)
+{
+    struct now_cand *n = arg;
+
+    n->found = 1;
+    n->seat = c->seat;
+    n->state = c->state;
+}
+
+/* The sign-in's one transaction is in. Refused by the store (a move, a
+ * revoke or an absent result committed after this request read the store
+ * and before its sign-in): what changed is read again, now committed, and
+ * the candidate is told what to do. */
+static void signed_in_done(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+    json_t *a = q->ready;
+    const char *ticket =
+        json_string_value(json_object_get(json_object_get(a, "candidate"), "ticket"));
+    const char *session = json_string_value(json_object_get(json_object_get(a, "session"), "id"));
+    struct now_cand n = {0};
+    char message[320];
+
+    (void)ack;
+    q->ready = NULL;
+    if (status == 0) {
+        answer_later(q, MHD_HTTP_OK, a);
+        return;
+    }
+    if (status != ER_STORE_NOT_FOUND || ticket == NULL || session == NULL) {
+        json_decref(a);
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_SAVE));
+        return;
+    }
+    store_find_candidate(q->d->r.st, session, ticket, take_now, &n);
+    json_decref(a);
+    if (n.found && n.state == STORE_CAND_ABSENT) {
+        answer_later(q, MHD_HTTP_CONFLICT,
+                     json_pack("{s:s, s:s}", "error", "absent", "message", MSG_ABSENT));
+    } else if (n.found && n.seat != q->seat) {
+        snprintf(message, sizeof(message), MSG_MOVED, n.seat, n.seat);
+        answer_later(q, MHD_HTTP_CONFLICT,
+                     json_pack("{s:s, s:s}", "error", "moved", "message", message));
+    } else {
+        answer_later(q, MHD_HTTP_CONFLICT,
+                     json_pack("{s:s, s:s}", "error", "terminal_revoked", "message", MSG_REVOKED));
+    }
+}
+
 /* Records the sign-in (with a new candidate token), the candidate's state
- * and an attendance event, all in the next group commit; answers when all
- * three are durable. */
+ * and an attendance event in one transaction of the next group commit, the
+ * store checking there that the seat and the terminal are still as read;
+ * answers once it is durable. */
 static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const struct sess *x,
                                const struct terminal_found *t)
 {
@@ -331,27 +389,16 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ev);
     event.body = body;
-    q->waiting = 0;
-    q->failed = 0;
-    q->fail_message = MSG_SAVE;
-    rc = store_add_signin(q->d->r.st, k->s.id, t->id, k->s.seat, hash, http_step_done, q);
-    if (rc == 0)
-        q->waiting++;
-    if (rc == 0 && k->s.state == STORE_CAND_REGISTERED &&
-        (rc = store_update_candidate(q->d->r.st, k->s.id, STORE_CAND_SIGNED_IN, 0, 0,
-                                     http_step_done, q)) == 0)
-        q->waiting++;
-    if (rc == 0 && body != NULL &&
-        (rc = store_add_event(q->d->r.st, &event, http_step_done, q)) == 0)
-        q->waiting++;
+    q->seat = k->s.seat; /* the seat read: a refusal tells a move from a revoke */
+    rc = q->ready == NULL || body == NULL ? ER_NOMEM
+                                          : store_add_signin(q->d->r.st, k->s.id, t->id, k->s.seat,
+                                                             hash, &event, signed_in_done, q);
     free(body);
-    if (q->waiting == 0) {
+    if (rc < 0) {
         json_decref(q->ready);
         q->ready = NULL;
         return refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
     }
-    if (rc < 0 && q->failed == 0)
-        q->failed = rc; /* what was queued still answers, as a failure */
     return http_suspend(q);
 }
 

@@ -94,7 +94,13 @@ static void added(int status, const struct store_ack *ack, void *arg)
         if (status == 0)
             return;
     }
-    log_error("result of %s not saved: %s", j->ticket, er_name(status));
+    /* Not as read when it was queued (a sign-in came before an absent):
+     * refused whole; the caller says so, the scan looks again. */
+    if (status == ER_STORE_NOT_FOUND)
+        log_info("%s %s: %s refused, the candidate's state changed meanwhile", j->session,
+                 j->ticket, j->status);
+    else
+        log_error("result of %s not saved: %s", j->ticket, er_name(status));
     if (j->done != NULL)
         j->done(status, j->arg);
     job_free(j);

@@ -298,8 +298,22 @@ const char *const store_wsql[W_COUNT] = {
     [W_TERM_REVOKE] = "UPDATE terminals SET state = 'revoked' WHERE id = ?1 AND state = 'approved'",
     [W_TERM_ISSUE] = "UPDATE terminals SET token_hash = ?2"
                      " WHERE id = ?1 AND state = 'approved' AND token_hash IS NULL",
-    [W_SIGNIN_INSERT] = "INSERT INTO signins (candidate_id, terminal_id, seat, token_hash, at)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* Only while the candidate is still at that seat (not moved away, not
+     * recorded absent) and the terminal still approved, as committed: the
+     * handler read both before a move or a revoke queued ahead of this
+     * sign-in was committed, and that one ended the sign-ins there were. */
+    [W_SIGNIN_INSERT] =
+        "INSERT INTO signins (candidate_id, terminal_id, seat, token_hash, at)"
+        " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM candidates"
+        " WHERE id = ?1 AND seat IS ?3 AND state <> 'absent')"
+        " AND EXISTS (SELECT 1 FROM terminals WHERE id = ?2 AND state = 'approved')",
+    [W_CAND_SIGNED_IN] = "UPDATE candidates SET state = 'signed_in'"
+                         " WHERE id = ?1 AND state = 'registered'",
+    /* A result's state only from the state it was decided on: "absent" only
+     * for a candidate still registered (a sign-in may have come first), a
+     * submit only for one signed in or running. */
+    [W_CAND_RESULT_STATE] = "UPDATE candidates SET state = ?2"
+                            " WHERE id = ?1 AND (state = ?3 OR state = ?4)",
     /* The WHERE makes a stale rev change nothing (sqlite3_changes() = 0). */
     [W_ANSWER_UPSERT] = "INSERT INTO answers (candidate_id, item, answer, rev, updated_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (candidate_id, item)"

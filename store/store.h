@@ -306,6 +306,8 @@ int store_foreach_terminal(struct store *st, void (*fn)(const struct store_termi
 int store_find_terminal(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
                         void (*fn)(const struct store_terminal *, void *), void *arg);
 
+struct store_event;
+
 struct store_signin {
     int64_t id, candidate_id, terminal_id;
     int seat;
@@ -317,10 +319,17 @@ struct store_signin {
     int candidate_seat, latest;
 };
 
-/* ack->id is the sign-in's id. ER_STORE_NOT_FOUND: no such candidate or
- * terminal; ER_STORE_CONFLICT: token hash reused. */
+/* A candidate signs in at seat (the candidate's, as the caller read it) at
+ * the terminal: the sign-in, the candidate's state from registered to signed
+ * in, and the event ev (with its outbox row; NULL: none), in one
+ * transaction. ack->id is the sign-in's id, ack->uid the event's. The store
+ * checks what the caller read, as committed when the transaction runs:
+ * ER_STORE_NOT_FOUND (nothing written) when the candidate is unknown, no
+ * longer at seat (a move came first) or recorded absent, or the terminal is
+ * not approved (a revoke came first); ER_STORE_CONFLICT: token hash reused. */
 int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
-                     const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb, void *arg);
+                     const uint8_t token_hash[STORE_HASH_LEN], const struct store_event *ev,
+                     store_done_cb cb, void *arg);
 /* The candidate whose latest sign-in holds this candidate token, or
  * ER_STORE_NOT_FOUND (also for a token a later sign-in replaced, or one a
  * move or a revoke ended). */
@@ -386,7 +395,10 @@ struct store_result {
  * ack->uid is its id, ack->id its chain position. To cb:
  * ER_STORE_CHAIN when chain_pos or prev_hash is not the head's (another
  * result came first: seal again on the new head); ER_STORE_CONFLICT when the
- * candidate already has a result; ER_STORE_NOT_FOUND for an unknown candidate. */
+ * candidate already has a result; ER_STORE_NOT_FOUND for an unknown candidate,
+ * or when res->state does not follow from the candidate's committed state
+ * (absent: no longer registered, a sign-in came first; submitted: neither
+ * signed in nor running). Refused, nothing of it is written. */
 int store_add_result(struct store *st, const struct store_result *res, store_done_cb cb, void *arg);
 /* The chain's head: position (0 when empty) and hash (zeros when empty). */
 int store_chain_head(struct store *st, int64_t *pos, uint8_t hash[STORE_HASH_LEN]);

@@ -302,16 +302,61 @@ int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb c
     return queue(st, op, err);
 }
 
-int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
-                     const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb, void *arg)
+/* The steps of an event and its outbox row; ack->uid is its id. */
+static int event_steps(struct op *op, const struct store_event *ev)
 {
-    if (token_hash == NULL || seat < 0)
+    uint8_t uid[STORE_UID_LEN];
+    int64_t now = now_s();
+    int err;
+
+    if (ev == NULL || ev->body == NULL || (unsigned)ev->kind > STORE_EVENT_AUDIT)
+        return ER_USAGE;
+    err = new_uid(uid);
+    if (err != 0)
+        return err;
+    const struct param event[] = {
+        PB(uid, STORE_UID_LEN),
+        PT(store_event_kinds[ev->kind]),
+        ev->candidate_id > 0 ? PI(ev->candidate_id) : PN,
+        PT(ev->body),
+        PI(now),
+    };
+    const struct param outbox[] = {PB(uid, STORE_UID_LEN), PT("event"), PI(now)};
+    memcpy(op->ack.uid, uid, STORE_UID_LEN);
+    err = store_op_step(op, W_EVENT_INSERT, 0, NP(event), event);
+    if (err == 0)
+        err = store_op_step(op, W_OUTBOX_INSERT, 0, NP(outbox), outbox);
+    return err;
+}
+
+int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id, int seat,
+                     const uint8_t token_hash[STORE_HASH_LEN], const struct store_event *ev,
+                     store_done_cb cb, void *arg)
+{
+    struct op *op = NULL;
+    int err;
+
+    if (token_hash == NULL || seat < 0 ||
+        (ev != NULL && (ev->body == NULL || (unsigned)ev->kind > STORE_EVENT_AUDIT)))
         return ER_USAGE;
     const struct param ps[] = {
         PI(candidate_id), PI(terminal_id), seat > 0 ? PI(seat) : PN, PB(token_hash, STORE_HASH_LEN),
         PI(now_s()),
     };
-    return one_step(st, W_SIGNIN_INSERT, STEP_ROWID, NP(ps), ps, cb, arg);
+    const struct param cand[] = {PI(candidate_id)};
+    err = new_op(st, OP_STEPS, cb, arg, &op);
+    if (err != 0)
+        return err;
+    /* The sign-in is checked against the committed candidate and terminal
+     * in the transaction (a move or a revoke queued ahead of it refuses
+     * it), and the state and the attendance event go with it or not at
+     * all. */
+    err = store_op_step(op, W_SIGNIN_INSERT, STEP_NEED_CHANGE | STEP_ROWID, NP(ps), ps);
+    if (err == 0)
+        err = store_op_step(op, W_CAND_SIGNED_IN, 0, NP(cand), cand);
+    if (err == 0 && ev != NULL)
+        err = event_steps(op, ev);
+    return queue(st, op, err);
 }
 
 int store_put_answer(struct store *st, int64_t candidate_id, const char *item, const char *answer,
@@ -358,8 +403,12 @@ int store_add_result(struct store *st, const struct store_result *res, store_don
         return err;
     memcpy(op->ack.uid, uid, STORE_UID_LEN);
     op->ack.id = res->chain_pos;
-    const struct param state[] = {PI(res->candidate_id), PT(store_cand_state_name(res->state)), PN,
-                                  PI(0)};
+    /* The state the result was decided on: absent only for a candidate
+     * still registered, a submit only for one signed in or running. */
+    int absent = res->state == STORE_CAND_ABSENT;
+    const struct param state[] = {PI(res->candidate_id), PT(store_cand_state_name(res->state)),
+                                  PT(absent ? "registered" : "signed_in"),
+                                  PT(absent ? "registered" : "running")};
     err = store_op_step(op, W_RESULT_INSERT, 0, NP(result), result);
     if (err == 0)
         err = store_op_step(op, W_OUTBOX_INSERT, 0, NP(outbox), outbox);
@@ -367,38 +416,21 @@ int store_add_result(struct store *st, const struct store_result *res, store_don
      * between them would leave a candidate "running" with a sealed result,
      * answering on into nothing. */
     if (err == 0 && res->state != STORE_CAND_REGISTERED)
-        err = store_op_step(op, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(state), state);
+        err = store_op_step(op, W_CAND_RESULT_STATE, STEP_NEED_CHANGE, NP(state), state);
     return queue(st, op, err);
 }
 
 int store_add_event(struct store *st, const struct store_event *ev, store_done_cb cb, void *arg)
 {
     struct op *op = NULL;
-    uint8_t uid[STORE_UID_LEN];
-    int64_t now = now_s();
     int err;
 
     if (ev == NULL || ev->body == NULL || (unsigned)ev->kind > STORE_EVENT_AUDIT)
         return ER_USAGE;
-    err = new_uid(uid);
-    if (err != 0)
-        return err;
-    const struct param event[] = {
-        PB(uid, STORE_UID_LEN),
-        PT(store_event_kinds[ev->kind]),
-        ev->candidate_id > 0 ? PI(ev->candidate_id) : PN,
-        PT(ev->body),
-        PI(now),
-    };
-    const struct param outbox[] = {PB(uid, STORE_UID_LEN), PT("event"), PI(now)};
     err = new_op(st, OP_STEPS, cb, arg, &op);
     if (err != 0)
         return err;
-    memcpy(op->ack.uid, uid, STORE_UID_LEN);
-    err = store_op_step(op, W_EVENT_INSERT, 0, NP(event), event);
-    if (err == 0)
-        err = store_op_step(op, W_OUTBOX_INSERT, 0, NP(outbox), outbox);
-    return queue(st, op, err);
+    return queue(st, op, event_steps(op, ev));
 }
 
 int store_ack_outbox(struct store *st, const uint8_t *receipt, size_t receipt_len,

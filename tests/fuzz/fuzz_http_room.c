@@ -359,8 +359,8 @@ static int64_t sign_in(struct room *r, const int64_t terminals[], const char *se
     FUZZ_CHECK(c.id > 0 && c.seat >= 1 && c.seat <= 3);
     snprintf(token, sizeof(token), FUZZ_CANDIDATE_TOKEN "%d", atoi(ticket + strlen(ticket) - 3));
     sha256(token, strlen(token), hash);
-    write_wait(r, store_add_signin(r->st, c.id, terminals[c.seat], c.seat, hash, room_done, &w),
-               &w);
+    write_wait(
+        r, store_add_signin(r->st, c.id, terminals[c.seat], c.seat, hash, NULL, room_done, &w), &w);
     write_wait(r, store_update_candidate(r->st, c.id, state, 0, 0, room_done, &w), &w);
     return c.id;
 }

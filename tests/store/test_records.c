@@ -155,6 +155,15 @@ static void results_form_a_chain(void **state)
 
         assert_int_equal(store_chain_head(f->st, &r.chain_pos, r.prev_hash), 0);
         r.chain_pos++;
+        /* Submitted only from signed in or running: refused, nothing kept. */
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(store_add_result(f->st, &r, on_done, &d), 0);
+        assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(
+            store_update_candidate(f->st, r.candidate_id, STORE_CAND_RUNNING, 0, 0, on_done, &d),
+            0);
+        assert_int_equal(wait_for(f, &d), 0);
         memset(&d, 0, sizeof(d));
         assert_int_equal(store_add_result(f->st, &r, on_done, &d), 0);
         assert_int_equal(wait_for(f, &d), 0);

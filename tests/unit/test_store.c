@@ -631,8 +631,15 @@ static void signins(void **state)
     assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
+    /* Only at an approved terminal. */
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, cand, term, 2, ch, on_done, &d), 0);
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, ch, NULL, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_approve_terminal(f->st, "K7M2", th, 2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, ch, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     assert_true(d.ack.id > 0);
     assert_int_equal(store_find_signin(f->st, ch, copy_signin, &got), 0);
@@ -641,10 +648,10 @@ static void signins(void **state)
     assert_int_equal(got.seat, 2);
     assert_int_equal(store_find_signin(f->st, th, copy_signin, &got), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, 999, term, 2, th, on_done, &d), 0);
+    assert_int_equal(store_add_signin(f->st, 999, term, 2, th, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, cand, term, 2, ch, on_done, &d), 0);
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, ch, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_CONFLICT);
 }
 
@@ -671,14 +678,17 @@ static void candidate_tokens(void **state)
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, cand, term, 2, h1, on_done, &d), 0);
+    assert_int_equal(store_approve_terminal(f->st, "K7M2", other, 2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, h1, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), 0);
     assert_int_equal(got, cand);
     assert_int_equal(store_candidate_by_token(f->st, other, take_cand_id, &got),
                      ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, cand, term, 2, h2, on_done, &d), 0);
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, h2, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     got = 0;
     assert_int_equal(store_candidate_by_token(f->st, h2, take_cand_id, &got), 0);
@@ -710,10 +720,10 @@ static void moves_and_revokes_end_candidate_tokens(void **state)
     assert_int_equal(store_approve_terminal(f->st, "K7M2", h3, 2, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, cand, term, 2, h1, on_done, &d), 0);
+    assert_int_equal(store_add_signin(f->st, cand, term, 2, h1, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_signin(f->st, other, term, 1, h2, on_done, &d), 0);
+    assert_int_equal(store_add_signin(f->st, other, term, 1, h2, NULL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
 
     /* A seat taken: nothing changes, the token still works. */
@@ -751,6 +761,137 @@ static void moves_and_revokes_end_candidate_tokens(void **state)
     assert_int_equal(g.candidate_seat, 1);
 }
 
+static void take_cand_state(const struct store_candidate *c, void *arg)
+{
+    *(int *)arg = (int)c->state;
+}
+
+static int cand_state(struct fx *f, const char *session, const char *ticket)
+{
+    int state = -1;
+
+    assert_int_equal(store_find_candidate(f->st, session, ticket, take_cand_state, &state), 0);
+    return state;
+}
+
+/* An approved terminal at seat, with token hash th: its id. */
+static int64_t approved_terminal(struct fx *f, const char *code, int seat, const uint8_t *th)
+{
+    struct done d = {0};
+    int64_t id;
+
+    assert_int_equal(store_add_terminal(f->st, code, NULL, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    id = d.ack.id;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_approve_terminal(f->st, code, th, seat, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    return id;
+}
+
+/* The sign-in handler reads the committed store; a move or a revoke may be
+ * queued, not yet committed, when it queues its sign-in. The store refuses
+ * that sign-in: no live candidate token at the old seat, or from the revoked
+ * terminal, whatever the handler read. */
+static void signin_after_a_queued_move_or_revoke_is_refused(void **state)
+{
+    struct fx *f = *state;
+    uint8_t t1[STORE_HASH_LEN], t2[STORE_HASH_LEN], h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
+    struct store_signin g;
+    struct done d1 = {0}, d2 = {0};
+    int64_t term1, term2, cand, other, got = 0;
+
+    memset(t1, 0x11, sizeof(t1));
+    memset(t2, 0x22, sizeof(t2));
+    memset(h1, 0x31, sizeof(h1));
+    memset(h2, 0x32, sizeof(h2));
+    open_store(f);
+    load_roster(f);
+    cand = cand_id(f, "S1", "T002");  /* seat 2 */
+    other = cand_id(f, "S1", "T001"); /* seat 1 */
+    term2 = approved_terminal(f, "K7M2", 2, t2);
+    term1 = approved_terminal(f, "Q9Z1", 1, t1);
+
+    /* Moved to 9, then (read before the move) a sign-in at seat 2. */
+    assert_int_equal(store_move_candidate(f->st, cand, 9, on_done, &d1), 0);
+    assert_int_equal(store_add_signin(f->st, cand, term2, 2, h1, NULL, on_done, &d2), 0);
+    assert_int_equal(wait_for(f, &d1), 0);
+    assert_int_equal(wait_for(f, &d2), ER_STORE_NOT_FOUND);
+    assert_int_equal(store_candidate_by_token(f->st, h1, take_cand_id, &got), ER_STORE_NOT_FOUND);
+    assert_int_equal(store_find_signin(f->st, h1, copy_signin, &g), ER_STORE_NOT_FOUND);
+    assert_int_equal(cand_state(f, "S1", "T002"), STORE_CAND_REGISTERED);
+
+    /* Seat 1's terminal revoked, then (read before the revoke) a sign-in at it. */
+    memset(&d1, 0, sizeof(d1));
+    memset(&d2, 0, sizeof(d2));
+    assert_int_equal(store_revoke_terminal(f->st, term1, on_done, &d1), 0);
+    assert_int_equal(store_add_signin(f->st, other, term1, 1, h2, NULL, on_done, &d2), 0);
+    assert_int_equal(wait_for(f, &d1), 0);
+    assert_int_equal(wait_for(f, &d2), ER_STORE_NOT_FOUND);
+    assert_int_equal(store_candidate_by_token(f->st, h2, take_cand_id, &got), ER_STORE_NOT_FOUND);
+    assert_int_equal(store_find_signin(f->st, h2, copy_signin, &g), ER_STORE_NOT_FOUND);
+}
+
+/* The proctor's "absent" (or the no-show marking at the end) read the
+ * candidate registered while their sign-in was queued: once the sign-in is
+ * committed, the absent result is refused whole (no result, no outbox row,
+ * the state stays signed in). A registered candidate is still recorded
+ * absent, and then cannot sign in. */
+static void absent_after_a_signin_is_refused(void **state)
+{
+    struct fx *f = *state;
+    uint8_t t2[STORE_HASH_LEN], t3[STORE_HASH_LEN], h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
+    uint8_t zero[STORE_HASH_LEN] = {0};
+    struct store_result r = {.chain_pos = 1, .score = -1, .state = STORE_CAND_ABSENT};
+    struct done d = {0};
+    int64_t term2, term3, cand, noshow;
+    sqlite3 *db;
+
+    memset(t2, 0x22, sizeof(t2));
+    memset(t3, 0x23, sizeof(t3));
+    memset(h1, 0x31, sizeof(h1));
+    memset(h2, 0x32, sizeof(h2));
+    open_store(f);
+    load_roster(f);
+    cand = cand_id(f, "S1", "T002");   /* seat 2 */
+    noshow = cand_id(f, "S1", "T003"); /* seat 3 */
+    term2 = approved_terminal(f, "K7M2", 2, t2);
+    term3 = approved_terminal(f, "Q9Z1", 3, t3);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, cand, term2, 2, h1, NULL, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    /* The sign-in set the state, in its own transaction. */
+    assert_int_equal(cand_state(f, "S1", "T002"), STORE_CAND_SIGNED_IN);
+
+    r.candidate_id = cand;
+    memcpy(r.prev_hash, zero, STORE_HASH_LEN);
+    r.sealed = (const uint8_t *)"absent";
+    r.sealed_len = 6;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_result(f->st, &r, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+    assert_int_equal(cand_state(f, "S1", "T002"), STORE_CAND_SIGNED_IN);
+    db = raw(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM results"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 0);
+
+    /* A registered candidate: recorded absent; then no sign-in. */
+    r.candidate_id = noshow;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_result(f->st, &r, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(cand_state(f, "S1", "T003"), STORE_CAND_ABSENT);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM results"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 1);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_signin(f->st, noshow, term3, 3, h2, NULL, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM signins WHERE candidate_id = (SELECT id"
+                                 " FROM candidates WHERE session_id = 'S1' AND ticket = 'T003')"),
+                     0);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,6 +914,8 @@ int main(void)
         T(signins),
         T(candidate_tokens),
         T(moves_and_revokes_end_candidate_tokens),
+        T(signin_after_a_queued_move_or_revoke_is_refused),
+        T(absent_after_a_signin_is_refused),
 #undef T
     };
 
