@@ -288,8 +288,7 @@ enum MHD_Result http_exam(struct http_req *q)
         /* The candidate has seen the paper: their exam is running (the
          * sign-in sheet and the center see it). */
         if (k.state == STORE_CAND_SIGNED_IN && !results_queued(q->d, k.id) &&
-            store_update_candidate(q->d->r.st, k.id, STORE_CAND_RUNNING, 0, 0, running_saved,
-                                   NULL) < 0)
+            store_mark_running(q->d->r.st, k.id, running_saved, NULL) < 0)
             log_error("candidate's running state not saved");
     }
     return daemon_reply(q->conn, MHD_HTTP_OK, doc);

@@ -207,8 +207,7 @@ enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char 
 
         if (m < 1 || m > 120)
             rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
-        else if ((rc = store_update_candidate(q->d->r.st, k.id, k.state, 0, (int)m * 60,
-                                              http_step_done, q)) == 0) {
+        else if ((rc = store_add_time(q->d->r.st, k.id, (int)m * 60, http_step_done, q)) == 0) {
             q->waiting++;
             json_object_set_new(q->ready, "minutes", json_integer(m));
             rc = add_event(q, &k, STORE_EVENT_AUDIT,

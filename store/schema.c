@@ -287,6 +287,11 @@ const char *const store_wsql[W_COUNT] = {
     [W_CAND_UPDATE] = "UPDATE candidates SET state = ?2, seat = coalesce(?3, seat),"
                       " extra_seconds = extra_seconds + ?4 WHERE id = ?1",
     [W_CAND_MOVE] = "UPDATE candidates SET seat = ?2 WHERE id = ?1",
+    /* Neither writes back a state the handler read: a sign-in or a result
+     * queued meanwhile is never undone. */
+    [W_CAND_ADD_TIME] = "UPDATE candidates SET extra_seconds = extra_seconds + ?2 WHERE id = ?1",
+    [W_CAND_RUNNING] = "UPDATE candidates SET state = 'running' WHERE id = ?1"
+                       " AND state = 'signed_in'",
     [W_SIGNIN_END_CAND] = "UPDATE signins SET ended_at = ?2"
                           " WHERE candidate_id = ?1 AND ended_at IS NULL",
     [W_SIGNIN_END_TERM] = "UPDATE signins SET ended_at = ?2"

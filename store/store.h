@@ -241,6 +241,14 @@ int store_set_session_state(struct store *st, const char *session_id,
  * (seconds, may be 0). ER_STORE_NOT_FOUND, ER_STORE_CONFLICT (seat taken). */
 int store_update_candidate(struct store *st, int64_t candidate_id, enum store_cand_state state,
                            int seat, int add_seconds, store_done_cb cb, void *arg);
+/* Extra time for a candidate (seconds > 0), whatever their state is by the
+ * time it commits (it never writes the state). ER_STORE_NOT_FOUND. */
+int store_add_time(struct store *st, int64_t candidate_id, int add_seconds, store_done_cb cb,
+                   void *arg);
+/* A signed-in candidate has seen the paper: running. Changes nothing when
+ * they are no longer signed in by the time it commits (a result sealed
+ * meanwhile stays sealed); that is not an error. */
+int store_mark_running(struct store *st, int64_t candidate_id, store_done_cb cb, void *arg);
 /* The proctor moves a candidate to seat (>= 1): the seat changes and every
  * sign-in of theirs ends (their candidate tokens stop working), in one
  * transaction; answers and time stay theirs, and they sign in again at the

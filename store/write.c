@@ -229,6 +229,23 @@ int store_update_candidate(struct store *st, int64_t candidate_id, enum store_ca
     return one_step(st, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
+int store_add_time(struct store *st, int64_t candidate_id, int add_seconds, store_done_cb cb,
+                   void *arg)
+{
+    const struct param ps[] = {PI(candidate_id), PI(add_seconds)};
+
+    if (add_seconds <= 0)
+        return ER_USAGE;
+    return one_step(st, W_CAND_ADD_TIME, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+}
+
+int store_mark_running(struct store *st, int64_t candidate_id, store_done_cb cb, void *arg)
+{
+    const struct param ps[] = {PI(candidate_id)};
+
+    return one_step(st, W_CAND_RUNNING, 0, NP(ps), ps, cb, arg);
+}
+
 int store_move_candidate(struct store *st, int64_t candidate_id, int seat, store_done_cb cb,
                          void *arg)
 {

@@ -892,11 +892,61 @@ static void absent_after_a_signin_is_refused(void **state)
     sqlite3_close(db);
 }
 
+/* Extra time queued behind a sign-in (the proctor's handler read the
+ * candidate as registered) adds the time and keeps the sign-in; the running
+ * mark never undoes a result sealed meanwhile. */
+static void time_and_running_never_undo_a_state(void **state)
+{
+    struct fx *f = *state;
+    uint8_t t2[STORE_HASH_LEN], h1[STORE_HASH_LEN], zero[STORE_HASH_LEN] = {0};
+    struct store_result r = {.chain_pos = 1, .score = -1, .state = STORE_CAND_ABSENT};
+    struct done d1 = {0}, d2 = {0};
+    int64_t term2, cand, noshow;
+    sqlite3 *db;
+
+    memset(t2, 0x22, sizeof(t2));
+    memset(h1, 0x31, sizeof(h1));
+    open_store(f);
+    load_roster(f);
+    cand = cand_id(f, "S1", "T002");
+    noshow = cand_id(f, "S1", "T003");
+    term2 = approved_terminal(f, "K7M2", 2, t2);
+    assert_int_equal(store_add_signin(f->st, cand, term2, 2, h1, NULL, on_done, &d1), 0);
+    assert_int_equal(store_add_time(f->st, cand, 600, on_done, &d2), 0);
+    assert_int_equal(wait_for(f, &d1), 0);
+    assert_int_equal(wait_for(f, &d2), 0);
+    assert_int_equal(cand_state(f, "S1", "T002"), STORE_CAND_SIGNED_IN);
+    db = raw(f);
+    assert_int_equal(raw_int(db, "SELECT extra_seconds FROM candidates WHERE session_id = 'S1'"
+                                 " AND ticket = 'T002'"),
+                     600);
+    memset(&d1, 0, sizeof(d1));
+    assert_int_equal(store_add_time(f->st, cand, 0, on_done, &d1), ER_USAGE);
+
+    r.candidate_id = noshow;
+    memcpy(r.prev_hash, zero, STORE_HASH_LEN);
+    r.sealed = (const uint8_t *)"absent";
+    r.sealed_len = 6;
+    memset(&d1, 0, sizeof(d1));
+    memset(&d2, 0, sizeof(d2));
+    assert_int_equal(store_add_result(f->st, &r, on_done, &d1), 0);
+    assert_int_equal(store_mark_running(f->st, noshow, on_done, &d2), 0);
+    assert_int_equal(wait_for(f, &d1), 0);
+    assert_int_equal(wait_for(f, &d2), 0);
+    assert_int_equal(cand_state(f, "S1", "T003"), STORE_CAND_ABSENT);
+    memset(&d1, 0, sizeof(d1));
+    assert_int_equal(store_mark_running(f->st, cand, on_done, &d1), 0);
+    assert_int_equal(wait_for(f, &d1), 0);
+    assert_int_equal(cand_state(f, "S1", "T002"), STORE_CAND_RUNNING);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(open_creates_private_wal_files),
+        T(time_and_running_never_undo_a_state),
         T(open_tightens_loose_modes),
         T(open_checks_arguments),
         T(open_refuses_a_damaged_file),
