@@ -304,9 +304,11 @@ static void queue(struct feed_client *c, const char *text)
 {
     if (c->closing)
         return;
-    /* What was given already makes room first. */
-    if (c->sent > 0 && c->sent == c->out.len) {
-        dynbuf_reset(&c->out);
+    /* What was given already makes room first: the cap is on what is
+     * still to send. */
+    if (c->sent > 0) {
+        memmove(c->out.buf, c->out.buf + c->sent, c->out.len - c->sent);
+        dynbuf_truncate(&c->out, c->out.len - c->sent);
         c->sent = 0;
     }
     if (dynbuf_add_str(&c->out, text) < 0) {
