@@ -418,6 +418,17 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
     return http_suspend(q);
 }
 
+/* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
+ * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
+static int seat_of(const char *text)
+{
+    size_t n = strspn(text, "0123456789");
+
+    if (n == 0 || n > 4 || text[n] != '\0' || text[0] == '0')
+        return 0;
+    return atoi(text);
+}
+
 struct find_seat {
     int seat;
     int64_t id;
@@ -443,8 +454,9 @@ static void on_revoked(int status, const struct store_ack *ack, void *arg)
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
 }
 
-static enum MHD_Result revoke(struct http_req *q, int seat)
+static enum MHD_Result revoke(struct http_req *q, const char *seat_text)
 {
+    int seat = seat_of(seat_text); /* the router let only a seat through */
     struct find_seat f = {seat, 0};
 
     store_foreach_terminal(q->d->r.st, match_seat, &f);
@@ -457,33 +469,6 @@ static enum MHD_Result revoke(struct http_req *q, int seat)
 }
 
 /* ---- routing ---- */
-
-/* url == prefix PARAM suffix, PARAM non-empty, without '/', shorter than
- * outsz: copies PARAM. Exact, unlike sscanf, whose literals after a
- * conversion are not checked. */
-static int path_param(const char *url, const char *prefix, const char *suffix, char *out,
-                      size_t outsz)
-{
-    size_t p = strlen(prefix), s = strlen(suffix), n = strlen(url);
-
-    if (n <= p + s || strncmp(url, prefix, p) != 0 || strcmp(url + n - s, suffix) != 0 ||
-        n - p - s >= outsz)
-        return 0;
-    memcpy(out, url + p, n - p - s);
-    out[n - p - s] = '\0';
-    return strchr(out, '/') == NULL;
-}
-
-/* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
- * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
-static int seat_of(const char *text)
-{
-    size_t n = strspn(text, "0123456789");
-
-    if (n == 0 || n > 4 || text[n] != '\0' || text[0] == '0')
-        return 0;
-    return atoi(text);
-}
 
 /* libmicrohttpd's unescaping of the URL, but "%00" is left as it is: a NUL
  * would end the path early ("/api/v1/answers/1%00" read as item "1"), so
@@ -553,62 +538,151 @@ static int declared_too_large(struct MHD_Connection *conn)
     return digits > 0 && (digits > 9 || strtoull(v, NULL, 10) > BODY_MAX);
 }
 
+/* The few handlers of the table that need a word of their own. */
+static enum MHD_Result get_time(struct http_req *q)
+{
+    return daemon_reply(q->conn, MHD_HTTP_OK,
+                        json_pack("{s:I}", "server_time", (json_int_t)daemon_now_ms()));
+}
+
+static enum MHD_Result get_terminals(struct http_req *q)
+{
+    json_t *list = json_array();
+
+    store_foreach_terminal(q->d->r.st, list_one, list);
+    return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:o}", "terminals", list));
+}
+
+/* A page: the route's argument names its file. */
+static enum MHD_Result get_page(struct http_req *q, const char *param, const char *file)
+{
+    (void)param;
+    return http_static(q, file);
+}
+
+/* Who may call a route. The router checks ADMIN (403 admin_only): the
+ * loopback admin token or a proctor login. A TERMINAL or CANDIDATE route's
+ * handler checks the terminal's or the candidate's token itself and answers
+ * 401 in its own words. */
+enum access { PUBLIC, TERMINAL, CANDIDATE, ADMIN };
+
+/* What a path's one parameter may be: a pairing code or an item (< 40
+ * bytes), a ticket (API_TICKET_MAX), a seat (seat_of()), a file's name. */
+enum param { NO_PARAM, P_CODE, P_TICKET, P_SEAT, P_NAME };
+
+/* A route's handler is one of three shapes: (q), (q, param), or (q, param,
+ * arg) with the route's own argument (a page's file, a proctor's action). */
+struct route {
+    const char *method;
+    const char *path; /* exact; a '*' segment is the parameter */
+    enum param param;
+    enum access access;
+    enum MHD_Result (*call)(struct http_req *q);
+    enum MHD_Result (*call_param)(struct http_req *q, const char *param);
+    enum MHD_Result (*call_arg)(struct http_req *q, const char *param, const char *arg);
+    const char *arg;
+};
+
+/* A row of each shape: R0 (q), R1 (q, param), R2 (q, param, arg). */
+/* clang-format off */
+#define R0(m, p, a, fn)       {.method = m, .path = p, .param = NO_PARAM, .access = a, .call = fn}
+#define R1(m, p, k, a, fn)    {.method = m, .path = p, .param = k, .access = a, .call_param = fn}
+#define R2(m, p, k, a, fn, x) {.method = m, .path = p, .param = k, .access = a, .call_arg = fn, .arg = x}
+/* clang-format on */
+
+static const struct route routes[] = {
+    R2("GET", "/", NO_PARAM, PUBLIC, get_page, "index.html"),
+    R2("HEAD", "/", NO_PARAM, PUBLIC, get_page, "index.html"),
+    R2("GET", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"),
+    R2("HEAD", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"),
+    R1("GET", "/static/*", P_NAME, PUBLIC, http_static),
+    R1("HEAD", "/static/*", P_NAME, PUBLIC, http_static),
+    R0("GET", "/api/v1/time", PUBLIC, get_time),
+    R0("POST", "/api/v1/terminals", PUBLIC, ask_to_pair),
+    R1("GET", "/api/v1/terminals/*", P_CODE, PUBLIC, pairing_state),
+    R0("POST", "/api/v1/signin", TERMINAL, http_signin),
+    R0("GET", "/api/v1/photo", CANDIDATE, http_photo),
+    R0("GET", "/api/v1/exam", CANDIDATE, http_exam),
+    R0("POST", "/api/v1/submit", CANDIDATE, http_submit),
+    R1("PUT", "/api/v1/answers/*", P_CODE, CANDIDATE, http_put_answer),
+    R0("POST", "/api/v1/proctor/login", PUBLIC, http_proctor_login),
+    R0("POST", "/api/v1/proctor/logout", PUBLIC, http_proctor_logout),
+    R0("GET", "/admin/v1/terminals", ADMIN, get_terminals),
+    R1("POST", "/admin/v1/terminals/*/approve", P_CODE, ADMIN, approve),
+    R1("POST", "/admin/v1/seats/*/revoke", P_SEAT, ADMIN, revoke),
+    R2("POST", "/admin/v1/candidates/*/submit", P_TICKET, ADMIN, http_proctor, "submit"),
+    R2("POST", "/admin/v1/candidates/*/absent", P_TICKET, ADMIN, http_proctor, "absent"),
+    R2("POST", "/admin/v1/candidates/*/extend", P_TICKET, ADMIN, http_proctor, "extend"),
+    R2("POST", "/admin/v1/candidates/*/move", P_TICKET, ADMIN, http_proctor, "move"),
+    R2("POST", "/admin/v1/candidates/*/incident", P_TICKET, ADMIN, http_proctor, "incident"),
+    R0("GET", "/admin/v1/room", ADMIN, http_room),
+    R0("GET", "/admin/v1/events", ADMIN, http_events),
+};
+
+#define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */
+_Static_assert(API_TICKET_MAX < PARAM_MAX, "a ticket fits a parameter");
+
+/* Does url match the route's path exactly? Its parameter, a whole segment
+ * (non-empty, no '/'), is copied to out and must be of the route's kind:
+ * "/admin/v1/seats/2abc/revoke" matches no route (nor "02", nor "+2"). */
+static int path_match(const struct route *rt, const char *url, char out[PARAM_MAX])
+{
+    const char *star = strchr(rt->path, '*');
+    size_t head, tail, n, len = strlen(url), max;
+
+    out[0] = '\0';
+    if (star == NULL)
+        return strcmp(url, rt->path) == 0;
+    head = (size_t)(star - rt->path);
+    tail = strlen(star + 1);
+    if (len <= head + tail || strncmp(url, rt->path, head) != 0 ||
+        strcmp(url + len - tail, star + 1) != 0)
+        return 0;
+    n = len - head - tail;
+    max = rt->param == P_TICKET ? API_TICKET_MAX : rt->param == P_NAME ? PARAM_MAX - 1 : 39;
+    if (n > max || memchr(url + head, '/', n) != NULL)
+        return 0;
+    memcpy(out, url + head, n);
+    out[n] = '\0';
+    return rt->param != P_SEAT || seat_of(out) > 0;
+}
+
+static int admin_allowed(struct http_req *q)
+{
+    return is_admin(q) || http_is_proctor(q);
+}
+
+/* The route of url and method: 404 when no path matches, 405 when one does
+ * with another method; every /admin/ path, known or not, is 403 to anyone
+ * but the proctor. */
 static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
 {
-    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    char part[40];
-    int seat;
+    char param[PARAM_MAX];
+    int path_known = 0;
 
-    if (strcmp(url, "/api/v1/time") == 0)
-        return get ? daemon_reply(q->conn, MHD_HTTP_OK,
-                                  json_pack("{s:I}", "server_time", (json_int_t)daemon_now_ms()))
-                   : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
-    if (strcmp(url, "/api/v1/terminals") == 0 && post)
-        return ask_to_pair(q);
-    if (strcmp(url, "/api/v1/signin") == 0 && post)
-        return http_signin(q);
-    if (strcmp(url, "/api/v1/photo") == 0 && get)
-        return http_photo(q);
-    if (strcmp(url, "/api/v1/exam") == 0 && get)
-        return http_exam(q);
-    if (strcmp(url, "/api/v1/submit") == 0 && post)
-        return http_submit(q);
-    if (strcmp(url, "/api/v1/proctor/login") == 0 && post)
-        return http_proctor_login(q);
-    if (strcmp(url, "/api/v1/proctor/logout") == 0 && post)
-        return http_proctor_logout(q);
-    if (path_param(url, "/api/v1/answers/", "", part, sizeof(part)))
-        return strcmp(method, "PUT") == 0
-                   ? http_put_answer(q, part)
-                   : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
-    if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
-        return pairing_state(q, part);
-    if (strncmp(url, "/admin/", 7) == 0) {
-        if (!is_admin(q) && !http_is_proctor(q))
+    if (strncmp(url, "/admin/", 7) == 0 && !admin_allowed(q))
+        return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+
+        if (!path_match(rt, url, param))
+            continue;
+        path_known = 1;
+        if (strcmp(rt->method, method) != 0)
+            continue;
+        if (rt->access == ADMIN && !admin_allowed(q))
             return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
-        if (strcmp(url, "/admin/v1/terminals") == 0 && get) {
-            json_t *list = json_array();
-
-            store_foreach_terminal(q->d->r.st, list_one, list);
-            return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:o}", "terminals", list));
-        }
-        if (path_param(url, "/admin/v1/terminals/", "/approve", part, sizeof(part)) && post)
-            return approve(q, part);
-        if (strncmp(url, "/admin/v1/candidates/", 21) == 0 && post) {
-            const char *slash = strchr(url + 21, '/');
-            char ticket[API_TICKET_MAX + 1];
-            size_t n = slash != NULL ? (size_t)(slash - (url + 21)) : 0;
-
-            if (n > 0 && n <= API_TICKET_MAX && strchr(slash + 1, '/') == NULL) {
-                memcpy(ticket, url + 21, n);
-                ticket[n] = '\0';
-                return http_proctor(q, ticket, slash + 1);
-            }
-        }
-        if (path_param(url, "/admin/v1/seats/", "/revoke", part, sizeof(part)) && post &&
-            (seat = seat_of(part)) > 0)
-            return revoke(q, seat);
+        if (rt->call_arg != NULL)
+            return rt->call_arg(q, rt->param == NO_PARAM ? NULL : param, rt->arg);
+        return rt->call_param != NULL ? rt->call_param(q, param) : rt->call(q);
     }
+    if (path_known)
+        return daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
+    return http_not_found(q);
+}
+
+enum MHD_Result http_not_found(struct http_req *q)
+{
     return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "not_found", MSG_NOT_FOUND);
 }
 
