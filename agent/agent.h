@@ -184,9 +184,10 @@ struct daemon {
     uv_timer_t conn_sweep;
     uv_signal_t sigterm, sigint;
     int open_handles, stopping, http_ready, signals_ready;
-    int lock_fd;    /* DATA/serve.lock, locked for the daemon's life (serve.c) */
-    int suspended;  /* requests waiting for the store (http.c) */
-    char ready[96]; /* "listening on http://ADDR:PORT" */
+    int lock_fd;       /* DATA/serve.lock, locked for the daemon's life (serve.c) */
+    int suspended;     /* requests waiting for the store (http.c) */
+    struct feed *feed; /* the console's live feed and its clients (console.c) */
+    char ready[96];    /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */
     struct sync_client *client;
     struct sync_engine *engine;
@@ -209,6 +210,7 @@ struct daemon {
     uv_timer_t sync_timer;
     int timer_ready, busy;
     unsigned backoff_ms;
+    int sync_status; /* the last upload pass's outcome: 0 or its ER_* (the console shows it) */
     int64_t key_not_before; /* center time */
 };
 

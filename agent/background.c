@@ -58,6 +58,7 @@ static void on_pass(const struct sync_outcome *o, void *arg)
     d->busy = 0;
     if (d->stopping)
         return;
+    d->sync_status = o->status;
     if (o->status == 0) {
         d->backoff_ms = 0;
         room_note_contact(&d->r, center_now(d));

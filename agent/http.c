@@ -458,22 +458,6 @@ static enum MHD_Result revoke(struct http_req *q, int seat)
 
 /* ---- routing ---- */
 
-/* url == prefix PARAM suffix, PARAM non-empty, without '/', shorter than
- * outsz: copies PARAM. Exact, unlike sscanf, whose literals after a
- * conversion are not checked. */
-static int path_param(const char *url, const char *prefix, const char *suffix, char *out,
-                      size_t outsz)
-{
-    size_t p = strlen(prefix), s = strlen(suffix), n = strlen(url);
-
-    if (n <= p + s || strncmp(url, prefix, p) != 0 || strcmp(url + n - s, suffix) != 0 ||
-        n - p - s >= outsz)
-        return 0;
-    memcpy(out, url + p, n - p - s);
-    out[n - p - s] = '\0';
-    return strchr(out, '/') == NULL;
-}
-
 /* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
  * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
 static int seat_of(const char *text)
@@ -553,62 +537,241 @@ static int declared_too_large(struct MHD_Connection *conn)
     return digits > 0 && (digits > 9 || strtoull(v, NULL, 10) > BODY_MAX);
 }
 
+/* The handlers as the table calls them: param is the path's parameter
+ * (NULL when it has none), arg the route's own. */
+static enum MHD_Result get_time(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return daemon_reply(q->conn, MHD_HTTP_OK,
+                        json_pack("{s:I}", "server_time", (json_int_t)daemon_now_ms()));
+}
+
+static enum MHD_Result post_terminals(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return ask_to_pair(q);
+}
+
+static enum MHD_Result get_terminal(struct http_req *q, const char *code, const char *arg)
+{
+    (void)arg;
+    return pairing_state(q, code);
+}
+
+static enum MHD_Result post_signin(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_signin(q);
+}
+
+static enum MHD_Result get_photo(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_photo(q);
+}
+
+static enum MHD_Result get_exam(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_exam(q);
+}
+
+static enum MHD_Result post_submit(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_submit(q);
+}
+
+static enum MHD_Result put_answer(struct http_req *q, const char *item, const char *arg)
+{
+    (void)arg;
+    return http_put_answer(q, item);
+}
+
+static enum MHD_Result post_login(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_proctor_login(q);
+}
+
+static enum MHD_Result post_logout(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_proctor_logout(q);
+}
+
+static enum MHD_Result get_terminals(struct http_req *q, const char *param, const char *arg)
+{
+    json_t *list = json_array();
+
+    (void)param;
+    (void)arg;
+    store_foreach_terminal(q->d->r.st, list_one, list);
+    return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:o}", "terminals", list));
+}
+
+static enum MHD_Result post_approve(struct http_req *q, const char *code, const char *arg)
+{
+    (void)arg;
+    return approve(q, code);
+}
+
+static enum MHD_Result post_revoke(struct http_req *q, const char *seat, const char *arg)
+{
+    (void)arg;
+    return revoke(q, seat_of(seat));
+}
+
+static enum MHD_Result post_action(struct http_req *q, const char *ticket, const char *action)
+{
+    return http_proctor(q, ticket, action);
+}
+
+static enum MHD_Result get_room(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_room(q);
+}
+
+static enum MHD_Result get_events(struct http_req *q, const char *param, const char *arg)
+{
+    (void)param;
+    (void)arg;
+    return http_events(q);
+}
+
+static enum MHD_Result get_page(struct http_req *q, const char *param, const char *file)
+{
+    (void)param;
+    return http_static(q, file);
+}
+
+static enum MHD_Result get_static(struct http_req *q, const char *name, const char *arg)
+{
+    (void)arg;
+    return http_static(q, name);
+}
+
+/* Who may call a route. The router checks ADMIN (403 admin_only): the
+ * loopback admin token or a proctor login. A TERMINAL or CANDIDATE route's
+ * handler checks the terminal's or the candidate's token itself and answers
+ * 401 in its own words. */
+enum access { PUBLIC, TERMINAL, CANDIDATE, ADMIN };
+
+/* What a path's one parameter may be: a pairing code or an item (< 40
+ * bytes), a ticket (API_TICKET_MAX), a seat (seat_of()), a file's name. */
+enum param { NO_PARAM, P_CODE, P_TICKET, P_SEAT, P_NAME };
+
+struct route {
+    const char *method;
+    const char *path; /* exact; a '*' segment is the parameter */
+    enum param param;
+    enum access access;
+    enum MHD_Result (*handler)(struct http_req *q, const char *param, const char *arg);
+    const char *arg; /* given to the handler as it is */
+};
+
+static const struct route routes[] = {
+    {"GET", "/", NO_PARAM, PUBLIC, get_page, "index.html"},
+    {"HEAD", "/", NO_PARAM, PUBLIC, get_page, "index.html"},
+    {"GET", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"},
+    {"HEAD", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"},
+    {"GET", "/static/*", P_NAME, PUBLIC, get_static, NULL},
+    {"HEAD", "/static/*", P_NAME, PUBLIC, get_static, NULL},
+    {"GET", "/api/v1/time", NO_PARAM, PUBLIC, get_time, NULL},
+    {"POST", "/api/v1/terminals", NO_PARAM, PUBLIC, post_terminals, NULL},
+    {"GET", "/api/v1/terminals/*", P_CODE, PUBLIC, get_terminal, NULL},
+    {"POST", "/api/v1/signin", NO_PARAM, TERMINAL, post_signin, NULL},
+    {"GET", "/api/v1/photo", NO_PARAM, CANDIDATE, get_photo, NULL},
+    {"GET", "/api/v1/exam", NO_PARAM, CANDIDATE, get_exam, NULL},
+    {"POST", "/api/v1/submit", NO_PARAM, CANDIDATE, post_submit, NULL},
+    {"PUT", "/api/v1/answers/*", P_CODE, CANDIDATE, put_answer, NULL},
+    {"POST", "/api/v1/proctor/login", NO_PARAM, PUBLIC, post_login, NULL},
+    {"POST", "/api/v1/proctor/logout", NO_PARAM, PUBLIC, post_logout, NULL},
+    {"GET", "/admin/v1/terminals", NO_PARAM, ADMIN, get_terminals, NULL},
+    {"POST", "/admin/v1/terminals/*/approve", P_CODE, ADMIN, post_approve, NULL},
+    {"POST", "/admin/v1/seats/*/revoke", P_SEAT, ADMIN, post_revoke, NULL},
+    {"POST", "/admin/v1/candidates/*/submit", P_TICKET, ADMIN, post_action, "submit"},
+    {"POST", "/admin/v1/candidates/*/absent", P_TICKET, ADMIN, post_action, "absent"},
+    {"POST", "/admin/v1/candidates/*/extend", P_TICKET, ADMIN, post_action, "extend"},
+    {"POST", "/admin/v1/candidates/*/move", P_TICKET, ADMIN, post_action, "move"},
+    {"POST", "/admin/v1/candidates/*/incident", P_TICKET, ADMIN, post_action, "incident"},
+    {"GET", "/admin/v1/room", NO_PARAM, ADMIN, get_room, NULL},
+    {"GET", "/admin/v1/events", NO_PARAM, ADMIN, get_events, NULL},
+};
+
+#define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */
+_Static_assert(API_TICKET_MAX < PARAM_MAX, "a ticket fits a parameter");
+
+/* Does url match the route's path exactly? Its parameter, a whole segment
+ * (non-empty, no '/'), is copied to out and must be of the route's kind:
+ * "/admin/v1/seats/2abc/revoke" matches no route (nor "02", nor "+2"). */
+static int path_match(const struct route *rt, const char *url, char out[PARAM_MAX])
+{
+    const char *star = strchr(rt->path, '*');
+    size_t head, tail, n, len = strlen(url), max;
+
+    out[0] = '\0';
+    if (star == NULL)
+        return strcmp(url, rt->path) == 0;
+    head = (size_t)(star - rt->path);
+    tail = strlen(star + 1);
+    if (len <= head + tail || strncmp(url, rt->path, head) != 0 ||
+        strcmp(url + len - tail, star + 1) != 0)
+        return 0;
+    n = len - head - tail;
+    max = rt->param == P_TICKET ? API_TICKET_MAX : rt->param == P_NAME ? PARAM_MAX - 1 : 39;
+    if (n > max || memchr(url + head, '/', n) != NULL)
+        return 0;
+    memcpy(out, url + head, n);
+    out[n] = '\0';
+    return rt->param != P_SEAT || seat_of(out) > 0;
+}
+
+static int admin_allowed(struct http_req *q)
+{
+    return is_admin(q) || http_is_proctor(q);
+}
+
+/* The route of url and method: 404 when no path matches, 405 when one does
+ * with another method; every /admin/ path, known or not, is 403 to anyone
+ * but the proctor. */
 static enum MHD_Result route(struct http_req *q, const char *method, const char *url)
 {
-    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    char part[40];
-    int seat;
+    char param[PARAM_MAX];
+    int path_known = 0;
 
-    if (strcmp(url, "/api/v1/time") == 0)
-        return get ? daemon_reply(q->conn, MHD_HTTP_OK,
-                                  json_pack("{s:I}", "server_time", (json_int_t)daemon_now_ms()))
-                   : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
-    if (strcmp(url, "/api/v1/terminals") == 0 && post)
-        return ask_to_pair(q);
-    if (strcmp(url, "/api/v1/signin") == 0 && post)
-        return http_signin(q);
-    if (strcmp(url, "/api/v1/photo") == 0 && get)
-        return http_photo(q);
-    if (strcmp(url, "/api/v1/exam") == 0 && get)
-        return http_exam(q);
-    if (strcmp(url, "/api/v1/submit") == 0 && post)
-        return http_submit(q);
-    if (strcmp(url, "/api/v1/proctor/login") == 0 && post)
-        return http_proctor_login(q);
-    if (strcmp(url, "/api/v1/proctor/logout") == 0 && post)
-        return http_proctor_logout(q);
-    if (path_param(url, "/api/v1/answers/", "", part, sizeof(part)))
-        return strcmp(method, "PUT") == 0
-                   ? http_put_answer(q, part)
-                   : daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
-    if (path_param(url, "/api/v1/terminals/", "", part, sizeof(part)) && get)
-        return pairing_state(q, part);
-    if (strncmp(url, "/admin/", 7) == 0) {
-        if (!is_admin(q) && !http_is_proctor(q))
+    if (strncmp(url, "/admin/", 7) == 0 && !admin_allowed(q))
+        return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+
+        if (!path_match(rt, url, param))
+            continue;
+        path_known = 1;
+        if (strcmp(rt->method, method) != 0)
+            continue;
+        if (rt->access == ADMIN && !admin_allowed(q))
             return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
-        if (strcmp(url, "/admin/v1/terminals") == 0 && get) {
-            json_t *list = json_array();
-
-            store_foreach_terminal(q->d->r.st, list_one, list);
-            return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:o}", "terminals", list));
-        }
-        if (path_param(url, "/admin/v1/terminals/", "/approve", part, sizeof(part)) && post)
-            return approve(q, part);
-        if (strncmp(url, "/admin/v1/candidates/", 21) == 0 && post) {
-            const char *slash = strchr(url + 21, '/');
-            char ticket[API_TICKET_MAX + 1];
-            size_t n = slash != NULL ? (size_t)(slash - (url + 21)) : 0;
-
-            if (n > 0 && n <= API_TICKET_MAX && strchr(slash + 1, '/') == NULL) {
-                memcpy(ticket, url + 21, n);
-                ticket[n] = '\0';
-                return http_proctor(q, ticket, slash + 1);
-            }
-        }
-        if (path_param(url, "/admin/v1/seats/", "/revoke", part, sizeof(part)) && post &&
-            (seat = seat_of(part)) > 0)
-            return revoke(q, seat);
+        return rt->handler(q, rt->param == NO_PARAM ? NULL : param, rt->arg);
     }
+    if (path_known)
+        return daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
+    return http_not_found(q, NULL);
+}
+
+enum MHD_Result http_not_found(struct http_req *q, const char *param)
+{
+    (void)param;
     return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "not_found", MSG_NOT_FOUND);
 }
 

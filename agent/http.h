@@ -135,4 +135,29 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item);
 /* GET /api/v1/photo (photo.c): the signed-in candidate's own photo. */
 enum MHD_Result http_photo(struct http_req *q);
 
+/* The headers every answer carries, in this one place (serve.c): the
+ * Content-Security-Policy (no inline script, nothing from elsewhere, never
+ * in a frame), X-Frame-Options, X-Content-Type-Options, Referrer-Policy,
+ * and cache_control (no-store for whatever carries exam data). */
+void daemon_headers(struct MHD_Response *r, const char *cache_control);
+
+/* 404 not_found, the router's own (http.c). */
+enum MHD_Result http_not_found(struct http_req *q, const char *param);
+
+/* GET and HEAD of a file of agent/web/ built into the program (static.c):
+ * its bytes with their type and ETag, 304 when If-None-Match names it, 404
+ * when there is no such file. */
+enum MHD_Result http_static(struct http_req *q, const char *name);
+
+/* The console (console.c): GET /admin/v1/room, one snapshot of what the
+ * proctor's console shows; GET /admin/v1/events, its live feed
+ * (text/event-stream). */
+enum MHD_Result http_room(struct http_req *q);
+enum MHD_Result http_events(struct http_req *q);
+/* Ends the feed's clients and its timer (serve.c, when stopping): no
+ * connection is left suspended for libmicrohttpd's stop. */
+void feed_stop(struct daemon *d);
+/* Frees what feed_stop() left, once the loop has stopped. */
+void feed_free(struct daemon *d);
+
 #endif

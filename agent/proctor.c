@@ -123,16 +123,161 @@ static enum MHD_Result not_found(struct http_req *q, const char *ticket, const c
     return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_candidate", message);
 }
 
+/* What an action works on: the candidate, their session, the body. */
+struct target {
+    struct signed_in k;
+    struct exam_session x;
+    const json_t *doc;
+};
+
+/* Each action: 0 when its writes are on their way (q->waiting counts
+ * them); 1 when refused, with the refusal's status in q->status; < 0 when
+ * a write could not start. */
+static int act_incident(struct http_req *q, struct target *t)
+{
+    const char *text = json_string_value(json_object_get(t->doc, "text"));
+
+    if (text == NULL || text[0] == '\0' || strlen(text) > 500) {
+        q->status = MHD_HTTP_BAD_REQUEST;
+        return 1;
+    }
+    return add_event(
+        q, &t->k, STORE_EVENT_INCIDENT,
+        json_pack("{s:s, s:s, s:i}", "kind", "incident", "text", text, "seat", t->k.seat));
+}
+
+static int act_submit(struct http_req *q, struct target *t)
+{
+    const char *st = exam_state(&t->k, &t->x, daemon_now_ms() / 1000);
+    int rc;
+
+    /* Not before their exam has begun: nothing would be scored. */
+    if (t->k.state == STORE_CAND_REGISTERED || t->x.sealed_len == 0 ||
+        (strcmp(st, "running") != 0 && strcmp(st, "ended") != 0)) {
+        q->status = MHD_HTTP_LOCKED;
+        return 1;
+    }
+    rc = results_submit(q->d, &t->k, &t->x, "submitted", result_done, q);
+    if (rc == 0)
+        q->waiting++;
+    return rc;
+}
+
+static int act_absent(struct http_req *q, struct target *t)
+{
+    int rc;
+
+    if (t->k.state != STORE_CAND_REGISTERED) {
+        q->status = MHD_HTTP_LOCKED;
+        return 1;
+    }
+    rc = results_submit(q->d, &t->k, &t->x, "absent", result_done, q);
+    if (rc == 0)
+        q->waiting++;
+    return rc;
+}
+
+static int act_extend(struct http_req *q, struct target *t)
+{
+    json_int_t m = json_integer_value(json_object_get(t->doc, "minutes"));
+    int rc;
+
+    if (m < 1 || m > 120) {
+        q->status = MHD_HTTP_BAD_REQUEST;
+        return 1;
+    }
+    rc = store_update_candidate(q->d->r.st, t->k.id, t->k.state, 0, (int)m * 60, http_step_done, q);
+    if (rc != 0)
+        return rc;
+    q->waiting++;
+    json_object_set_new(q->ready, "minutes", json_integer(m));
+    return add_event(q, &t->k, STORE_EVENT_AUDIT,
+                     json_pack("{s:s, s:I}", "kind", "extend", "minutes", m));
+}
+
+static int act_move(struct http_req *q, struct target *t)
+{
+    json_int_t seat = json_integer_value(json_object_get(t->doc, "seat"));
+    char text[sizeof(t->k.ticket) + sizeof(t->k.session) + 128];
+    int rc;
+
+    /* The move ends the old seat's candidate token in the same
+     * transaction: from the answer on, only a sign-in at the new seat
+     * reads the paper or saves an answer. */
+    if (seat < 1 || seat > 9999 || !seat_exists(q->d, (int)seat)) {
+        q->status = MHD_HTTP_BAD_REQUEST;
+        return 1;
+    }
+    rc = store_move_candidate(q->d->r.st, t->k.id, (int)seat, http_step_done, q);
+    if (rc != 0)
+        return rc;
+    q->waiting++;
+    json_object_set_new(q->ready, "from", json_integer(t->k.seat));
+    json_object_set_new(q->ready, "seat", json_integer(seat));
+    snprintf(text, sizeof(text), MSG_MOVE_TEXT, t->k.ticket, t->k.session, t->k.seat,
+             (long long)seat);
+    return add_event(q, &t->k, STORE_EVENT_AUDIT,
+                     json_pack("{s:s, s:i, s:I, s:s}", "kind", "move", "from", t->k.seat, "to",
+                               seat, "text", text));
+}
+
+/* The actions, one handler each, and their refusals' words: the 400 of a
+ * bad body, the 423 of a candidate not in the state for it. Only an
+ * incident may be recorded once the candidate is done (submitted, absent,
+ * or their result on its way): the others answer 409. */
+static const struct action {
+    const char *name;
+    int (*run)(struct http_req *q, struct target *t);
+    int when_done;
+    const char *bad_request;
+    const char *locked_code, *locked_message;
+} actions[] = {
+    {"incident", act_incident, 1, MSG_TEXT, NULL, NULL},
+    {"submit", act_submit, 0, MSG_TEXT, "not_started", MSG_NOT_STARTED},
+    {"absent", act_absent, 0, MSG_TEXT, "signed_in", MSG_SIGNED_IN},
+    {"extend", act_extend, 0, MSG_MINUTES, "not_started", MSG_NOT_STARTED},
+    {"move", act_move, 0, MSG_SEAT, "not_started", MSG_NOT_STARTED},
+};
+
+static const struct action *action_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(actions[i].name, name) == 0)
+            return &actions[i];
+    return NULL;
+}
+
+/* The answer of an action that wrote nothing: refused (rc 1), or a first
+ * write that could not start (rc < 0). */
+static enum MHD_Result refused(struct http_req *q, const struct action *act, int rc,
+                               const struct signed_in *k)
+{
+    unsigned status = rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : q->status;
+
+    json_decref(q->ready);
+    q->ready = NULL;
+    q->status = 0;
+    if (rc < 0)
+        return daemon_error(q->conn, status, "store", MSG_SAVE);
+    if (status == MHD_HTTP_CONFLICT)
+        return refuse(q, status, "done", MSG_DONE_ALREADY, k);
+    if (status == MHD_HTTP_LOCKED)
+        return refuse(q, status, act->locked_code, act->locked_message, k);
+    return daemon_error(q->conn, status, "bad_request", act->bad_request);
+}
+
 enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char *action)
 {
-    struct signed_in k = {0};
-    struct exam_session x;
-    json_t *doc =
-        json_loadb(q->body ? q->body : "{}", q->body ? q->len : 2, JSON_REJECT_DUPLICATES, NULL);
+    const struct action *act = action_of(action);
+    struct target t = {0};
+    json_t *doc;
     const char *session;
     char sid[PKG_MAX_NAME + 1];
-    int rc = 0, done;
+    int rc, done;
 
+    if (act == NULL)
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_action", MSG_ACTION);
+    doc = json_loadb(q->body ? q->body : "{}", q->body ? q->len : 2, JSON_REJECT_DUPLICATES, NULL);
     /* {"seat":3,"seat":30}: which one the proctor meant is anybody's guess. */
     if (!json_is_object(doc)) {
         json_decref(doc);
@@ -140,101 +285,30 @@ enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char 
     }
     session = asked_session(q, doc);
     if (candidate_resolve(q->d, ticket, session, daemon_now_ms() / 1000, sid, sizeof(sid)) < 0 ||
-        store_find_candidate(q->d->r.st, sid, ticket, take_candidate, &k) < 0 || k.id == 0) {
+        store_find_candidate(q->d->r.st, sid, ticket, take_candidate, &t.k) < 0 || t.k.id == 0) {
         enum MHD_Result r = not_found(q, ticket, session);
 
         json_decref(doc);
         return r;
     }
-    done = k.state == STORE_CAND_SUBMITTED || k.state == STORE_CAND_ABSENT ||
-           results_queued(q->d, k.id);
-    exam_session_get(q->d, &k, &x);
-    q->ready =
-        json_pack("{s:s, s:s, s:s}", "ticket", k.ticket, "session", k.session, "action", action);
+    done = t.k.state == STORE_CAND_SUBMITTED || t.k.state == STORE_CAND_ABSENT ||
+           results_queued(q->d, t.k.id);
+    exam_session_get(q->d, &t.k, &t.x);
+    t.doc = doc;
+    q->ready = json_pack("{s:s, s:s, s:s}", "ticket", t.k.ticket, "session", t.k.session, "action",
+                         act->name);
     q->fail_message = MSG_SAVE;
     q->conflict_code = "seat_taken";
     q->conflict_message = MSG_SEAT_TAKEN;
-    if (strcmp(action, "incident") == 0) {
-        const char *text = json_string_value(json_object_get(doc, "text"));
-
-        if (text == NULL || text[0] == '\0' || strlen(text) > 500)
-            rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
-        else
-            rc = add_event(
-                q, &k, STORE_EVENT_INCIDENT,
-                json_pack("{s:s, s:s, s:i}", "kind", "incident", "text", text, "seat", k.seat));
-    } else if (done) {
-        rc = 1, q->status = MHD_HTTP_CONFLICT;
-    } else if (strcmp(action, "submit") == 0) {
-        const char *st = exam_state(&k, &x, daemon_now_ms() / 1000);
-
-        /* Not before their exam has begun: nothing would be scored. */
-        if (k.state == STORE_CAND_REGISTERED || x.sealed_len == 0 ||
-            (strcmp(st, "running") != 0 && strcmp(st, "ended") != 0))
-            rc = 1, q->status = MHD_HTTP_LOCKED;
-        else if ((rc = results_submit(q->d, &k, &x, "submitted", result_done, q)) == 0)
-            q->waiting++;
-    } else if (strcmp(action, "absent") == 0) {
-        if (k.state != STORE_CAND_REGISTERED)
-            rc = 1, q->status = MHD_HTTP_LOCKED;
-        else if ((rc = results_submit(q->d, &k, &x, "absent", result_done, q)) == 0)
-            q->waiting++;
-    } else if (strcmp(action, "extend") == 0) {
-        json_int_t m = json_integer_value(json_object_get(doc, "minutes"));
-
-        if (m < 1 || m > 120)
-            rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
-        else if ((rc = store_update_candidate(q->d->r.st, k.id, k.state, 0, (int)m * 60,
-                                              http_step_done, q)) == 0) {
-            q->waiting++;
-            json_object_set_new(q->ready, "minutes", json_integer(m));
-            rc = add_event(q, &k, STORE_EVENT_AUDIT,
-                           json_pack("{s:s, s:I}", "kind", "extend", "minutes", m));
-        }
-    } else if (strcmp(action, "move") == 0) {
-        json_int_t seat = json_integer_value(json_object_get(doc, "seat"));
-        char text[sizeof(k.ticket) + sizeof(k.session) + 128];
-
-        /* The move ends the old seat's candidate token in the same
-         * transaction: from the answer on, only a sign-in at the new seat
-         * reads the paper or saves an answer. */
-        if (seat < 1 || seat > 9999 || !seat_exists(q->d, (int)seat))
-            rc = 1, q->status = MHD_HTTP_BAD_REQUEST;
-        else if ((rc = store_move_candidate(q->d->r.st, k.id, (int)seat, http_step_done, q)) == 0) {
-            q->waiting++;
-            json_object_set_new(q->ready, "from", json_integer(k.seat));
-            json_object_set_new(q->ready, "seat", json_integer(seat));
-            snprintf(text, sizeof(text), MSG_MOVE_TEXT, k.ticket, k.session, k.seat,
-                     (long long)seat);
-            rc = add_event(q, &k, STORE_EVENT_AUDIT,
-                           json_pack("{s:s, s:i, s:I, s:s}", "kind", "move", "from", k.seat, "to",
-                                     seat, "text", text));
-        }
+    if (done && !act->when_done) {
+        q->status = MHD_HTTP_CONFLICT;
+        rc = 1;
     } else {
-        rc = 1, q->status = MHD_HTTP_NOT_FOUND;
+        rc = act->run(q, &t);
     }
     json_decref(doc);
-    if (rc == 1 || (rc < 0 && q->waiting == 0)) {
-        unsigned status = rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : q->status;
-
-        json_decref(q->ready);
-        q->ready = NULL;
-        q->status = 0;
-        if (rc < 0)
-            return daemon_error(q->conn, status, "store", MSG_SAVE);
-        if (status == MHD_HTTP_CONFLICT)
-            return refuse(q, status, "done", MSG_DONE_ALREADY, &k);
-        if (status == MHD_HTTP_LOCKED && strcmp(action, "absent") == 0)
-            return refuse(q, status, "signed_in", MSG_SIGNED_IN, &k);
-        if (status == MHD_HTTP_LOCKED)
-            return refuse(q, status, "not_started", MSG_NOT_STARTED, &k);
-        if (status == MHD_HTTP_BAD_REQUEST)
-            return daemon_error(q->conn, status, "bad_request",
-                                strcmp(action, "extend") == 0 ? MSG_MINUTES
-                                : strcmp(action, "move") == 0 ? MSG_SEAT
-                                                              : MSG_TEXT);
-        return daemon_error(q->conn, status, "no_action", MSG_ACTION);
-    }
+    if (rc == 1 || (rc < 0 && q->waiting == 0))
+        return refused(q, act, rc, &t.k);
     /* A second write that could not start: the first answers with it. */
     if (rc < 0 && q->failed == 0)
         q->failed = rc;

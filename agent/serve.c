@@ -23,6 +23,23 @@
 
 /* ---- answers ---- */
 
+/* The browser's rules for everything the daemon answers (SECURITY.md): only
+ * the daemon's own scripts, styles and calls, never inside a frame, no
+ * guessing of types, no Referer to anybody. No inline script either: the
+ * pages load theirs from /static/. */
+#define CSP                                                                                        \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+void daemon_headers(struct MHD_Response *r, const char *cache_control)
+{
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+}
+
 enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
@@ -38,7 +55,7 @@ enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    daemon_headers(r, "no-store"); /* every JSON answer carries exam data */
     ok = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ok;
@@ -548,8 +565,13 @@ static void stop(struct daemon *d)
         uv_close((uv_handle_t *)&d->conn_sweep, on_handle_closed);
         d->http_ready = 0;
     }
-    if (d->mhd != NULL)
+    /* The console's feeds: resumed to end (libmicrohttpd cannot stop with
+     * a connection suspended), and once more through libmicrohttpd. */
+    feed_stop(d);
+    if (d->mhd != NULL) {
+        MHD_run(d->mhd);
         MHD_stop_daemon(d->mhd);
+    }
     d->mhd = NULL;
     if (d->client != NULL)
         sync_client_close(d->client, on_sync_closed, d);
@@ -644,6 +666,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         stop(d);
     uv_run(&d->r.loop, UV_RUN_DEFAULT);
     background_free(d);
+    feed_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* the lock goes last: nothing of ours is left running */

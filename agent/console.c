@@ -1,0 +1,529 @@
+/* What the proctor's console shows, over the admin channel:
+ *   GET /admin/v1/room    one JSON snapshot: the sessions, every seat with
+ *                         its terminal and candidates (state, answers saved,
+ *                         time left, incidents), pairing codes waiting for
+ *                         approval, and the link to the center;
+ *   GET /admin/v1/events  a live feed (text/event-stream): an "event: room"
+ *                         with a summary of it whenever a commit changed
+ *                         that summary, and a comment every 15 s.
+ * The feed's clients get their bytes from libmicrohttpd's content reader;
+ * one with nothing to read is suspended and resumed when an event is queued
+ * for it, so an idle feed costs the loop nothing. The store's commit count
+ * is looked at every FEED_POLL_MS while a client is connected: a commit by
+ * anyone (a candidate's save, a proctor's action, the upload engine) is on
+ * the feed within that. A client that does not read has its bytes queued up
+ * to FEED_BUFFER_MAX; past it, it is dropped: the loop never waits for a
+ * client. */
+#define _GNU_SOURCE /* POLLRDHUP */
+#include "http.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define FEED_POLL_MS      200
+#define FEED_HEARTBEAT_MS 15000
+#define FEED_BUFFER_MAX   (64 * 1024)
+
+/* ---- the snapshot ---- */
+
+struct snapshot {
+    struct daemon *d;
+    int64_t now;
+    json_t *sessions; /* id -> {state, starts_at, ends_at} */
+    json_t *seats;    /* "N" -> {seat, label, terminal, candidates} */
+    json_t *pending;
+    json_t *incidents; /* candidate id -> count */
+    json_t *counts;    /* the summary: candidates per state */
+    json_int_t answers, backlog, paired;
+};
+
+static void on_session(const struct store_session *x, void *arg)
+{
+    struct snapshot *s = arg;
+
+    json_object_set_new(s->sessions, x->id,
+                        json_pack("{s:s, s:s, s:I, s:I}", "id", x->id, "state",
+                                  store_session_state_name(x->state), "starts_at",
+                                  (json_int_t)x->starts_at, "ends_at", (json_int_t)x->ends_at));
+}
+
+static json_t *seat_row(struct snapshot *s, int seat)
+{
+    char key[16];
+    json_t *row;
+
+    snprintf(key, sizeof(key), "%d", seat);
+    row = json_object_get(s->seats, key);
+    if (row == NULL) {
+        row = json_pack("{s:i, s:n, s:n, s:[]}", "seat", seat, "label", "terminal", "candidates");
+        json_object_set_new(s->seats, key, row);
+    }
+    return row;
+}
+
+static void on_seat(const struct store_seat *x, void *arg)
+{
+    struct snapshot *s = arg;
+    json_t *row = seat_row(s, x->seat);
+
+    json_object_set_new(row, "label", x->label != NULL ? json_string(x->label) : json_null());
+}
+
+static void on_terminal(const struct store_terminal *t, void *arg)
+{
+    struct snapshot *s = arg;
+
+    if (t->state == STORE_TERM_PENDING) {
+        json_array_append_new(s->pending, json_pack("{s:s, s:I}", "pairing_code", t->pairing_code,
+                                                    "created_at", (json_int_t)t->created_at));
+        return;
+    }
+    if (t->state != STORE_TERM_APPROVED || t->seat <= 0)
+        return;
+    s->paired++;
+    json_object_set_new(seat_row(s, t->seat), "terminal",
+                        json_pack("{s:s, s:b, s:I}", "state", "paired", "token_issued",
+                                  t->token_hash != NULL, "paired_at", (json_int_t)t->created_at));
+}
+
+static void on_incident(const struct store_event *e, void *arg)
+{
+    struct snapshot *s = arg;
+    char key[24];
+
+    if (e->candidate_id <= 0)
+        return;
+    snprintf(key, sizeof(key), "%lld", (long long)e->candidate_id);
+    json_object_set_new(s->incidents, key,
+                        json_integer(json_integer_value(json_object_get(s->incidents, key)) + 1));
+}
+
+static void count_answer(const struct store_answer *a, void *arg)
+{
+    if (a->answer != NULL && a->answer[0] != '\0')
+        ++*(json_int_t *)arg;
+}
+
+/* Seconds to the candidate's end while they are in the exam, else null. */
+static json_t *remaining(const struct snapshot *s, const struct store_candidate *c)
+{
+    const json_t *x = json_object_get(s->sessions, c->session_id);
+    json_int_t end = json_integer_value(json_object_get(x, "ends_at")) + c->extra_seconds;
+
+    if (x == NULL || (c->state != STORE_CAND_SIGNED_IN && c->state != STORE_CAND_RUNNING))
+        return json_null();
+    return json_integer(end > s->now ? end - s->now : 0);
+}
+
+static void on_candidate(const struct store_candidate *c, void *arg)
+{
+    struct snapshot *s = arg;
+    const char *state = store_cand_state_name(c->state);
+    json_int_t answered = 0;
+    char key[24];
+
+    store_foreach_answer(s->d->r.st, c->id, count_answer, &answered);
+    s->answers += answered;
+    json_object_set_new(s->counts, state,
+                        json_integer(json_integer_value(json_object_get(s->counts, state)) + 1));
+    if (c->seat <= 0)
+        return; /* not seated: counted, shown on no seat */
+    snprintf(key, sizeof(key), "%lld", (long long)c->id);
+    json_array_append_new(
+        json_object_get(seat_row(s, c->seat), "candidates"),
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:i, s:I}", "session", c->session_id, "ticket",
+                  c->ticket, "name", c->name, "state", state, "answered", answered,
+                  "remaining_seconds", remaining(s, c), "extra_minutes", c->extra_seconds / 60,
+                  "incidents", json_integer_value(json_object_get(s->incidents, key))));
+}
+
+static void on_outbox(const struct store_outbox *o, void *arg)
+{
+    (void)o;
+    ++*(json_int_t *)arg;
+}
+
+/* Reads the room in one read transaction. Frees nothing: snapshot_free(). */
+static void snapshot_read(struct daemon *d, struct snapshot *s)
+{
+    struct store *st = d->r.st;
+
+    *s = (struct snapshot){.d = d, .now = daemon_now_ms() / 1000};
+    s->sessions = json_object();
+    s->seats = json_object();
+    s->pending = json_array();
+    s->incidents = json_object();
+    s->counts = json_object();
+    store_read_begin(st);
+    store_foreach_session(st, on_session, s);
+    store_foreach_seat(st, on_seat, s);
+    store_foreach_terminal(st, on_terminal, s);
+    store_foreach_event(st, STORE_EVENT_INCIDENT, on_incident, s);
+    store_foreach_candidate(st, NULL, on_candidate, s);
+    store_foreach_outbox(st, 1, on_outbox, &s->backlog);
+    store_read_end(st);
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+    json_decref(s->sessions);
+    json_decref(s->seats);
+    json_decref(s->pending);
+    json_decref(s->incidents);
+    json_decref(s->counts);
+}
+
+static json_t *sync_state(struct snapshot *s)
+{
+    struct room_contact c = {0};
+    int status = s->d->sync_status;
+
+    room_read_contact(&s->d->r, &c);
+    return json_pack("{s:I, s:I, s:s?, s:s?}", "last_contact", (json_int_t)c.last_contact,
+                     "backlog", s->backlog, "last_error", status < 0 ? er_name(status) : NULL,
+                     "last_error_message", status < 0 ? er_strerror(status) : NULL);
+}
+
+/* An object's values, in its keys' order (seats by number). */
+static int by_seat(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "seat"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "seat"));
+
+    return (x > y) - (x < y);
+}
+
+static json_t *values(json_t *object, int sort_seats)
+{
+    json_t *list = json_array(), *v;
+    const char *key;
+
+    json_object_foreach(object, key, v) json_array_append(list, v);
+    if (sort_seats && json_array_size(list) > 1) {
+        size_t n = json_array_size(list);
+        json_t **rows = malloc(n * sizeof(*rows));
+
+        if (rows != NULL) {
+            for (size_t i = 0; i < n; i++)
+                rows[i] = json_incref(json_array_get(list, i));
+            qsort(rows, n, sizeof(*rows), by_seat);
+            json_array_clear(list);
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(list, rows[i]);
+            free(rows);
+        }
+    }
+    return list;
+}
+
+enum MHD_Result http_room(struct http_req *q)
+{
+    struct snapshot s;
+    json_t *doc;
+
+    snapshot_read(q->d, &s);
+    doc = json_pack("{s:I, s:o, s:o, s:O, s:o}", "server_time", (json_int_t)daemon_now_ms(),
+                    "sessions", values(s.sessions, 0), "seats", values(s.seats, 1), "pending",
+                    s.pending, "sync", sync_state(&s));
+    snapshot_free(&s);
+    return daemon_reply(q->conn, MHD_HTTP_OK, doc);
+}
+
+/* The feed's summary: what changed, in a few numbers. */
+static char *summary(struct daemon *d)
+{
+    struct snapshot s;
+    json_t *doc, *sessions = json_array(), *v;
+    const char *key;
+    char *text;
+
+    snapshot_read(d, &s);
+    json_object_foreach(s.sessions, key, v) json_array_append_new(
+        sessions, json_pack("{s:s, s:O}", "id", key, "state", json_object_get(v, "state")));
+    doc = json_pack("{s:o, s:O, s:I, s:I, s:I, s:o}", "sessions", sessions, "candidates", s.counts,
+                    "answers_saved", s.answers, "seats_paired", s.paired, "pairing_requests",
+                    (json_int_t)json_array_size(s.pending), "sync", sync_state(&s));
+    snapshot_free(&s);
+    text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    return text;
+}
+
+/* ---- the feed ---- */
+
+enum { ENDING = 1, DROPPED = 2 };
+
+struct feed_client {
+    struct feed_client *prev, *next;
+    struct feed *feed;
+    struct MHD_Connection *conn;
+    struct dynbuf out;      /* queued, not yet given to libmicrohttpd */
+    size_t sent;            /* of out, given */
+    int suspended, closing; /* closing: 0, ENDING or DROPPED */
+};
+
+struct feed {
+    struct daemon *d;
+    struct feed_client *clients;
+    size_t n;
+    uv_timer_t timer;
+    int timer_ready;
+    uint64_t commits; /* the store's count at the last look */
+    int64_t last_heartbeat_ms;
+    char *last; /* the summary last sent */
+};
+
+static void wake(struct feed_client *c)
+{
+    if (c->suspended) {
+        c->suspended = 0;
+        MHD_resume_connection(c->conn);
+    }
+}
+
+/* Ends a client that does not keep up: its socket is shut down (a reader
+ * that never reads would otherwise hold it until the idle timeout) and its
+ * reader ends the stream. */
+static void drop(struct feed_client *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    log_warn("console feed: a client that does not read dropped (%zu bytes queued)",
+             c->out.len - c->sent);
+    c->closing = DROPPED;
+    if (ci != NULL)
+        shutdown(ci->connect_fd, SHUT_RDWR);
+    wake(c);
+}
+
+static void queue(struct feed_client *c, const char *text)
+{
+    if (c->closing)
+        return;
+    /* What was given already makes room first. */
+    if (c->sent > 0 && c->sent == c->out.len) {
+        dynbuf_reset(&c->out);
+        c->sent = 0;
+    }
+    if (dynbuf_add_str(&c->out, text) < 0) {
+        drop(c);
+        return;
+    }
+    wake(c);
+}
+
+static void broadcast(struct feed *f, const char *text)
+{
+    for (struct feed_client *c = f->clients; c != NULL; c = c->next)
+        queue(c, text);
+    daemon_kick(f->d);
+}
+
+static char *room_event(const char *summary_text)
+{
+    size_t n = strlen(summary_text) + 32;
+    char *e = malloc(n);
+
+    if (e != NULL)
+        snprintf(e, n, "event: room\ndata: %s\n\n", summary_text);
+    return e;
+}
+
+/* Has the client hung up? An idle client is suspended, out of
+ * libmicrohttpd's sight, which would notice only at the next write. */
+static int hung_up(struct feed_client *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct pollfd p = {.events = POLLRDHUP};
+
+    if (ci == NULL)
+        return 0;
+    p.fd = ci->connect_fd;
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+static void on_feed_timer(uv_timer_t *t)
+{
+    struct feed *f = t->data;
+    struct store_stats stats;
+    int64_t now = daemon_now_ms();
+    int gone = 0;
+
+    for (struct feed_client *c = f->clients; c != NULL; c = c->next)
+        if (c->suspended && !c->closing && hung_up(c)) {
+            c->closing = ENDING;
+            wake(c);
+            gone = 1;
+        }
+    if (gone)
+        daemon_kick(f->d);
+    store_get_stats(f->d->r.st, &stats);
+    if (stats.commits != f->commits && f->clients != NULL) {
+        char *text = summary(f->d), *e;
+
+        f->commits = stats.commits;
+        if (text != NULL && (f->last == NULL || strcmp(text, f->last) != 0)) {
+            e = room_event(text);
+            if (e != NULL)
+                broadcast(f, e);
+            free(e);
+            free(f->last);
+            f->last = text;
+            text = NULL;
+        }
+        free(text);
+    }
+    if (now - f->last_heartbeat_ms >= FEED_HEARTBEAT_MS) {
+        f->last_heartbeat_ms = now;
+        if (f->clients != NULL)
+            broadcast(f, ": heartbeat\n\n");
+    }
+    if (f->clients == NULL)
+        uv_timer_stop(&f->timer);
+}
+
+static ssize_t feed_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct feed_client *c = cls;
+    size_t n;
+
+    (void)pos;
+    /* Gone or stopping: the stream's end; dropped: cut off. */
+    if (c->closing)
+        return c->closing == DROPPED ? MHD_CONTENT_READER_END_WITH_ERROR
+                                     : MHD_CONTENT_READER_END_OF_STREAM;
+    n = c->out.len - c->sent;
+    if (n == 0) {
+        /* Nothing to send: out of libmicrohttpd's loop until queue(). */
+        c->suspended = 1;
+        MHD_suspend_connection(c->conn);
+        return 0;
+    }
+    if (n > max)
+        n = max;
+    memcpy(buf, c->out.buf + c->sent, n);
+    c->sent += n;
+    return (ssize_t)n;
+}
+
+/* libmicrohttpd is done with the response: the connection went. */
+static void feed_gone(void *cls)
+{
+    struct feed_client *c = cls;
+    struct feed *f = c->feed;
+
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        f->clients = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    f->n--;
+    dynbuf_free(&c->out);
+    free(c);
+}
+
+static struct feed *feed_of(struct daemon *d)
+{
+    struct feed *f = d->feed;
+
+    if (f != NULL)
+        return f;
+    f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return NULL;
+    f->d = d;
+    uv_timer_init(&d->r.loop, &f->timer);
+    f->timer.data = f;
+    f->timer_ready = 1;
+    d->open_handles++;
+    d->feed = f;
+    return f;
+}
+
+enum MHD_Result http_events(struct http_req *q)
+{
+    struct feed *f = feed_of(q->d);
+    struct feed_client *c;
+    struct MHD_Response *r;
+    char *text, *e;
+    enum MHD_Result ok;
+
+    if (f == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+        return MHD_NO;
+    c->feed = f;
+    c->conn = q->conn;
+    dynbuf_init(&c->out, FEED_BUFFER_MAX);
+    /* The state as it is now, then what changes. */
+    text = summary(q->d);
+    e = text != NULL ? room_event(text) : NULL;
+    free(text);
+    if (e == NULL || dynbuf_add_str(&c->out, e) < 0 ||
+        (r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, feed_read, c, feed_gone)) ==
+            NULL) {
+        free(e);
+        dynbuf_free(&c->out);
+        free(c);
+        return MHD_NO;
+    }
+    free(e);
+    c->next = f->clients;
+    if (f->clients != NULL)
+        f->clients->prev = c;
+    f->clients = c;
+    f->n++;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    daemon_headers(r, "no-store");
+    ok = MHD_queue_response(q->conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    if (!uv_is_active((uv_handle_t *)&f->timer)) {
+        struct store_stats stats;
+
+        store_get_stats(q->d->r.st, &stats);
+        f->commits = stats.commits;
+        f->last_heartbeat_ms = daemon_now_ms();
+        uv_timer_start(&f->timer, on_feed_timer, FEED_POLL_MS, FEED_POLL_MS);
+    }
+    return ok;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct feed *f = h->data;
+
+    f->d->open_handles--;
+}
+
+void feed_stop(struct daemon *d)
+{
+    struct feed *f = d->feed;
+
+    if (f == NULL)
+        return;
+    for (struct feed_client *c = f->clients; c != NULL; c = c->next) {
+        if (!c->closing)
+            c->closing = ENDING;
+        wake(c);
+    }
+    if (f->timer_ready) {
+        uv_timer_stop(&f->timer);
+        uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+        f->timer_ready = 0;
+    }
+}
+
+void feed_free(struct daemon *d)
+{
+    struct feed *f = d->feed;
+
+    if (f == NULL)
+        return;
+    free(f->last);
+    free(f);
+    d->feed = NULL;
+}

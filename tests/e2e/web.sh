@@ -1,0 +1,177 @@
+#!/bin/sh
+# The pages and the console's calls (issue 12, the server side): the files of
+# agent/web/ as built into the program, byte for byte, with their types,
+# ETags and 304s; nothing else served (no "..", no directory, no unknown
+# name); the security headers on a page, a file, a JSON answer and an error;
+# 405 for a known path with another method; GET /admin/v1/room and the live
+# feed GET /admin/v1/events (an approval, a pairing request, a sign-in and
+# an answer each on the feed within 1 s), both 403 to a terminal's or a
+# candidate's token.
+#   web.sh EXAMROOM EXAMCENTER
+set -u
+room=$1 center=$2
+web=$(cd "$(dirname "$0")/../../agent/web" && pwd)
+tmp=$(mktemp -d /tmp/examroom-web-XXXXXX)
+cpid="" rpid="" fpid=""
+cleanup() {
+    [ "${fail:-0}" -gt 0 ] && [ -f "$tmp/room.log" ] && tail -n 20 "$tmp/room.log"
+    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
+    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/../lib.sh"
+
+# S1 started a minute ago by the daemon's clock, unlocked offline: a
+# candidate can sign in and answer.
+center_and_room --candidates 40 --rooms 2 --start-in 10
+$C pack >/dev/null && $R fetch >/dev/null || exit 1
+$R unlock S1 "$($C unlock-code --session S1)" >/dev/null || exit 1
+EXAMROOM_CLOCK_OFFSET=660 $R serve --listen 127.0.0.1:0 >"$tmp/room.out" 2>"$tmp/room.log" &
+rpid=$!
+u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
+adm="Authorization: Bearer $(cat "$tmp/room/admin-token")"
+
+# get NAME PATH [CURL ARGS...]: the status; the body in $tmp/NAME, the
+# headers in $tmp/NAME.h.
+get() {
+    name=$1 path=$2
+    shift 2
+    curl -s --path-as-is -D "$tmp/$name.h" -o "$tmp/$name" -w '%{http_code}' "$@" "$u$path"
+}
+# header NAME FIELD: the field's value in $tmp/NAME.h.
+header() { sed -n "s/^$2: \(.*\)\r$/\1/Ip" "$tmp/$1.h" | head -n 1; }
+
+# ---- the pages and their files, as built in ----
+
+check "GET / is agent/web/index.html, byte for byte" \
+    sh -c "[ $(get index /) = 200 ] && cmp -s '$tmp/index' '$web/index.html'"
+check "GET /proctor is agent/web/proctor.html" \
+    sh -c "[ $(get console /proctor) = 200 ] && cmp -s '$tmp/console' '$web/proctor.html'"
+for f in "$web"/*; do
+    n=$(basename "$f")
+    check "GET /static/$n is agent/web/$n" \
+        sh -c "[ $(get file "/static/$n") = 200 ] && cmp -s '$tmp/file' '$f'"
+    case $n in
+    *.html) want="text/html; charset=utf-8" ;;
+    *.css) want="text/css; charset=utf-8" ;;
+    *.js) want="text/javascript; charset=utf-8" ;;
+    *) want="" ;;
+    esac
+    [ -n "$want" ] && check "$n is $want ($(header file Content-Type))" \
+        test "$(header file Content-Type)" = "$want"
+    check "$n has a strong ETag ($(header file ETag))" \
+        sh -c "header() { :; }; printf '%s' '$(header file ETag)' | grep -q '^\"[0-9a-f]\{32\}\"\$'"
+done
+check "a page is never stored (the app shell shows exam data)" \
+    test "$(header index Cache-Control)" = "no-store"
+check "a script may be kept, checked each time" test "$(header file Cache-Control)" = "no-cache"
+
+get css /static/style.css >/dev/null
+etag=$(header css ETag)
+check "If-None-Match with its ETag: 304, no body" \
+    sh -c "[ $(get css304 /static/style.css -H "If-None-Match: $etag") = 304 ] && [ ! -s '$tmp/css304' ]"
+check "the 304 names the ETag" test "$(header css304 ETag)" = "$etag"
+check "a weak or listed match too" \
+    test "$(get css304 /static/style.css -H "If-None-Match: \"x\", W/$etag")" = 304
+check "another ETag: 200 and the bytes" \
+    sh -c "[ $(get css /static/style.css -H 'If-None-Match: \"0123\"') = 200 ] && cmp -s '$tmp/css' '$web/style.css'"
+get index / >/dev/null
+check "a page's 304 too" test "$(get index304 / -H "If-None-Match: $(header index ETag)")" = 304
+
+get head / -I >/dev/null
+check "HEAD /: 200, the length, no body" \
+    sh -c "[ '$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$u/")' = '200 0' ] && [ '$(header head Content-Length)' = $(wc -c <"$web/index.html") ]"
+for p in /static/ /static/nosuch.js /static/../admin-token /static/..%2fadmin-token \
+    /static/%2e%2e/serve.lock /static/.hidden /static/a/style.css /static/style.css/ \
+    /index.html /proctor/ //static/style.css /static/style.css%00; do
+    check "GET $p: 404" test "$(get nf "$p")" = 404
+done
+check "POST /: 405" test "$(get m / -X POST)" = 405
+check "DELETE /static/style.css: 405" test "$(get m /static/style.css -X DELETE)" = 405
+check "GET /api/v1/signin (a POST): 405" test "$(get m /api/v1/signin)" = 405
+
+# ---- the security headers, on everything ----
+
+csp="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+get json /api/v1/time >/dev/null
+get err /api/v1/nosuch >/dev/null
+get forbidden /admin/v1/room >/dev/null
+for n in index file css304 json err nf m forbidden; do
+    check "$n: the Content-Security-Policy" test "$(header $n Content-Security-Policy)" = "$csp"
+    check "$n: X-Frame-Options DENY" test "$(header $n X-Frame-Options)" = DENY
+    check "$n: nosniff" test "$(header $n X-Content-Type-Options)" = nosniff
+    check "$n: no referrer" test "$(header $n Referrer-Policy)" = no-referrer
+done
+for n in json err forbidden; do
+    check "$n (JSON): no-store" test "$(header $n Cache-Control)" = no-store
+done
+
+# ---- the console: the snapshot and the feed ----
+
+curl -s -N -H "$adm" "$u/admin/v1/events" >"$tmp/feed" 2>/dev/null &
+fpid=$!
+# on_feed WHAT PATTERN: PATTERN shows in a room event within 1 s of now.
+on_feed() {
+    for _ in $(seq 20); do
+        grep -q "^data: .*$2" "$tmp/feed" && break
+        sleep 0.05
+    done
+    check "on the feed within 1 s: $1" grep -q "^data: .*$2" "$tmp/feed"
+}
+on_feed "the room as it is, at once" '"pairing_requests":0,'
+check "the feed is an event stream" \
+    sh -c "curl -s -m 1 -o /dev/null -w '%{content_type}' -H '$adm' '$u/admin/v1/events' | grep -q '^text/event-stream'"
+
+asked=$(curl -s -X POST "$u/api/v1/terminals")
+code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
+secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
+on_feed "a pairing request" '"pairing_requests":1,'
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "the snapshot lists the pending code ($code)" grep -q "\"pending\":\[{\"pairing_code\":\"$code\"" "$tmp/snap"
+check "the snapshot names the sessions" grep -q '"id":"S1","state":"unlocked"' "$tmp/snap"
+check "the snapshot is never stored" test "$(header snap Cache-Control)" = no-store
+
+ticket=$(grep ',居民身份证,.*,S1,R01,[0-9]' "$tmp/plan/candidates.csv" | head -n 1 | cut -d, -f1)
+id=$(grep "^$ticket," "$tmp/plan/candidates.csv" | cut -d, -f5)
+seat=$(grep "^$ticket," "$tmp/plan/candidates.csv" | cut -d, -f10)
+$R pair approve "$code" --seat "$seat" >/dev/null
+on_feed "the approval" '"seats_paired":1,'
+t=$(curl -s -H "Authorization: Bearer $secret" "$u/api/v1/terminals/$code" |
+    sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p')
+curl -s -H "Authorization: Bearer $t" -H 'Content-Type: application/json' \
+    --data "{\"ticket\":\"$ticket\",\"id_number\":\"$id\"}" "$u/api/v1/signin" >"$tmp/signin"
+k=$(sed -n 's/.*"candidate_token":"\([0-9a-f]*\)".*/\1/p' "$tmp/signin")
+on_feed "a sign-in" '"signed_in":1'
+curl -s -H "Authorization: Bearer $k" "$u/api/v1/exam" >/dev/null
+item=1
+check "an answer saved" test "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $k" \
+    -H 'Content-Type: application/json' --data '{"answer":"A","rev":1}' "$u/api/v1/answers/$item")" = 200
+on_feed "the answer" '"answers_saved":1,'
+
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "the snapshot: seat $seat, its terminal and candidate, 1 answered, time left" \
+    sh -c "grep -q '{\"seat\":$seat,\"label\":[^,]*,\"terminal\":{\"state\":\"paired\"' '$tmp/snap' &&
+           grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"running\",\"answered\":1,\"remaining_seconds\":[1-9]' '$tmp/snap'"
+check "the snapshot: the link to the center" grep -q '"sync":{"last_contact":' "$tmp/snap"
+
+for tok in "$t" "$k"; do
+    check "a terminal's or a candidate's token: 403 on the snapshot" \
+        test "$(get x /admin/v1/room -H "Authorization: Bearer $tok")" = 403
+    check "and on the feed" \
+        test "$(get x /admin/v1/events -m 2 -H "Authorization: Bearer $tok")" = 403
+done
+
+# Many feeds at once, then gone: the daemon still answers at once, and
+# stops cleanly with feeds open.
+for _ in $(seq 50); do
+    curl -s -N -m 3 -H "$adm" "$u/admin/v1/events" >/dev/null 2>&1 &
+done
+sleep 0.5
+check "with 51 feeds open, the daemon answers" test "$(get json /api/v1/time -m 2)" = 200
+kill "$rpid"
+wait "$rpid"
+check "serve stops cleanly (exit 0) with feeds open" test $? -eq 0
+rpid=""
+finish
