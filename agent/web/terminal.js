@@ -313,7 +313,6 @@ async function submitSignin(ev) {
 
 /* ---- confirmation ---- */
 
-let photoUrl = null;
 async function confirmScreen() {
   show('confirm');
   $('confirm-title').textContent = T.confirmTitle;
@@ -346,9 +345,16 @@ async function confirmScreen() {
       cache: 'no-store',
     });
     if (r.ok) {
-      if (photoUrl) URL.revokeObjectURL(photoUrl);
-      photoUrl = URL.createObjectURL(await r.blob());
-      img.src = photoUrl;
+      /* The photo needs the candidate token, so no plain <img src>; the
+       * server's CSP allows img-src 'self' data: (not blob:), so the
+       * fetched bytes are shown as a data: URL. */
+      const blob = await r.blob();
+      img.src = await new Promise((resolve, reject) => {
+        const fr = new FileReader();
+        fr.onload = () => resolve(fr.result);
+        fr.onerror = () => reject(fr.error);
+        fr.readAsDataURL(blob);
+      });
     }
   } catch (e) {
     /* no photo: the details are still there to check */
