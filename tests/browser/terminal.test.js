@@ -395,6 +395,20 @@ test('the agent killed and restarted mid-exam: nothing typed is lost, the page r
   for (let i = 0; i < 5; i++) await answer(i, pick(items[i], i));
   await saved(page);
 
+  /* A newer rev already stored (another page, a 200 lost on the way): the
+   * page's change is refused as stale, and its latest choice is sent again
+   * above the stored rev. The page's requests are cut meanwhile. */
+  await page.route('**/api/v1/answers/**', (r) => r.abort());
+  await answer(3, pick(items[3], 1));
+  await page.locator('#bar-status[data-state="offline"]').waitFor({ timeout: 15000 });
+  const other = items[3].type === 'judge' ? (want[items[3].id] === 'T' ? 'F' : 'T') : 'A';
+  const put = await api(token, 'PUT', `/answers/${items[3].id}`, { answer: other, rev: 50 });
+  assert.equal(put.status, 200);
+  await page.unroute('**/api/v1/answers/**');
+  await saved(page);
+  let r = await api(token, 'GET', '/exam');
+  assert.deepEqual(r.body.answers[items[3].id], { answer: want[items[3].id], rev: 51 });
+
   /* Killed outright; the candidate goes on answering meanwhile. */
   await stop('SIGKILL');
   for (let i = 5; i < 10; i++) await answer(i, pick(items[i], i + 1));
@@ -406,16 +420,42 @@ test('the agent killed and restarted mid-exam: nothing typed is lost, the page r
   await serve(at(2 * 60 + 5));
   await saved(page);
   assert.equal(await text(page, 'bar-status'), '已保存');
+  for (let i = 0; i < 10; i++) {
+    await goItem(page, i);
+    assert.equal(await chosen(page), want[items[i].id], `after the restart, item ${items[i].id}`);
+  }
 
-  const r = await api(token, 'GET', '/exam');
+  r = await api(token, 'GET', '/exam');
   assert.equal(r.status, 200);
   const stored = Object.fromEntries(Object.entries(r.body.answers).map(([k, v]) => [k, v.answer]));
   assert.deepEqual(stored, want, 'the stored answers are the last chosen');
 
+  /* Reloaded with answers not yet sent (the page's requests cut): they
+   * come back from the browser's storage, shown and then sent. */
+  await page.route('**/api/v1/answers/**', (x) => x.abort());
+  await answer(10, pick(items[10], 2));
+  await answer(11, pick(items[11], 2));
+  await page.locator('#bar-status[data-state="offline"]').waitFor({ timeout: 15000 });
+  await page.reload();
+  await visible(page, 'screen-exam');
+  for (const i of [10, 11]) {
+    await goItem(page, i);
+    assert.equal(await chosen(page), want[items[i].id], `after a reload, unsent item ${items[i].id}`);
+  }
+  await page.locator('#bar-status[data-state="offline"]').waitFor({ timeout: 15000 });
+  await page.unroute('**/api/v1/answers/**');
+  await saved(page);
+  r = await api(token, 'GET', '/exam');
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(r.body.answers).map(([k, v]) => [k, v.answer])),
+    want,
+    'the unsent answers were sent after the reload',
+  );
+
   /* The time runs out (daemon past the end): the page says so. */
   await serve(r.body.ends_at + 5 - Date.now() / 1000);
-  await goItem(page, 10).catch(() => {});
-  await typeAnswer(page, items[10], pick(items[10], 0), '');
+  await goItem(page, 12).catch(() => {});
+  await typeAnswer(page, items[12], pick(items[12], 0), '');
   await visible(page, 'screen-done', 30000);
   assert.equal(await text(page, 'done-title'), '考试时间到，系统已自动交卷。');
   await shot(page, 'time-up');
