@@ -470,7 +470,8 @@ function fillBar() {
 async function waiting(doc) {
   show('waiting');
   fillBar();
-  $('bar-clock-time').textContent = hms(0);
+  /* Before the start: the whole time the exam will last. */
+  $('bar-clock-time').textContent = hms(doc.ends_at - doc.starts_at);
   $('wait-title').textContent = T.waitTitle;
   $('wait-start').textContent = T.waitStart(beijing(doc.starts_at * 1000, true));
   $('rules-title').textContent = T.rulesTitle;

@@ -373,6 +373,29 @@ test('a candidate pairs, signs in, waits, answers every type, reloads, submits: 
   await page.context().close();
 });
 
+/* Before the kill test: that one runs the clock past the session's end. */
+test('moved by the proctor mid-exam: the page says where to go and returns to sign-in', async () => {
+  await serve(at(3 * 60));
+  const p = people[4];
+  const items = paperOf(p).items;
+  const page = await open();
+  await pair(page, p.seat);
+  await signin(page, p.ticket, p.id);
+  await visible(page, 'screen-confirm');
+  await page.click('#confirm-ok');
+  await visible(page, 'screen-exam');
+  await typeAnswer(page, items[0], items[0].type === 'judge' ? 'T' : 'A', '');
+  await saved(page);
+  cli('move', p.ticket, '30');
+  await page.keyboard.press('ArrowRight');
+  await typeAnswer(page, items[1], items[1].type === 'judge' ? 'T' : 'B', '');
+  await visible(page, 'screen-signin');
+  assert.match(await text(page, 'signin-error'), /^监考老师已把您的座位调到 30 号。请到 30 号座位重新签到/);
+  await shot(page, 'moved');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the agent killed and restarted mid-exam: nothing typed is lost, the page recovers', async () => {
   await serve(at(2 * 60));
   const p = people[1];
