@@ -386,6 +386,22 @@ test('moved by the proctor mid-exam: the page says where to go and returns to si
   await visible(page, 'screen-exam');
   await typeAnswer(page, items[0], items[0].type === 'judge' ? 'T' : 'A', '');
   await saved(page);
+
+  /* The countdown from the server's clock: amber in the last 15 minutes,
+   * red in the last 5, and said once in words. */
+  const { ends_at: end } = (await api(await candidateToken(page), 'GET', '/exam')).body;
+  await serve(end - 14 * 60 - Date.now() / 1000);
+  await page.reload();
+  await visible(page, 'screen-exam');
+  await page.locator('#bar-clock.amber').waitFor({ timeout: 5000 });
+  assert.match(await text(page, 'bar-clock-time'), /^00:1[34]:\d\d$/);
+  assert.equal(await text(page, 'notice'), '距离考试结束还有 15 分钟');
+  await serve(end - 4 * 60 - Date.now() / 1000);
+  await page.reload();
+  await page.locator('#bar-clock.red').waitFor({ timeout: 5000 });
+  assert.equal(await text(page, 'notice'), '距离考试结束还有 5 分钟');
+  await shot(page, 'exam-last-minutes');
+
   cli('move', p.ticket, '30');
   await page.keyboard.press('ArrowRight');
   await typeAnswer(page, items[1], items[1].type === 'judge' ? 'T' : 'B', '');
