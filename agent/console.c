@@ -23,9 +23,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define FEED_POLL_MS      200
-#define FEED_HEARTBEAT_MS 15000
-#define FEED_BUFFER_MAX   (64 * 1024)
+#define FEED_POLL_MS       200
+#define FEED_HEARTBEAT_MS  15000
+#define FEED_BUFFER_MAX    (64 * 1024)
+#define FEED_SOCKET_BUFFER (16 * 1024) /* the kernel's, asked for (it doubles it) */
 
 /* ---- the snapshot ---- */
 
@@ -304,9 +305,11 @@ static void queue(struct feed_client *c, const char *text)
 {
     if (c->closing)
         return;
-    /* What was given already makes room first. */
-    if (c->sent > 0 && c->sent == c->out.len) {
-        dynbuf_reset(&c->out);
+    /* What was given already makes room first: the cap is on what is
+     * still to send. */
+    if (c->sent > 0) {
+        memmove(c->out.buf, c->out.buf + c->sent, c->out.len - c->sent);
+        dynbuf_truncate(&c->out, c->out.len - c->sent);
         c->sent = 0;
     }
     if (dynbuf_add_str(&c->out, text) < 0) {
@@ -446,6 +449,19 @@ static struct feed *feed_of(struct daemon *d)
     return f;
 }
 
+/* A feed's socket keeps a small send buffer: left to itself the kernel
+ * grows it up to megabytes for a client that does not read (loopback and a
+ * LAN both), which would hide it from FEED_BUFFER_MAX. */
+static void small_send_buffer(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int size = FEED_SOCKET_BUFFER;
+
+    if (ci != NULL && setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
+        log_warn("console feed: the socket's send buffer could not be set");
+}
+
 enum MHD_Result http_events(struct http_req *q)
 {
     struct feed *f = feed_of(q->d);
@@ -477,6 +493,7 @@ enum MHD_Result http_events(struct http_req *q)
         f->clients->prev = c;
     f->clients = c;
     f->n++;
+    small_send_buffer(q->conn);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
     daemon_headers(r, "no-store");
     ok = MHD_queue_response(q->conn, MHD_HTTP_OK, r);

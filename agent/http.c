@@ -418,6 +418,17 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
     return http_suspend(q);
 }
 
+/* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
+ * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
+static int seat_of(const char *text)
+{
+    size_t n = strspn(text, "0123456789");
+
+    if (n == 0 || n > 4 || text[n] != '\0' || text[0] == '0')
+        return 0;
+    return atoi(text);
+}
+
 struct find_seat {
     int seat;
     int64_t id;
@@ -443,8 +454,9 @@ static void on_revoked(int status, const struct store_ack *ack, void *arg)
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
 }
 
-static enum MHD_Result revoke(struct http_req *q, int seat)
+static enum MHD_Result revoke(struct http_req *q, const char *seat_text)
 {
+    int seat = seat_of(seat_text); /* the router let only a seat through */
     struct find_seat f = {seat, 0};
 
     store_foreach_terminal(q->d->r.st, match_seat, &f);
@@ -457,17 +469,6 @@ static enum MHD_Result revoke(struct http_req *q, int seat)
 }
 
 /* ---- routing ---- */
-
-/* A seat number exactly: 1 to 9999 in decimal digits, no sign, no leading
- * zero, nothing after ("1abc" is no seat, not seat 1); else 0. */
-static int seat_of(const char *text)
-{
-    size_t n = strspn(text, "0123456789");
-
-    if (n == 0 || n > 4 || text[n] != '\0' || text[0] == '0')
-        return 0;
-    return atoi(text);
-}
 
 /* libmicrohttpd's unescaping of the URL, but "%00" is left as it is: a NUL
  * would end the path early ("/api/v1/answers/1%00" read as item "1"), so
@@ -537,128 +538,26 @@ static int declared_too_large(struct MHD_Connection *conn)
     return digits > 0 && (digits > 9 || strtoull(v, NULL, 10) > BODY_MAX);
 }
 
-/* The handlers as the table calls them: param is the path's parameter
- * (NULL when it has none), arg the route's own. */
-static enum MHD_Result get_time(struct http_req *q, const char *param, const char *arg)
+/* The few handlers of the table that need a word of their own. */
+static enum MHD_Result get_time(struct http_req *q)
 {
-    (void)param;
-    (void)arg;
     return daemon_reply(q->conn, MHD_HTTP_OK,
                         json_pack("{s:I}", "server_time", (json_int_t)daemon_now_ms()));
 }
 
-static enum MHD_Result post_terminals(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return ask_to_pair(q);
-}
-
-static enum MHD_Result get_terminal(struct http_req *q, const char *code, const char *arg)
-{
-    (void)arg;
-    return pairing_state(q, code);
-}
-
-static enum MHD_Result post_signin(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_signin(q);
-}
-
-static enum MHD_Result get_photo(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_photo(q);
-}
-
-static enum MHD_Result get_exam(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_exam(q);
-}
-
-static enum MHD_Result post_submit(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_submit(q);
-}
-
-static enum MHD_Result put_answer(struct http_req *q, const char *item, const char *arg)
-{
-    (void)arg;
-    return http_put_answer(q, item);
-}
-
-static enum MHD_Result post_login(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_proctor_login(q);
-}
-
-static enum MHD_Result post_logout(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_proctor_logout(q);
-}
-
-static enum MHD_Result get_terminals(struct http_req *q, const char *param, const char *arg)
+static enum MHD_Result get_terminals(struct http_req *q)
 {
     json_t *list = json_array();
 
-    (void)param;
-    (void)arg;
     store_foreach_terminal(q->d->r.st, list_one, list);
     return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:o}", "terminals", list));
 }
 
-static enum MHD_Result post_approve(struct http_req *q, const char *code, const char *arg)
-{
-    (void)arg;
-    return approve(q, code);
-}
-
-static enum MHD_Result post_revoke(struct http_req *q, const char *seat, const char *arg)
-{
-    (void)arg;
-    return revoke(q, seat_of(seat));
-}
-
-static enum MHD_Result post_action(struct http_req *q, const char *ticket, const char *action)
-{
-    return http_proctor(q, ticket, action);
-}
-
-static enum MHD_Result get_room(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_room(q);
-}
-
-static enum MHD_Result get_events(struct http_req *q, const char *param, const char *arg)
-{
-    (void)param;
-    (void)arg;
-    return http_events(q);
-}
-
+/* A page: the route's argument names its file. */
 static enum MHD_Result get_page(struct http_req *q, const char *param, const char *file)
 {
     (void)param;
     return http_static(q, file);
-}
-
-static enum MHD_Result get_static(struct http_req *q, const char *name, const char *arg)
-{
-    (void)arg;
-    return http_static(q, name);
 }
 
 /* Who may call a route. The router checks ADMIN (403 admin_only): the
@@ -671,42 +570,53 @@ enum access { PUBLIC, TERMINAL, CANDIDATE, ADMIN };
  * bytes), a ticket (API_TICKET_MAX), a seat (seat_of()), a file's name. */
 enum param { NO_PARAM, P_CODE, P_TICKET, P_SEAT, P_NAME };
 
+/* A route's handler is one of three shapes: (q), (q, param), or (q, param,
+ * arg) with the route's own argument (a page's file, a proctor's action). */
 struct route {
     const char *method;
     const char *path; /* exact; a '*' segment is the parameter */
     enum param param;
     enum access access;
-    enum MHD_Result (*handler)(struct http_req *q, const char *param, const char *arg);
-    const char *arg; /* given to the handler as it is */
+    enum MHD_Result (*call)(struct http_req *q);
+    enum MHD_Result (*call_param)(struct http_req *q, const char *param);
+    enum MHD_Result (*call_arg)(struct http_req *q, const char *param, const char *arg);
+    const char *arg;
 };
 
+/* A row of each shape: R0 (q), R1 (q, param), R2 (q, param, arg). */
+/* clang-format off */
+#define R0(m, p, a, fn)       {.method = m, .path = p, .param = NO_PARAM, .access = a, .call = fn}
+#define R1(m, p, k, a, fn)    {.method = m, .path = p, .param = k, .access = a, .call_param = fn}
+#define R2(m, p, k, a, fn, x) {.method = m, .path = p, .param = k, .access = a, .call_arg = fn, .arg = x}
+/* clang-format on */
+
 static const struct route routes[] = {
-    {"GET", "/", NO_PARAM, PUBLIC, get_page, "index.html"},
-    {"HEAD", "/", NO_PARAM, PUBLIC, get_page, "index.html"},
-    {"GET", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"},
-    {"HEAD", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"},
-    {"GET", "/static/*", P_NAME, PUBLIC, get_static, NULL},
-    {"HEAD", "/static/*", P_NAME, PUBLIC, get_static, NULL},
-    {"GET", "/api/v1/time", NO_PARAM, PUBLIC, get_time, NULL},
-    {"POST", "/api/v1/terminals", NO_PARAM, PUBLIC, post_terminals, NULL},
-    {"GET", "/api/v1/terminals/*", P_CODE, PUBLIC, get_terminal, NULL},
-    {"POST", "/api/v1/signin", NO_PARAM, TERMINAL, post_signin, NULL},
-    {"GET", "/api/v1/photo", NO_PARAM, CANDIDATE, get_photo, NULL},
-    {"GET", "/api/v1/exam", NO_PARAM, CANDIDATE, get_exam, NULL},
-    {"POST", "/api/v1/submit", NO_PARAM, CANDIDATE, post_submit, NULL},
-    {"PUT", "/api/v1/answers/*", P_CODE, CANDIDATE, put_answer, NULL},
-    {"POST", "/api/v1/proctor/login", NO_PARAM, PUBLIC, post_login, NULL},
-    {"POST", "/api/v1/proctor/logout", NO_PARAM, PUBLIC, post_logout, NULL},
-    {"GET", "/admin/v1/terminals", NO_PARAM, ADMIN, get_terminals, NULL},
-    {"POST", "/admin/v1/terminals/*/approve", P_CODE, ADMIN, post_approve, NULL},
-    {"POST", "/admin/v1/seats/*/revoke", P_SEAT, ADMIN, post_revoke, NULL},
-    {"POST", "/admin/v1/candidates/*/submit", P_TICKET, ADMIN, post_action, "submit"},
-    {"POST", "/admin/v1/candidates/*/absent", P_TICKET, ADMIN, post_action, "absent"},
-    {"POST", "/admin/v1/candidates/*/extend", P_TICKET, ADMIN, post_action, "extend"},
-    {"POST", "/admin/v1/candidates/*/move", P_TICKET, ADMIN, post_action, "move"},
-    {"POST", "/admin/v1/candidates/*/incident", P_TICKET, ADMIN, post_action, "incident"},
-    {"GET", "/admin/v1/room", NO_PARAM, ADMIN, get_room, NULL},
-    {"GET", "/admin/v1/events", NO_PARAM, ADMIN, get_events, NULL},
+    R2("GET", "/", NO_PARAM, PUBLIC, get_page, "index.html"),
+    R2("HEAD", "/", NO_PARAM, PUBLIC, get_page, "index.html"),
+    R2("GET", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"),
+    R2("HEAD", "/proctor", NO_PARAM, PUBLIC, get_page, "proctor.html"),
+    R1("GET", "/static/*", P_NAME, PUBLIC, http_static),
+    R1("HEAD", "/static/*", P_NAME, PUBLIC, http_static),
+    R0("GET", "/api/v1/time", PUBLIC, get_time),
+    R0("POST", "/api/v1/terminals", PUBLIC, ask_to_pair),
+    R1("GET", "/api/v1/terminals/*", P_CODE, PUBLIC, pairing_state),
+    R0("POST", "/api/v1/signin", TERMINAL, http_signin),
+    R0("GET", "/api/v1/photo", CANDIDATE, http_photo),
+    R0("GET", "/api/v1/exam", CANDIDATE, http_exam),
+    R0("POST", "/api/v1/submit", CANDIDATE, http_submit),
+    R1("PUT", "/api/v1/answers/*", P_CODE, CANDIDATE, http_put_answer),
+    R0("POST", "/api/v1/proctor/login", PUBLIC, http_proctor_login),
+    R0("POST", "/api/v1/proctor/logout", PUBLIC, http_proctor_logout),
+    R0("GET", "/admin/v1/terminals", ADMIN, get_terminals),
+    R1("POST", "/admin/v1/terminals/*/approve", P_CODE, ADMIN, approve),
+    R1("POST", "/admin/v1/seats/*/revoke", P_SEAT, ADMIN, revoke),
+    R2("POST", "/admin/v1/candidates/*/submit", P_TICKET, ADMIN, http_proctor, "submit"),
+    R2("POST", "/admin/v1/candidates/*/absent", P_TICKET, ADMIN, http_proctor, "absent"),
+    R2("POST", "/admin/v1/candidates/*/extend", P_TICKET, ADMIN, http_proctor, "extend"),
+    R2("POST", "/admin/v1/candidates/*/move", P_TICKET, ADMIN, http_proctor, "move"),
+    R2("POST", "/admin/v1/candidates/*/incident", P_TICKET, ADMIN, http_proctor, "incident"),
+    R0("GET", "/admin/v1/room", ADMIN, http_room),
+    R0("GET", "/admin/v1/events", ADMIN, http_events),
 };
 
 #define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */
@@ -762,16 +672,17 @@ static enum MHD_Result route(struct http_req *q, const char *method, const char 
             continue;
         if (rt->access == ADMIN && !admin_allowed(q))
             return daemon_error(q->conn, MHD_HTTP_FORBIDDEN, "admin_only", MSG_ADMIN_ONLY);
-        return rt->handler(q, rt->param == NO_PARAM ? NULL : param, rt->arg);
+        if (rt->call_arg != NULL)
+            return rt->call_arg(q, rt->param == NO_PARAM ? NULL : param, rt->arg);
+        return rt->call_param != NULL ? rt->call_param(q, param) : rt->call(q);
     }
     if (path_known)
         return daemon_error(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method", MSG_METHOD);
-    return http_not_found(q, NULL);
+    return http_not_found(q);
 }
 
-enum MHD_Result http_not_found(struct http_req *q, const char *param)
+enum MHD_Result http_not_found(struct http_req *q)
 {
-    (void)param;
     return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "not_found", MSG_NOT_FOUND);
 }
 

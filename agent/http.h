@@ -142,7 +142,7 @@ enum MHD_Result http_photo(struct http_req *q);
 void daemon_headers(struct MHD_Response *r, const char *cache_control);
 
 /* 404 not_found, the router's own (http.c). */
-enum MHD_Result http_not_found(struct http_req *q, const char *param);
+enum MHD_Result http_not_found(struct http_req *q);
 
 /* GET and HEAD of a file of agent/web/ built into the program (static.c):
  * its bytes with their type and ETag, 304 when If-None-Match names it, 404

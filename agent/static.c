@@ -46,7 +46,7 @@ static enum MHD_Result send_file(struct http_req *q, const char *name)
     int page;
 
     if (f == NULL)
-        return http_not_found(q, NULL);
+        return http_not_found(q);
     page = strncmp(f->content_type, "text/html", 9) == 0;
     inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (none_match(inm, f->etag)) {
