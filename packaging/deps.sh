@@ -16,8 +16,15 @@ build_pkgs="build-essential cmake pkg-config curl
 libssl-dev libsqlite3-dev zlib1g-dev libuv1-dev libcurl4-openssl-dev
 libmicrohttpd-dev libjansson-dev libcsv-dev"
 # clang builds the sanitizer and libFuzzer targets, so every make test compiles
-# the project with both gcc and clang.
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format"
+# the project with both gcc and clang. The browser tests (tests/browser) drive
+# Debian's chromium with playwright-core from npm under node, and need a CJK
+# font for the candidate terminal's screenshots.
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format
+chromium fonts-wqy-zenhei"
+# A node that came with its own npm (not Debian's) is kept: Debian's npm
+# conflicts with it.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+    test_pkgs="$test_pkgs nodejs npm"
 
 case "$mode" in
 build) want=$build_pkgs ;;
