@@ -1,0 +1,40 @@
+#!/bin/sh
+# The proctor console in a real browser (issue 12): a center and a room with
+# a proctor password and a fetched plan whose session starts in 10 minutes;
+# node's test runner drives Debian's chromium through playwright-core
+# (proctor.test.js), which runs `examroom serve` itself and plays the
+# terminals and candidates through the API. Screenshots go to ARTIFACTS.
+#   proctor.sh EXAMROOM EXAMCENTER ARTIFACTS
+set -u
+room=$1 center=$2 artifacts=$3
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/examroom-proctor-XXXXXX)
+cpid=""
+cleanup() {
+    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$here/../lib.sh"
+
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ] || ! command -v node >/dev/null 2>&1; then
+    echo "browser_proctor: chromium or node missing: run packaging/deps.sh test" >&2
+    exit 1
+fi
+# playwright-core from the committed lockfile (see terminal.sh).
+stamp="$here/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$here/package-lock.json" -nt "$stamp" ]; then
+    (flock 9 && npm ci --prefix "$here" --no-audit --no-fund --loglevel=error) \
+        9>"$here/.npm-ci.lock" || exit 1
+fi
+
+printf 'console-pass-7\n' >"$tmp/pw"
+room_init_args="--proctor-password-file $tmp/pw"
+center_and_room --candidates 16 --rooms 1 --start-in 10 --photo-kib 20
+$C pack >/dev/null && $R fetch >/dev/null || exit 1
+
+mkdir -p "$artifacts"
+EXAMROOM="$room" ROOM_DATA="$tmp/room" PLAN="$tmp/plan" ARTIFACTS="$artifacts" \
+    CHROMIUM="$chromium" WORK="$tmp" PROCTOR_PASSWORD="console-pass-7" \
+    node --test --test-reporter=spec "$here/proctor.test.js"
