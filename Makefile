@@ -2,7 +2,9 @@
 # of the README; the rest are for developers.
 #
 #   make            release build (gcc) in build/release
-#   make demo       install missing packages, build, run the whole flow on loopback
+#   make demo       install missing packages, build, run the whole flow on loopback;
+#                   make demo KEEP=1 leaves the room's daemon and the center
+#                   running at the end, to open the pages it prints
 #   make test       install missing packages; release (gcc) and ASan/UBSan (clang)
 #                   builds; every test through ctest in both
 #   make bench      release build, then the benchmarks (bench/run.sh)
@@ -58,7 +60,7 @@ test: deps-test release asan
 	cd $(BUILD)/asan && $(SAN_ENV) $(CTEST) --verbose --output-on-failure
 
 demo: release
-	tests/e2e/demo.sh $(BUILD)/release
+	KEEP=$(KEEP) tests/e2e/demo.sh $(BUILD)/release
 
 bench: release
 	bench/run.sh $(BUILD)/release

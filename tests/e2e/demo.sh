@@ -7,12 +7,19 @@
 # once the candidates have signed in.
 # The demo is also a test (e2e_demo): every candidate's score computed here
 # from the papers' keys must equal the room's and the center's, or it fails.
-#   [DEMO_DIR=DIR] demo.sh BUILD_DIR
+# At the end it prints the terminal's and the console's URLs and the proctor
+# password (set at init); with KEEP=1 (make demo KEEP=1) the room's daemon
+# and the center are left running for a person to open those pages, with
+# the `kill` line that stops them.
+#   [DEMO_DIR=DIR] [KEEP=1] demo.sh BUILD_DIR
 set -eu
 build=${1:-build/release}
 room=$build/agent/examroom
 center=$build/center/examcenter
 demo=${DEMO_DIR:-$(pwd)/demo-data}
+keep=${KEEP:-}
+[ "$keep" = 0 ] && keep=""
+password=kaochang-2026
 pid="" rpid=""
 
 tmp=$demo
@@ -45,9 +52,11 @@ port=$(wait_ready "$demo/serve.out")
 cat "$demo/serve.out"
 url="https://localhost:$port"
 
-step "考场：初始化（固定考试中心公钥和 CA）"
+step "考场：初始化（固定考试中心公钥和 CA，监考密码 $password）"
+echo "$password" >"$demo/proctor-password.txt"
 $R init --center "$url" --center-key "$demo/center/center-key.pub" \
-    --center-ca "$demo/center/ca.pem" --name "第一考场服务器"
+    --center-ca "$demo/center/ca.pem" --name "第一考场服务器" \
+    --proctor-password-file "$demo/proctor-password.txt"
 step "考场：用注册码注册"
 $R register "$serial"
 step "考试中心：为已注册的考场生成试卷包"
@@ -189,4 +198,22 @@ fi
 
 step "考场：状态"
 $R status
+
+step "浏览器中查看"
+# The console's login takes the password printed below.
+if ! curl -s -X POST -H 'Content-Type: application/json' --data "{\"password\":\"$password\"}" \
+    "$u/api/v1/proctor/login" | grep -q '"proctor_token"'; then
+    echo "FAIL: the proctor password $password does not log in to the console"
+    exit 1
+fi
+echo "考生终端：$u/"
+echo "监考台：  $u/proctor （监考密码：$password）"
+if [ -n "$keep" ]; then
+    trap - EXIT
+    echo "考场服务（进程 $rpid）和考试中心（进程 $pid）仍在运行；看完后停止："
+    echo "  kill $rpid $pid"
+    echo "（演示中考场时钟已拨快，页面显示的是开考 31 分钟后的考场。）"
+else
+    echo "演示结束时考场服务和考试中心已停止；要在浏览器中打开上面的页面，请运行 make demo KEEP=1。"
+fi
 printf '\n演示数据在 %s（可删除）。\n' "$demo"
