@@ -1,7 +1,7 @@
 // The proctor console (/proctor) in Debian's chromium (playwright-core),
 // against a real `examroom serve` that this file starts. Terminals and
 // candidates are played through the API (fetch); the proctor works only
-// through the page. Set up by proctor.sh: EXAMROOM, ROOM_DATA, PLAN,
+// through the page. Set up by run.sh: EXAMROOM, ROOM_DATA, PLAN,
 // ARTIFACTS, CHROMIUM, WORK, PROCTOR_PASSWORD.
 'use strict';
 

@@ -1,6 +1,6 @@
 // The candidate terminal in Debian's chromium (playwright-core), against a
 // real `examroom serve` that this file starts, kills and restarts (its exam
-// clock moved with EXAMROOM_CLOCK_OFFSET). Set up by terminal.sh: EXAMROOM,
+// clock moved with EXAMROOM_CLOCK_OFFSET). Set up by run.sh: EXAMROOM,
 // ROOM_DATA, PLAN, ARTIFACTS, CHROMIUM, WORK. TERMINAL_URL (optional) points
 // the browser elsewhere than the daemon (a development server).
 'use strict';
