@@ -7,84 +7,21 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { room: daemon, cli, serve, stop, sleep, freePort } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
-let port = 0;
-let daemon = null;
 let browser = null;
 let page = null;
 let base = '';
 
-/* ---- the room (as in terminal.test.js) ---- */
-
-function cli(...args) {
-  return execFileSync(env.EXAMROOM, ['--data', env.ROOM_DATA, ...args], { encoding: 'utf8' });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function serve() {
-  const log = fs.openSync(path.join(env.WORK, 'room.log'), 'a');
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const child = spawn(env.EXAMROOM, ['--data', env.ROOM_DATA, 'serve', '--listen', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', log],
-    });
-    const ok = await new Promise((resolve) => {
-      let out = '';
-      const timer = setTimeout(() => resolve(false), 30000);
-      child.stdout.on('data', (b) => {
-        out += b;
-        if (out.includes('listening on')) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      });
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (ok) {
-      daemon = child;
-      return;
-    }
-    child.kill('SIGKILL');
-    port = await freePort();
-  }
-  throw new Error('examroom serve did not start');
-}
-
-function stop() {
-  const child = daemon;
-  daemon = null;
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.on('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 async function api(token, method, p, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(`http://127.0.0.1:${port}${p}`, {
+  const r = await fetch(`http://127.0.0.1:${daemon.port}${p}`, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -139,8 +76,8 @@ async function confirm(p, words) {
 }
 
 before(async () => {
-  port = await freePort();
-  base = `http://127.0.0.1:${port}`;
+  daemon.port = await freePort();
+  base = `http://127.0.0.1:${daemon.port}`;
   await serve();
   for (let i = 0; i < 300 && !/场次 S1: 已解锁/.test(cli('status')); i++) await sleep(100);
   assert.ok(people.length >= 4, 'the plan has the candidates the tests need');

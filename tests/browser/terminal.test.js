@@ -7,94 +7,24 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { room, cli, serve, stop, sleep, freePort } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
-let port = Number(env.EXAMROOM_PORT || 0);
-let daemon = null;
+room.port = Number(env.EXAMROOM_PORT || 0);
 let browser = null;
 let base = '';
 let startsAt = 0;
-
-/* ---- the room ---- */
-
-function cli(...args) {
-  return execFileSync(env.EXAMROOM, ['--data', env.ROOM_DATA, ...args], { encoding: 'utf8' });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/* Starts the daemon on the same port every time (the page's origin, and so
- * its localStorage, stays), its exam clock OFFSET seconds ahead. */
-async function serve(offset) {
-  await stop('SIGTERM');
-  const log = fs.openSync(path.join(env.WORK, 'room.log'), 'a');
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const child = spawn(
-      env.EXAMROOM,
-      ['--data', env.ROOM_DATA, 'serve', '--listen', `127.0.0.1:${port}`],
-      {
-        env: { ...env, EXAMROOM_CLOCK_OFFSET: String(Math.round(offset)) },
-        stdio: ['ignore', 'pipe', log],
-      },
-    );
-    const ok = await new Promise((resolve) => {
-      let out = '';
-      const timer = setTimeout(() => resolve(false), 30000);
-      child.stdout.on('data', (b) => {
-        out += b;
-        if (out.includes('listening on')) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      });
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (ok) {
-      daemon = child;
-      return;
-    }
-    child.kill('SIGKILL');
-    await sleep(250); /* the port still held by the last one */
-  }
-  throw new Error('examroom serve did not start');
-}
-
-function stop(signal) {
-  const child = daemon;
-  daemon = null;
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.on('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* The daemon's clock OFFSET seconds from the real one, SECONDS after the
  * session's start. */
 const at = (seconds) => startsAt + seconds - Date.now() / 1000;
 
 async function api(token, method, p, body) {
-  const r = await fetch(`http://127.0.0.1:${port}/api/v1${p}`, {
+  const r = await fetch(`http://127.0.0.1:${room.port}/api/v1${p}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -216,8 +146,8 @@ const saved = (page, timeout = 30000) =>
 /* ---- the tests ---- */
 
 before(async () => {
-  if (!port) port = await freePort();
-  base = env.TERMINAL_URL || `http://127.0.0.1:${port}`;
+  if (!room.port) room.port = await freePort();
+  base = env.TERMINAL_URL || `http://127.0.0.1:${room.port}`;
   await serve(0);
   /* The session's key comes from the center in the background. */
   for (let i = 0; i < 300 && !/场次 S1: 已解锁/.test(cli('status')); i++) await sleep(100);

@@ -1,0 +1,84 @@
+// The room under a browser test (set up by run.sh): the proctor's CLI, and
+// `examroom serve` started, stopped and restarted on one port (the page's
+// origin, so its localStorage, stays the same across restarts).
+'use strict';
+
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+
+const env = process.env;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cli(...args) {
+  return execFileSync(env.EXAMROOM, ['--data', env.ROOM_DATA, ...args], { encoding: 'utf8' });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+let daemon = null;
+const room = { port: 0 };
+
+/* Stops the daemon with SIGNAL (SIGTERM: a clean stop; SIGKILL: a crash). */
+function stop(signal = 'SIGTERM') {
+  const child = daemon;
+  daemon = null;
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.on('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+/* (Re)starts the daemon on room.port (a free one the first time), its exam
+ * clock OFFSET seconds ahead; resolves once it says it is listening. */
+async function serve(offset = 0) {
+  await stop('SIGTERM');
+  if (!room.port) room.port = await freePort();
+  const log = fs.openSync(path.join(env.WORK, 'room.log'), 'a');
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const child = spawn(
+      env.EXAMROOM,
+      ['--data', env.ROOM_DATA, 'serve', '--listen', `127.0.0.1:${room.port}`],
+      {
+        env: { ...env, EXAMROOM_CLOCK_OFFSET: String(Math.round(offset)) },
+        stdio: ['ignore', 'pipe', log],
+      },
+    );
+    const ok = await new Promise((resolve) => {
+      let out = '';
+      const timer = setTimeout(() => resolve(false), 30000);
+      child.stdout.on('data', (b) => {
+        out += b;
+        if (out.includes('listening on')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.on('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (ok) {
+      daemon = child;
+      return;
+    }
+    child.kill('SIGKILL');
+    await sleep(250); /* the port still held by the last one */
+  }
+  throw new Error('examroom serve did not start');
+}
+
+module.exports = { room, cli, serve, stop, sleep, freePort };
