@@ -69,8 +69,13 @@ void room_package_trust(struct room *r, int64_t min_version, struct pkg_trust *t
  * expiry against the center's clock, version >= min_version, every chunk). */
 int room_open_package(struct room *r, const char *path, int64_t min_version,
                       struct pkg_reader **out);
-/* Loads the package's roster (room.json) into the store. */
+/* Loads the package's roster (room.json) into the store. ER_PKG_NO_SECTION
+ * when room.json, or its sessions, candidates or room.seats, is absent:
+ * room_package_missing() then names it. */
 int room_load_roster(struct room *r, struct pkg_reader *rd);
+/* What the last ER_PKG_NO_SECTION of room_load_roster or room_read_section
+ * was about, in words for a detail line ("考场名单（room.json）"); "" before. */
+const char *room_package_missing(void);
 
 /* The label a session's key is sealed under the room key with. */
 void room_session_label(const char *session, char *out, size_t outsz);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -17,6 +18,16 @@
 
 #define ATTEMPTS_MAX   50
 #define BACKOFF_MAX_MS 30000
+
+/* Detail lines (zh-CN) beside the error's own sentence. */
+#define MSG_MANIFEST_ROOM "考试中心的试卷包清单写的是考场 %s，本机注册的是考场 %s。"
+#define MSG_MANIFEST_PLAN "考试中心的试卷包清单写的是考试计划 %s，本机注册的是考试计划 %s。"
+#define MSG_MISSING       "试卷包中缺少%s。"
+#define MSG_REPLACED                                                                               \
+    "考试中心把第 %lld 版试卷包换成了另一份，本机已有场次解锁或开考，仍使用原来的一份。"
+#define MSG_UP_TO_DATE "试卷包已是最新（第 %lld 版），无需下载。\n"
+#define MSG_REPLACING                                                                              \
+    "考试中心换发了第 %lld 版试卷包（内容与本机的不同），本机尚无场次开始，下载新的一份。\n"
 
 struct plan_ref {
     char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1];
@@ -35,6 +46,7 @@ static void first_registration(const struct store_registration *reg, void *arg)
 
 struct latest {
     int64_t version;
+    uint8_t header_hash[STORE_HASH_LEN];
     char path[ROOM_PATH_MAX];
 };
 
@@ -43,7 +55,37 @@ static void keep_latest(const struct store_package *pkg, void *arg)
     struct latest *l = arg;
 
     l->version = pkg->version;
+    memcpy(l->header_hash, pkg->header_hash, STORE_HASH_LEN);
     snprintf(l->path, sizeof(l->path), "%s", pkg->path);
+}
+
+/* ---- replacing a package under the same version ---- */
+
+struct started {
+    int64_t now;
+    int any;
+};
+
+static void session_started(const struct store_session *s, void *arg)
+{
+    struct started *st = arg;
+
+    if (s->state != STORE_SESSION_LOCKED || s->starts_at <= st->now)
+        st->any = 1;
+}
+
+/* Has any session of the installed package been unlocked, or reached its
+ * start time (by the center's clock when we know it)? Then its package is
+ * in use and is never swapped for another under the same version. */
+static int exam_started(struct room *r)
+{
+    struct pkg_trust t;
+    struct started st = {0};
+
+    room_package_trust(r, 0, &t);
+    st.now = t.now;
+    store_foreach_session(r->st, session_started, &st);
+    return st.any;
 }
 
 /* ---- progress ---- */
@@ -191,10 +233,28 @@ static int download(struct room *r, struct sync_client *c, const char *path, uin
 struct wanted {
     int64_t version;
     uint64_t size;
-    char path[64], etag[80];
+    char path[64], etag[80], id[65];
+    char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1]; /* as the manifest says */
 };
 
-static int read_manifest(struct room *r, struct sync_client *c, struct wanted *want)
+/* The signed manifest names the plan and room it is for: another's is
+ * refused before anything is downloaded. */
+static int manifest_for_us(const struct plan_ref *reg, json_t *doc, struct wanted *want)
+{
+    const char *plan = json_string_value(json_object_get(doc, "plan"));
+    const char *room = json_string_value(json_object_get(doc, "room"));
+
+    snprintf(want->plan, sizeof(want->plan), "%s", plan ? plan : "");
+    snprintf(want->room, sizeof(want->room), "%s", room ? room : "");
+    if (plan == NULL || room == NULL)
+        return ER_SYNC_PROTOCOL;
+    if (strcmp(plan, reg->plan) != 0 || strcmp(room, reg->room) != 0)
+        return ER_SYNC_MANIFEST_OTHER;
+    return 0;
+}
+
+static int read_manifest(struct room *r, struct sync_client *c, const struct plan_ref *reg,
+                         struct wanted *want)
 {
     const struct sync_request req = {.method = "GET", .path = "/v1/manifest", .sign = 1, .fd = -1};
     struct sync_response resp = {0};
@@ -207,6 +267,8 @@ static int read_manifest(struct room *r, struct sync_client *c, struct wanted *w
         rc = ER_SYNC_BADSIG;
     if (rc == 0 && (doc = json_loads((const char *)resp.body, 0, NULL)) == NULL)
         rc = ER_SYNC_PROTOCOL;
+    if (rc == 0)
+        rc = manifest_for_us(reg, doc, want);
     want->version = 0;
     json_array_foreach(json_object_get(doc, "packages"), i, pkg)
     {
@@ -214,12 +276,14 @@ static int read_manifest(struct room *r, struct sync_client *c, struct wanted *w
         const char *path = json_string_value(json_object_get(pkg, "path"));
         const char *id = json_string_value(json_object_get(pkg, "package_id"));
 
-        if (rc < 0 || v <= want->version || path == NULL || id == NULL || strlen(path) >= 64)
+        if (rc < 0 || v <= want->version || path == NULL || id == NULL || strlen(path) >= 64 ||
+            strlen(id) != 64)
             continue;
         want->version = v;
         want->size = (uint64_t)json_integer_value(json_object_get(pkg, "size"));
         snprintf(want->path, sizeof(want->path), "%s", path);
         snprintf(want->etag, sizeof(want->etag), "\"%.64s\"", id);
+        snprintf(want->id, sizeof(want->id), "%s", id);
     }
     if (rc == 0 && want->version == 0)
         rc = ER_SYNC_NO_PACKAGE;
@@ -261,16 +325,30 @@ static void count_one(const struct store_candidate *c, void *arg)
     (void)arg;
 }
 
+static int put_package(struct room *r, const struct pkg_info *info, const uint8_t *hash,
+                       const char *path, enum store_pkg_state state)
+{
+    struct store_package pkg = {
+        .plan_id = info->plan_id, .version = (int64_t)info->version, .path = path, .state = state};
+    struct room_wait w = {0};
+
+    memcpy(pkg.header_hash, hash, STORE_HASH_LEN);
+    return room_write_wait(r, store_put_package(r->st, &pkg, room_done, &w), &w);
+}
+
 /* Verifies part completely, then makes it the room's package: renamed to
- * its final name, recorded as verified, its roster loaded. */
-static int install(struct room *r, const struct plan_ref *reg, int64_t latest, const char *part)
+ * its final name, its roster loaded, and only then recorded as verified (a
+ * package whose roster does not load is recorded as rejected, so status and
+ * verify never show it and the next fetch tries again). Another package
+ * under the installed version replaces it only while no session has
+ * started (ER_PKG_REPLACED after). */
+static int install(struct room *r, const struct plan_ref *reg, const struct latest *latest,
+                   const char *part)
 {
     char final[ROOM_PATH_MAX], name[PKG_MAX_NAME + 64];
     struct pkg_reader *rd = NULL;
     const struct pkg_info *info;
-    struct store_package pkg = {0};
-    struct room_wait w = {0};
-    int rc = room_open_package(r, part, latest, &rd);
+    int rc = room_open_package(r, part, latest->version, &rd), recorded = 0;
 
     if (rc < 0)
         return rc;
@@ -281,20 +359,27 @@ static int install(struct room *r, const struct plan_ref *reg, int64_t latest, c
              (unsigned long long)info->version);
     if (rc == 0)
         rc = room_path(r, name, final);
-    /* The store first: if it refuses (an older version, another package
-     * under this version), the file in place stays as it was. */
-    if (rc == 0) {
-        pkg.plan_id = info->plan_id;
-        pkg.version = (int64_t)info->version;
-        memcpy(pkg.header_hash, info->package_id, STORE_HASH_LEN);
-        pkg.path = final;
-        pkg.state = STORE_PKG_VERIFIED;
-        rc = room_write_wait(r, store_put_package(r->st, &pkg, room_done, &w), &w);
+    if (rc == 0 && (int64_t)info->version == latest->version &&
+        memcmp(info->package_id, latest->header_hash, STORE_HASH_LEN) != 0) {
+        /* The center replaced the package under this version. */
+        if (exam_started(r))
+            rc = ER_PKG_REPLACED;
+        else
+            rc = put_package(r, info, latest->header_hash, latest->path, STORE_PKG_REJECTED);
     }
+    /* The store first: if it refuses (an older version, another package
+     * under a verified version), the file in place stays as it was. */
+    if (rc == 0)
+        rc = put_package(r, info, info->package_id, final, STORE_PKG_DOWNLOADING);
+    recorded = rc == 0;
     if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
         rc = ER_IO;
     if (rc == 0)
         rc = room_load_roster(r, rd);
+    if (rc == 0)
+        rc = put_package(r, info, info->package_id, final, STORE_PKG_VERIFIED);
+    else if (recorded)
+        put_package(r, info, info->package_id, final, STORE_PKG_REJECTED);
     if (rc == 0) {
         int n = store_foreach_candidate(r->st, NULL, count_one, NULL);
 
@@ -305,10 +390,18 @@ static int install(struct room *r, const struct plan_ref *reg, int64_t latest, c
     return rc;
 }
 
+static int same_package(const struct latest *latest, const struct wanted *want)
+{
+    char hex[2 * STORE_HASH_LEN + 1];
+
+    hex_encode(latest->header_hash, STORE_HASH_LEN, hex);
+    return strcasecmp(hex, want->id) == 0;
+}
+
 int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--from", NULL};
-    int bad = 0, rc;
+    int bad = 0, rc, replaced = 0;
     const char *from = cli_option(argc, argv, "--from", &bad);
     struct plan_ref reg = {0};
     struct latest latest = {0};
@@ -337,20 +430,26 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
         if (rc == 0)
             rc = copy_file(from, part);
         if (rc == 0)
-            rc = install(&r, &reg, latest.version, part);
+            rc = install(&r, &reg, &latest, part);
         if (rc < 0)
             unlink(part);
     } else if (rc == 0) {
         rc = room_sync_new(&r, &c);
         if (rc == 0)
-            rc = read_manifest(&r, c, &want);
+            rc = read_manifest(&r, c, &reg, &want);
         if (rc == 0 && want.version < latest.version)
             rc = ER_PKG_OLD_VERSION;
-        if (rc == 0 && want.version == latest.version && access(latest.path, R_OK) == 0) {
-            printf("试卷包已是最新（第 %lld 版），无需下载。\n", (long long)latest.version);
+        replaced = rc == 0 && want.version == latest.version && !same_package(&latest, &want);
+        if (replaced && exam_started(&r))
+            rc = ER_PKG_REPLACED; /* refused before a byte is downloaded */
+        else if (replaced)
+            printf(MSG_REPLACING, (long long)latest.version);
+        if (rc == 0 && !replaced && want.version == latest.version &&
+            access(latest.path, R_OK) == 0) {
+            printf(MSG_UP_TO_DATE, (long long)latest.version);
             /* An earlier fetch may have stopped before the roster was in. */
             if (store_foreach_candidate(r.st, NULL, count_one, NULL) <= 0)
-                rc = install(&r, &reg, latest.version, latest.path);
+                rc = install(&r, &reg, &latest, latest.path);
         } else if (rc == 0) {
             snprintf(name, sizeof(name), "packages/%s.v%lld.pkg.part", reg.plan,
                      (long long)want.version);
@@ -360,7 +459,7 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
             if (isatty(STDOUT_FILENO))
                 printf("\n");
             if (rc == 0)
-                rc = install(&r, &reg, latest.version, part);
+                rc = install(&r, &reg, &latest, part);
             /* A complete file that fails verification is no use to resume. */
             if (rc < 0 && rc != ER_IO && rc != ER_DISK_FULL && !transient(rc) &&
                 rc != ER_SYNC_CANCELLED)
@@ -373,5 +472,13 @@ int cmd_fetch(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == ER_DISK_FULL && short_need > 0)
         return cli_fail_detail(ctx, rc, "下载试卷包还需要约 %.1f MB 的磁盘空间，现在只有 %.1f MB。",
                                (double)short_need / 1048576.0, (double)short_avail / 1048576.0);
+    if (rc == ER_SYNC_MANIFEST_OTHER && strcmp(want.room, reg.room) != 0)
+        return cli_fail_detail(ctx, rc, MSG_MANIFEST_ROOM, want.room, reg.room);
+    if (rc == ER_SYNC_MANIFEST_OTHER)
+        return cli_fail_detail(ctx, rc, MSG_MANIFEST_PLAN, want.plan, reg.plan);
+    if (rc == ER_PKG_NO_SECTION && room_package_missing()[0] != '\0')
+        return cli_fail_detail(ctx, rc, MSG_MISSING, room_package_missing());
+    if (rc == ER_PKG_REPLACED)
+        return cli_fail_detail(ctx, rc, MSG_REPLACED, (long long)latest.version);
     return rc < 0 ? cli_fail(ctx, rc) : 0;
 }

@@ -8,6 +8,36 @@
 #include <string.h>
 #include <time.h>
 
+/* What a package lacks, in the words of the detail line a proctor reads
+ * beside ER_PKG_NO_SECTION's sentence (zh-CN). */
+#define MSG_SECTION_ROSTER     "考场名单（room.json）"
+#define MSG_SECTION_PHOTOS     "考生照片（photos）"
+#define MSG_SECTION_PAPER      "场次 %s 的试卷和答案（%s）"
+#define MSG_SECTION_OTHER      "“%s”部分"
+#define MSG_SECTION_SESSIONS   "考场名单中的场次列表（room.json 的 sessions）"
+#define MSG_SECTION_CANDIDATES "考场名单中的考生列表（room.json 的 candidates）"
+#define MSG_SECTION_SEATS      "考场名单中的座位数（room.json 的 room.seats）"
+
+/* The last thing room_read_section or room_load_roster found missing. */
+static char missing[PKG_MAX_NAME * 2 + 64];
+
+const char *room_package_missing(void)
+{
+    return missing;
+}
+
+static void note_missing_section(const char *name)
+{
+    if (strcmp(name, "room.json") == 0)
+        snprintf(missing, sizeof(missing), MSG_SECTION_ROSTER);
+    else if (strcmp(name, "photos") == 0)
+        snprintf(missing, sizeof(missing), MSG_SECTION_PHOTOS);
+    else if (strncmp(name, "paper/", 6) == 0)
+        snprintf(missing, sizeof(missing), MSG_SECTION_PAPER, name + 6, name);
+    else
+        snprintf(missing, sizeof(missing), MSG_SECTION_OTHER, name);
+}
+
 void room_package_trust(struct room *r, int64_t min_version, struct pkg_trust *t)
 {
     struct room_contact contact;
@@ -62,6 +92,8 @@ int room_read_section(struct pkg_reader *rd, const char *name, const uint8_t *se
     }
     if (rc == ER_TOO_LARGE)
         rc = ER_PKG_TOO_LARGE;
+    if (rc == ER_PKG_NO_SECTION)
+        note_missing_section(name);
     dynbuf_free(&b);
     return rc;
 }
@@ -85,7 +117,16 @@ int room_load_roster(struct room *r, struct pkg_reader *rd)
         rc = ER_PKG_CORRUPT;
     sess = json_object_get(doc, "sessions");
     cands = json_object_get(doc, "candidates");
-    n_seats = (size_t)json_integer_value(json_object_get(json_object_get(doc, "room"), "seats"));
+    v = json_object_get(json_object_get(doc, "room"), "seats");
+    n_seats = (size_t)json_integer_value(v);
+    /* Absent: the center left it out, and the proctor is told what. */
+    if (rc == 0 && (sess == NULL || cands == NULL || v == NULL)) {
+        snprintf(missing, sizeof(missing), "%s",
+                 sess == NULL    ? MSG_SECTION_SESSIONS
+                 : cands == NULL ? MSG_SECTION_CANDIDATES
+                                 : MSG_SECTION_SEATS);
+        rc = ER_PKG_NO_SECTION;
+    }
     if (rc == 0 &&
         (!json_is_array(sess) || !json_is_array(cands) || n_seats == 0 || n_seats > 9999))
         rc = ER_PKG_CORRUPT;

@@ -56,6 +56,7 @@
     X(ER_PKG_NO_SECTION, -51)                                                                      \
     X(ER_PKG_LOCKED, -52)                                                                          \
     X(ER_PKG_TOO_LARGE, -53)                                                                       \
+    X(ER_PKG_REPLACED, -54)                                                                        \
     X(ER_STORE_DAMAGED, -70)                                                                       \
     X(ER_STORE_SCHEMA_NEWER, -71)                                                                  \
     X(ER_STORE_FULL, -72)                                                                          \
@@ -85,6 +86,7 @@
     X(ER_SYNC_KEY_IN_USE, -115)                                                                    \
     X(ER_SYNC_ROOM_REGISTERED, -116)                                                               \
     X(ER_SYNC_KEY_RETIRED, -117)                                                                   \
+    X(ER_SYNC_MANIFEST_OTHER, -118)                                                                \
     X(ER_CENTER_DB, -140)                                                                          \
     X(ER_CENTER_DB_NEWER, -141)                                                                    \
     X(ER_PLAN_INVALID, -142)                                                                       \

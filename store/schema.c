@@ -258,9 +258,11 @@ const char *const store_wsql[W_COUNT] = {
                            " WHERE plan_id = ?1 AND state = 'verified'",
     [W_PKG_UPSERT] = "INSERT INTO packages (plan_id, version, header_hash, path, state,"
                      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                     " ON CONFLICT (plan_id, version) DO UPDATE SET path = excluded.path,"
+                     " ON CONFLICT (plan_id, version) DO UPDATE SET"
+                     " header_hash = excluded.header_hash, path = excluded.path,"
                      " state = excluded.state, updated_at = excluded.updated_at"
-                     " WHERE header_hash = excluded.header_hash",
+                     " WHERE packages.header_hash = excluded.header_hash"
+                     " OR packages.state <> 'verified'",
     [W_SESSION_UPSERT] = "INSERT INTO sessions (id, plan_id, starts_at, ends_at,"
                          " late_admission_minutes, earliest_submit_minutes)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET"

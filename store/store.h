@@ -152,7 +152,9 @@ struct store_package {
 
 /* Records a package or its new state. To cb: ER_PKG_OLD_VERSION when a
  * higher version of the plan is already verified (rollback); ER_STORE_CONFLICT
- * when this version is known with another header hash. */
+ * when this version is verified with another header hash (a version known
+ * only as downloading or rejected takes the new hash: the center replaced
+ * it; to replace a verified one, mark it rejected first). */
 int store_put_package(struct store *st, const struct store_package *pkg, store_done_cb cb,
                       void *arg);
 /* The highest verified version of the plan, or ER_STORE_NOT_FOUND. */

@@ -569,6 +569,24 @@ const char *sync_error_code(const struct sync_response *r)
     return code;
 }
 
+/* The center's error codes (docs/protocol.md "Errors") the room tells apart,
+ * each with its own code and so its own sentence; any other is a protocol
+ * error (a 5xx, or replay, is retried). */
+static const struct {
+    const char *code;
+    int er;
+} center_errors[] = {
+    {"clock_skew", ER_SYNC_CLOCK},
+    {"unknown_room", ER_SYNC_UNREGISTERED},
+    {"serial_used", ER_SYNC_SERIAL_USED},
+    {"room_key_in_use", ER_SYNC_KEY_IN_USE},
+    {"room_registered", ER_SYNC_ROOM_REGISTERED},
+    {"room_key_retired", ER_SYNC_KEY_RETIRED},
+    {"serial_unknown", ER_SYNC_SERIAL_UNKNOWN},
+    {"serial_typo", ER_CODE_TYPO},
+    {"conflict", ER_SYNC_CONFLICT},
+};
+
 int sync_answer_error(const struct sync_response *r)
 {
     const char *code;
@@ -578,24 +596,9 @@ int sync_answer_error(const struct sync_response *r)
     if (r->status >= 200 && r->status < 300)
         return 0;
     code = sync_error_code(r);
-    if (strcmp(code, "clock_skew") == 0)
-        return ER_SYNC_CLOCK;
-    if (strcmp(code, "unknown_room") == 0)
-        return ER_SYNC_UNREGISTERED;
-    if (strcmp(code, "serial_used") == 0)
-        return ER_SYNC_SERIAL_USED;
-    if (strcmp(code, "room_key_in_use") == 0)
-        return ER_SYNC_KEY_IN_USE;
-    if (strcmp(code, "room_registered") == 0)
-        return ER_SYNC_ROOM_REGISTERED;
-    if (strcmp(code, "room_key_retired") == 0)
-        return ER_SYNC_KEY_RETIRED;
-    if (strcmp(code, "serial_unknown") == 0)
-        return ER_SYNC_SERIAL_UNKNOWN;
-    if (strcmp(code, "serial_typo") == 0)
-        return ER_CODE_TYPO;
-    if (strcmp(code, "conflict") == 0)
-        return ER_SYNC_CONFLICT;
+    for (size_t i = 0; i < sizeof(center_errors) / sizeof(center_errors[0]); i++)
+        if (strcmp(code, center_errors[i].code) == 0)
+            return center_errors[i].er;
     if (strncmp(code, "chain_", 6) == 0)
         return ER_SYNC_CHAIN;
     if (strcmp(code, "replay") == 0 || r->status >= 500)

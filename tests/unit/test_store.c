@@ -381,6 +381,14 @@ static void packages(void **state)
     assert_int_equal(put_pkg(f, 3, 0x33, STORE_PKG_REJECTED), 0);
     assert_int_equal(store_latest_package(f->st, "P", copy_pkg, &got), 0);
     assert_int_equal(got.version, 1);
+    /* A version no longer verified (rejected) takes another header: the
+     * center replaced the package under that version. */
+    assert_int_equal(put_pkg(f, 3, 0x44, STORE_PKG_DOWNLOADING), 0);
+    assert_int_equal(put_pkg(f, 3, 0x44, STORE_PKG_VERIFIED), 0);
+    assert_int_equal(store_latest_package(f->st, "P", copy_pkg, &got), 0);
+    assert_int_equal(got.version, 3);
+    assert_int_equal(got.header_hash[0], 0x44);
+    assert_int_equal(put_pkg(f, 3, 0x33, STORE_PKG_DOWNLOADING), ER_STORE_CONFLICT);
     /* A bad argument is returned and the callback never runs. */
     {
         struct store_package p = {.plan_id = "P", .version = 0, .path = "/x"};

@@ -230,6 +230,24 @@ static void center_answers_map_to_the_documented_action(void **state)
     assert_int_equal(classify(204, "internal"), 0); /* 2xx: whatever the body */
 }
 
+/* Each refusal a proctor acts on has its own sentence: room_key_in_use (this
+ * machine's key registered under another serial) is not "serial used". */
+static void center_refusals_have_their_own_sentence(void **state)
+{
+    static const char *const codes[] = {"serial_used",      "room_key_in_use", "room_registered",
+                                        "room_key_retired", "serial_unknown",  "unknown_room",
+                                        "clock_skew",       "conflict",        "chain_broken"};
+    const char *in_use = er_strerror(classify(409, "room_key_in_use"));
+
+    (void)state;
+    assert_non_null(strstr(in_use, "本考场服务器的密钥已用另一个注册码注册过"));
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        for (size_t j = i + 1; j < sizeof(codes) / sizeof(codes[0]); j++)
+            if (strcmp(er_strerror(classify(409, codes[i])),
+                       er_strerror(classify(409, codes[j]))) == 0)
+                fail_msg("%s and %s show the same sentence", codes[i], codes[j]);
+}
+
 /* A transfer that failed: the network (unreachable, timed out, broken) is
  * retried; a certificate that is not the pinned one never is. */
 static void transport_errors_retry_except_tls(void **state)
@@ -329,6 +347,7 @@ int main(void)
         cmocka_unit_test(chain_links_by_hash),
         cmocka_unit_test(head_signature_verifies_and_breaks),
         cmocka_unit_test(center_answers_map_to_the_documented_action),
+        cmocka_unit_test(center_refusals_have_their_own_sentence),
         cmocka_unit_test(transport_errors_retry_except_tls),
         cmocka_unit_test(refused_connection_is_retried),
     };
