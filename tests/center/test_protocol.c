@@ -526,6 +526,58 @@ static void requests_are_authenticated(void **state)
     }
 }
 
+/* Seen nonces are kept in center.db for the whole window: a request
+ * captured before a restart is refused after it. */
+static void replay_refused_after_a_restart(void **state)
+{
+    struct proto_auth used;
+    struct req q = {.method = "GET", .path = "/v1/manifest", .room = &room1, .used = &used};
+    struct resp r;
+
+    (void)state;
+    assert_int_equal(http(&q, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    stop_server(server_pid);
+    server_pid = start_server("", base, sizeof(base));
+    q.room = NULL;
+    q.a = &used;
+    q.used = NULL;
+    assert_int_equal(http(&q, &r), CURLE_OK);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(error_code(&r), "replay");
+    free(r.body);
+}
+
+/* register signed by the key it registers, but X-Examroom-Room naming
+ * another key id: the request is not that key's, so bad_signature (not
+ * unknown_room), before the serial is looked at. */
+static void register_under_another_key_id_is_bad_signature(void **state)
+{
+    struct room k;
+    struct proto_auth a;
+    char *body;
+    struct resp r;
+
+    (void)state;
+    new_room(&k);
+    body = register_body(&k, serial_r02);
+    assert_int_equal(
+        proto_sign_request(k.sign, "POST", "/v1/register", time(NULL), body, strlen(body), &a), 0);
+    strcpy(a.room, room2.id);
+    {
+        struct req q = {
+            .method = "POST", .path = "/v1/register", .body = body, .len = strlen(body), .a = &a};
+
+        assert_int_equal(http(&q, &r), CURLE_OK);
+    }
+    assert_int_equal(r.status, 401);
+    assert_string_equal(error_code(&r), "bad_signature");
+    free(r.body);
+    free(body);
+    free_room(&k);
+}
+
 static char plan_id[256];
 
 static json_t *manifest(const struct room *room)
@@ -557,6 +609,30 @@ static json_t *manifest(const struct room *room)
     assert_non_null(doc);
     snprintf(plan_id, sizeof(plan_id), "%s", json_string_value(json_object_get(doc, "plan")));
     return doc;
+}
+
+/* What docs/package-format.md says of a real package (examcenter pack):
+ * scrypt log2_n 15, r 8, p 1; expires_at 30 days after its last session
+ * ends. The scrypt fields are read from the header's bytes (table order). */
+static void real_package_parameters(const uint8_t *p, size_t n, const struct pkg_info *in)
+{
+    size_t off = 12;
+    int64_t last = 0;
+
+    for (int i = 0; i < 2; i++) /* plan_id, room_id: u16 length, bytes */
+        off += 2 + ((size_t)p[off] << 8 | p[off + 1]);
+    off += 3 * 8 + 3 * 32 + 48; /* version, created_at, expires_at, 3 ids/keys, wrapped */
+    assert_true(off + 9 <= n);
+    assert_int_equal(p[off], 15);
+    assert_int_equal((uint32_t)p[off + 1] << 24 | p[off + 2] << 16 | p[off + 3] << 8 | p[off + 4],
+                     8);
+    assert_int_equal((uint32_t)p[off + 5] << 24 | p[off + 6] << 16 | p[off + 7] << 8 | p[off + 8],
+                     1);
+    assert_true(in->n_sessions >= 1);
+    for (size_t i = 0; i < in->n_sessions; i++)
+        if (in->sessions[i].ends_at > last)
+            last = in->sessions[i].ends_at;
+    assert_int_equal(in->expires_at, last + 2592000);
 }
 
 static void packages_download_and_resume(void **state)
@@ -608,6 +684,7 @@ static void packages_download_and_resume(void **state)
         assert_int_equal(pkg_open(file, &t, &rd), 0);
         assert_int_equal(pkg_verify(rd), 0);
         assert_string_equal(pkg_get_info(rd)->room_id, "R01");
+        real_package_parameters((const uint8_t *)r.body, r.len, pkg_get_info(rd));
         pkg_close(rd);
         t.room_key = room2.wrap;
         assert_int_equal(pkg_open(file, &t, &rd), ER_PKG_OTHER_ROOM);
@@ -1498,6 +1575,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(tls_is_verified_against_the_pinned_ca),
         cmocka_unit_test(serial_is_single_use),
         cmocka_unit_test(requests_are_authenticated),
+        cmocka_unit_test(replay_refused_after_a_restart),
+        cmocka_unit_test(register_under_another_key_id_is_bad_signature),
         cmocka_unit_test(packages_download_and_resume),
         cmocka_unit_test(session_keys_wait_for_their_window),
         cmocka_unit_test(results_are_stored_once_with_signed_receipts),
