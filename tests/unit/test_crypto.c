@@ -40,6 +40,37 @@ static const struct {
     {"000000000000000000000020", 95, 5, "00000-00000-00000-000GG"},
 };
 
+/* docs/codes.md "Key fingerprints": RFC 8032's first test key, as the
+ * center-key.pub file holds it, and its fingerprint; the page must show
+ * both, and the code must give that fingerprint. */
+static void key_fingerprint_vector(void **state)
+{
+    static const char b64[] = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    static const char want[] = "47Z3-3QX1-AJH6-2RKB-K";
+    char fp[KEY_FINGERPRINT_SIZE], doc[65536] = "", path[512];
+    struct key *k = NULL;
+    FILE *f;
+    size_t n;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/docs/codes.md", EXAMROOM_SOURCE_DIR);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(doc, 1, sizeof(doc) - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(doc, b64));
+    assert_non_null(strstr(doc, want));
+    assert_int_equal(key_parse_public(KEY_ED25519, b64, &k), 0);
+    key_fingerprint(k, fp);
+    assert_string_equal(fp, want);
+    key_free(k);
+    /* 44 characters exactly: one short, or without its '=', is refused. */
+    assert_int_equal(
+        key_parse_public(KEY_ED25519, "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo", &k),
+        ER_KEY_FORMAT);
+}
+
 static void code_known_vectors(void **state)
 {
     (void)state;
@@ -466,6 +497,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(code_known_vectors),
+        cmocka_unit_test(key_fingerprint_vector),
         cmocka_unit_test(code_decode_tolerates_what_people_type),
         cmocka_unit_test(code_errors),
         cmocka_unit_test(code_detects_substitutions_and_transpositions),
