@@ -336,19 +336,21 @@ static int put_package(struct room *r, const struct pkg_info *info, const uint8_
     return room_write_wait(r, store_put_package(r->st, &pkg, room_done, &w), &w);
 }
 
-/* Verifies part completely, then makes it the room's package: renamed to
- * its final name, its roster loaded, and only then recorded as verified (a
- * package whose roster does not load is recorded as rejected, so status and
- * verify never show it and the next fetch tries again). Another package
- * under the installed version replaces it only while no session has
- * started (ER_PKG_REPLACED after). */
+/* Verifies part completely, then makes it the room's package: recorded as
+ * downloading, its roster loaded, renamed to its final name, and only then
+ * recorded as verified. A package whose roster does not load is recorded as
+ * rejected (status and verify never show it; the next fetch tries again).
+ * Another package under the installed version replaces it only while no
+ * session has started (ER_PKG_REPLACED after); one that fails to install
+ * leaves the old one in place and verified. */
 static int install(struct room *r, const struct plan_ref *reg, const struct latest *latest,
                    const char *part)
 {
     char final[ROOM_PATH_MAX], name[PKG_MAX_NAME + 64];
     struct pkg_reader *rd = NULL;
     const struct pkg_info *info;
-    int rc = room_open_package(r, part, latest->version, &rd), recorded = 0;
+    int rc = room_open_package(r, part, latest->version, &rd), recorded = 0, replacing = 0;
+    int renamed = 0;
 
     if (rc < 0)
         return rc;
@@ -362,24 +364,28 @@ static int install(struct room *r, const struct plan_ref *reg, const struct late
     if (rc == 0 && (int64_t)info->version == latest->version &&
         memcmp(info->package_id, latest->header_hash, STORE_HASH_LEN) != 0) {
         /* The center replaced the package under this version. */
-        if (exam_started(r))
-            rc = ER_PKG_REPLACED;
-        else
-            rc = put_package(r, info, latest->header_hash, latest->path, STORE_PKG_REJECTED);
+        rc = exam_started(r)
+                 ? ER_PKG_REPLACED
+                 : put_package(r, info, latest->header_hash, latest->path, STORE_PKG_REJECTED);
+        replacing = rc == 0;
     }
     /* The store first: if it refuses (an older version, another package
      * under a verified version), the file in place stays as it was. */
     if (rc == 0)
         rc = put_package(r, info, info->package_id, final, STORE_PKG_DOWNLOADING);
     recorded = rc == 0;
-    if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
-        rc = ER_IO;
     if (rc == 0)
         rc = room_load_roster(r, rd);
+    if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
+        rc = ER_IO;
+    renamed = rc == 0;
     if (rc == 0)
         rc = put_package(r, info, info->package_id, final, STORE_PKG_VERIFIED);
-    else if (recorded)
+    if (rc < 0 && recorded)
         put_package(r, info, info->package_id, final, STORE_PKG_REJECTED);
+    /* The old file was not touched: it stays the room's package. */
+    if (rc < 0 && replacing && !renamed)
+        put_package(r, info, latest->header_hash, latest->path, STORE_PKG_VERIFIED);
     if (rc == 0) {
         int n = store_foreach_candidate(r->st, NULL, count_one, NULL);
 

@@ -7,8 +7,9 @@
 #     is never recorded as verified: status shows no package, and once the
 #     center sends a good one the next fetch installs it;
 #  2. the center replaces v1 by another package under the same version: the
-#     room installs it while no session has started, and refuses (keeping its
-#     own) once one is unlocked;
+#     room installs it while no session has started (and keeps its own when
+#     the new one does not load), and refuses (keeping its own) once one is
+#     unlocked;
 #  3. a signed manifest naming another room, or another plan: refused with
 #     its own message, nothing downloaded.
 #   fetchcheck.sh EXAMROOM EXAMCENTER REPACK
@@ -78,8 +79,16 @@ expect 0 "换发了第 1 版试卷包" $R fetch
 check "the room now holds the center's new v1" cmp -s "$pkg" "$tmp/room/packages/"*.v1.pkg
 expect 0 "已是最新" $R fetch
 expect 0 "考场 R01，第 1 版" $R verify
-# Once a session is unlocked, the package in use is kept.
+# A replacement that does not load: refused, the package in use kept.
 cp "$pkg" "$tmp/inuse.pkg"
+bad_id=$($repack pkg "$tmp/center" "$tmp/room" "$pkg" "$tmp/noroster2.pkg" -room.json) || exit 1
+cp "$tmp/noroster2.pkg" "$pkg"
+q "UPDATE packages SET package_id = X'$bad_id', size = $(stat -c %s "$pkg") WHERE room_id = 'R01'"
+expect 1 "试卷包中缺少考场名单（room.json）" $R fetch
+expect 0 "试卷包: 第 1 版，已校验" $R status
+check "the room keeps the package it had" cmp -s "$tmp/inuse.pkg" "$tmp/room/packages/"*.v1.pkg
+expect 0 "考场 R01，第 1 版" $R verify
+# Once a session is unlocked, the package in use is kept.
 expect 0 "场次 S1 已解锁" $R unlock S1 "$($C unlock-code --session S1)"
 repack_center
 before=$(packages)
