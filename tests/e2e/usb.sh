@@ -108,6 +108,9 @@ for at in 60 $((size / 2)) $((size - 10)); do
     expect 1 "U盘文件已损坏或被修改" $C import "$tmp/flip.usb"
 done
 expect 1 "不是考场导出的U盘数据文件" $C import "$tmp/stick/r01.usb.receipt"
+# Taken to another center, which never registered this room: refused.
+$center --data "$tmp/other" init >/dev/null || exit 1
+expect 1 "本考试中心不认识的考场密钥" $center --data "$tmp/other" import "$tmp/stick/r01c.usb"
 check_scores "after the refused bundles" 20
 check "no receipt for a cut bundle" [ ! -e "$tmp/cut.usb.receipt" ]
 check "no receipt for a changed bundle" [ ! -e "$tmp/flip.usb.receipt" ]
@@ -127,6 +130,36 @@ expect 1 "回执文件已损坏或被修改" $R import-receipt "$tmp/flip.receip
 flip "$rc_file" $((rsize - 5)) "$tmp/flip.receipt"
 expect 1 "回执文件已损坏或被修改" $R import-receipt "$tmp/flip.receipt"
 expect 1 "属于另一台考场服务器" $R import-receipt "$tmp/stick/r02.usb.receipt"
+# Receipts the center signed but that do not fit this room (made here with
+# the center's own key, as docs/protocol.md frames them): another plan, a
+# head that is not a link of our chain, a payload hash not our record's.
+# forge BODY OUT: a receipt of the text in BODY, signed by the center key.
+forge() {
+    n=$(wc -c <"$1")
+    printf 'EXRMRCT\001' >"$tmp/pre"
+    printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((n >> 24)) $((n >> 16 & 255)) \
+        $((n >> 8 & 255)) $((n & 255)))" >>"$tmp/pre"
+    openssl dgst -sha256 -binary "$tmp/pre" | head -c 8 >>"$tmp/pre"
+    cat "$tmp/pre" "$1" >"$2"
+    { printf 'EXAMROOM-USB-RECEIPT-V1\n'; cat "$2"; } >"$tmp/msg"
+    openssl pkeyutl -sign -inkey "$tmp/center/center-key.pem" -rawin -in "$tmp/msg" \
+        -out "$tmp/sig" && cat "$tmp/sig" >>"$2"
+}
+tail -c +21 "$rc_file" | head -c $((rsize - 84)) >"$tmp/body"
+forge "$tmp/body" "$tmp/forged"
+check "the receipt forged from its own body is the receipt" cmp -s "$tmp/forged" "$rc_file"
+zeros=0000000000000000000000000000000000000000000000000000000000000000
+sed 's/"plan":"[^"]*"/"plan":"P-OTHER"/' "$tmp/body" >"$tmp/body2"
+forge "$tmp/body2" "$tmp/forged"
+expect 1 "属于另一个考试计划" $R import-receipt "$tmp/forged"
+sed 's/"head":{"hash":"[0-9a-f]*"/"head":{"hash":"'$zeros'"/' "$tmp/body" >"$tmp/body2"
+forge "$tmp/body2" "$tmp/forged"
+expect 1 "回执与本考场的记录不符" $R import-receipt "$tmp/forged"
+sed 's/\("events":{"hashes":{"[^"]*":"\)[0-9a-f]*"/\1'$zeros'"/' "$tmp/body" >"$tmp/body2"
+check "the events hash was changed" differs "$tmp/body" "$tmp/body2"
+forge "$tmp/body2" "$tmp/forged"
+expect 1 "回执与本考场的记录不符" $R import-receipt "$tmp/forged"
+
 expect 1 "不是考试中心的回执文件" $R import-receipt "$tmp/stick/r01c.usb"
 expect 0 "待上传: 7 条" $R status
 
