@@ -436,9 +436,14 @@ static void free_rows(struct pass *p)
 int sync_engine_export(struct sync_engine *e, char **body, int64_t *results, int64_t *events)
 {
     size_t nr = 0;
-    struct pass *p = all_rows(e, 1, &nr);
+    struct pass *p;
     json_t *doc = json_object(), *items;
     int rc = 0;
+
+    /* One snapshot: the rows and the head they carry (the daemon may be
+     * adding results meanwhile). */
+    store_read_begin(e->cfg.store);
+    p = all_rows(e, 1, &nr);
 
     if (p == NULL || doc == NULL) {
         rc = ER_NOMEM;
@@ -464,6 +469,7 @@ int sync_engine_export(struct sync_engine *e, char **body, int64_t *results, int
     if (rc == 0 && (*body = json_dumps(doc, JSON_COMPACT)) == NULL)
         rc = ER_NOMEM;
 out:
+    store_read_end(e->cfg.store);
     json_decref(doc);
     if (p != NULL)
         free_rows(p);
@@ -581,12 +587,14 @@ int sync_engine_match_receipt(struct sync_engine *e, const char *body, size_t le
         rc = ER_RECEIPT_OTHER_PLAN;
     /* Every row, acknowledged or not: a receipt taken twice finds its rows
      * acknowledged the second time (order marks them: 1 acknowledged). */
+    store_read_begin(e->cfg.store);
     if (rc == 0 && (p = all_rows(e, 0, &nr)) == NULL)
         rc = ER_NOMEM;
     for (size_t i = 0; rc == 0 && i < n_rows(p); i++)
         rows(p)[i].order = 1;
     if (rc == 0 && store_foreach_outbox(e->cfg.store, 1, mark_pending, p) < 0)
         rc = ER_NOMEM;
+    store_read_end(e->cfg.store);
     if (rc == 0)
         rc = match_part(p, json_object_get(doc, "results"), STORE_OUTBOX_RESULT, m, &uids);
     if (rc == 0)

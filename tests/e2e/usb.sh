@@ -178,6 +178,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 check "the daemon tried to upload the backlog" grep -q "upload: ER_SYNC" "$tmp/room.log"
+expect 0 "成绩 4 条，记录 3 条" $R export "$tmp/stick/during.usb"
 expect 0 "7 条成绩和记录已由考试中心确认" $R import-receipt "$rc_file"
 expect 0 "待上传: 0 条" $R status
 : >"$tmp/center.out"
