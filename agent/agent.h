@@ -288,6 +288,21 @@ int room_admin_call(const struct room *r, const char *method, const char *path, 
  * daemon's message (or the call's error) printed. Frees doc. */
 int room_admin_outcome(const struct cli_ctx *ctx, int rc, long status, json_t *doc);
 int cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
+
+/* The USB fallback (cmd_export.c, cmd_receipt.c): the room, its
+ * registration, the center's bundle key from the register answer (NULL when
+ * it has none) and an engine without a client. room_usb_close() after
+ * room_usb_open(), whatever it returned. */
+struct room_usb {
+    struct room r;
+    char plan[PKG_MAX_NAME + 1], room[PKG_MAX_NAME + 1];
+    struct key *bundle;
+    struct sync_engine *engine;
+};
+int room_usb_open(const struct cli_ctx *ctx, struct room_usb *u);
+void room_usb_close(struct room_usb *u);
+int cmd_export(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_import_receipt(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);

@@ -17,7 +17,9 @@ static const struct cli_command commands[] = {
     {"serve", "--listen ADDR:PORT [--tls-cert F --tls-key F] [--key-lead MINUTES] [--plain-http]",
      "运行考试中心的 HTTPS 接口（--plain-http 只供测试）", cmd_serve},
     {"scores", "[--plan P] [--format csv|json]", "输出已收到的成绩报表", cmd_scores},
-    {"import", "FILE", "导入考场的U盘文件（与在线上传幂等）", cmd_import},
+    {"import", "FILE [--receipt OUT]",
+     "导入考场的U盘文件（与在线上传幂等），并写出给考场带回的签名回执（默认 FILE.receipt）",
+     cmd_import},
     {0},
 };
 

@@ -106,7 +106,18 @@
     X(ER_PAIR_REFUSED, -169)                                                                       \
     X(ER_API_BODY, -170)                                                                           \
     X(ER_API_ANSWER, -171)                                                                         \
-    X(ER_DAEMON_RUNNING, -172)
+    X(ER_DAEMON_RUNNING, -172)                                                                     \
+    X(ER_USB_TRUNCATED, -180)                                                                      \
+    X(ER_USB_CORRUPT, -181)                                                                        \
+    X(ER_USB_NOT_BUNDLE, -182)                                                                     \
+    X(ER_USB_OTHER_CENTER, -183)                                                                   \
+    X(ER_RECEIPT_TRUNCATED, -184)                                                                  \
+    X(ER_RECEIPT_CORRUPT, -185)                                                                    \
+    X(ER_RECEIPT_NOT_RECEIPT, -186)                                                                \
+    X(ER_RECEIPT_OTHER_CENTER, -187)                                                               \
+    X(ER_RECEIPT_OTHER_ROOM, -188)                                                                 \
+    X(ER_RECEIPT_OTHER_PLAN, -189)                                                                 \
+    X(ER_RECEIPT_MISMATCH, -190)
 
 enum er_code {
     ER_OK = 0,

@@ -130,6 +130,28 @@ static const char *const sentences[] = {
         "中心 CA 文件无法读取，或不是 PEM 格式的证书。请核对考试中心提供的 ca.pem 文件。",
     [-ER_BUNDLE_REFUSED] =
         "U盘文件的内容与考试中心已有的记录冲突，未导入任何内容。请保留该文件并联系技术支持。",
+    [-ER_USB_TRUNCATED] = "U盘文件不完整（导出或复制没有完成，或U盘拔出过早），未导入任何内容。"
+                          "请在考场重新执行 examroom export 导出，安全弹出U盘后再导入。",
+    [-ER_USB_CORRUPT] = "U盘文件已损坏或被修改（签名或解密校验失败），未导入任何内容。"
+                        "请在考场重新执行 examroom export 导出后再导入；如仍失败，请换一个U盘。",
+    [-ER_USB_NOT_BUNDLE] = "该文件不是考场导出的U盘数据文件。请选择 examroom export 生成的文件。",
+    [-ER_USB_OTHER_CENTER] = "该U盘文件是加密给另一个考试中心的，本中心无法读取，未导入任何内容。"
+                             "请核对考场注册的是哪个考试中心，并交由该中心导入。",
+    [-ER_RECEIPT_TRUNCATED] =
+        "回执文件不完整（复制没有完成，或U盘拔出过早），未做任何更改。"
+        "请在考试中心重新执行 examcenter import 生成回执，安全弹出U盘后再导入。",
+    [-ER_RECEIPT_CORRUPT] = "回执文件已损坏或被修改（考试中心的签名校验失败），未做任何更改。"
+                            "请在考试中心重新执行 examcenter import 生成回执后再导入。",
+    [-ER_RECEIPT_NOT_RECEIPT] =
+        "该文件不是考试中心的回执文件。请选择 examcenter import 生成的 .receipt 文件。",
+    [-ER_RECEIPT_OTHER_CENTER] = "该回执不是本考场登记的考试中心签发的，未做任何更改。"
+                                 "请使用本考场注册的考试中心生成的回执。",
+    [-ER_RECEIPT_OTHER_ROOM] = "该回执属于另一台考场服务器（考场密钥不符），未做任何更改。"
+                               "请使用由本机导出的U盘文件在考试中心生成的回执。",
+    [-ER_RECEIPT_OTHER_PLAN] = "该回执属于另一个考试计划，未做任何更改。"
+                               "请使用本考场当前考试计划的U盘文件生成的回执。",
+    [-ER_RECEIPT_MISMATCH] = "回执与本考场的记录不符（成绩记录链或记录内容不一致），未做任何更改。"
+                             "请保留该回执和U盘文件，联系考试中心核对。",
     [-ER_ROOM_NOT_REGISTERED] =
         "考场尚未用注册码注册，还不能为它生成试卷包。请先让考场执行 examroom register。",
 };

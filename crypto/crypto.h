@@ -330,37 +330,68 @@ int proto_sign_body(const struct key *center, const char *context, const void *b
 int proto_verify_body(const struct key *center, const char *context, const void *body, size_t n,
                       const char *sig_b64);
 
-/* ---- the USB bundle (docs/protocol.md "USB bundles") ----
+/* ---- the USB bundle and its receipt (docs/protocol.md "USB bundles") ----
  *
  * What a room that cannot reach the center carries to it on a USB stick: the
  * same records an upload carries, encrypted to the center's X25519 bundle key
  * and signed by the room:
- *   "EXRMUSB" 01 | u32 n | header (n bytes of JSON) | AES-256-GCM ciphertext+tag
- *   | Ed25519 signature by the room over all that precedes it
- * The header names the room (key id), the plan and room ids, the center key
- * and an ephemeral X25519 public key; the GCM key is
- * HKDF(salt = eph_pub || center_pub, ikm = X25519, info = "examroom/v1/bundle"),
- * nonce 12 zero bytes, associated data magic | n | header. */
+ *   "EXRMUSB" 02 | u32 h | u64 n | check (8) | header (h bytes of JSON)
+ *   | AES-256-GCM ciphertext (n bytes) + tag (16)
+ *   | Ed25519 signature by the room over "EXAMROOM-BUNDLE-V2" LF and all that precedes it
+ * check is the first 8 bytes of SHA-256 of the 20 bytes before it, so a file
+ * shorter than its lengths say is truncated (ER_USB_TRUNCATED), never taken
+ * for a changed one (ER_USB_CORRUPT). The header names the room (key id),
+ * the plan and room ids, the center key and an ephemeral X25519 public key;
+ * the GCM key is HKDF(salt = eph_pub || center_pub, ikm = X25519,
+ * info = "examroom/v1/bundle"), nonce 12 zero bytes, associated data the file
+ * up to the ciphertext.
+ *
+ * The center answers an import with a receipt file, signed by its Ed25519 key:
+ *   "EXRMRCT" 01 | u32 n | check (8, of the 12 bytes before) | body (n bytes of JSON)
+ *   | Ed25519 signature over "EXAMROOM-USB-RECEIPT-V1" LF and all that precedes it */
 
-#define BUNDLE_MAX (256u << 20)
+#define BUNDLE_MAX  (256u << 20)
+#define RECEIPT_MAX (64u << 20)
 
-/* Writes a bundle of body (JSON) to path, atomically. header_json is the
- * JSON object text of the fields the room adds (plan, room, created_at): the
- * key ids and eph_pub are added here. */
+/* Writes a bundle of body (JSON) to path, atomically and durably
+ * (usb_write_file). plan and room are the registration's ids. */
 int bundle_write(const char *path, const struct key *room_sign, const struct key *center_bundle,
                  const char *plan, const char *room, int64_t created_at, const void *body,
                  size_t body_len);
 
 /* Reads the header of the bundle at path without trusting it: the room's key
- * id (hex) to look the room up by. ER_PKG_NOT_PACKAGE when it is no bundle. */
+ * id (hex) to look the room up by. Checks the framing first, so a truncated
+ * file is ER_USB_TRUNCATED here already; ER_USB_NOT_BUNDLE when it is no
+ * bundle, ER_USB_CORRUPT. */
 int bundle_peek(const char *path, char room_key_id[65]);
 
-/* Checks the room's signature (room_sign: its public key), then decrypts
- * with the center's bundle key. *body is malloc'd. ER_BADSIG, ER_PKG_CORRUPT,
- * ER_PKG_TRUNCATED, ER_PKG_NOT_PACKAGE, ER_PKG_OTHER_ROOM (encrypted to
- * another center key). */
+/* Checks the framing and the room's signature (room_sign: its public key),
+ * then decrypts with the center's bundle key. *body is malloc'd; hash (may be
+ * NULL) gets the SHA-256 of the whole file. ER_USB_TRUNCATED, ER_USB_CORRUPT
+ * (signature, preamble or decryption), ER_USB_NOT_BUNDLE, ER_USB_OTHER_CENTER
+ * (encrypted to another center key), ER_PKG_TOO_LARGE, ER_IO. */
 int bundle_read(const char *path, const struct key *room_sign, const struct key *center_bundle,
-                uint8_t **body, size_t *body_len);
+                uint8_t **body, size_t *body_len, uint8_t hash[32]);
+
+/* Writes a receipt of body (JSON naming "center_key", the id of center_sign)
+ * to path, atomically and durably. */
+int receipt_write(const char *path, const struct key *center_sign, const void *body, size_t n);
+
+/* Checks a receipt's framing and its signature by center (the pinned
+ * center key); *body (malloc'd, NUL-terminated) is the signed JSON.
+ * ER_RECEIPT_TRUNCATED, ER_RECEIPT_CORRUPT, ER_RECEIPT_NOT_RECEIPT,
+ * ER_RECEIPT_OTHER_CENTER (signed by another key, which the body names). */
+int receipt_parse(const uint8_t *file, size_t len, const struct key *center, char **body,
+                  size_t *body_len);
+/* The same, from path; *file (may be NULL) gets the file's bytes, malloc'd. */
+int receipt_read(const char *path, const struct key *center, char **body, size_t *body_len,
+                 uint8_t **file, size_t *file_len);
+
+/* Replaces path with n bytes of data, atomically and durably: a temporary
+ * file in the same directory, fsync, rename, fsync of the directory (which
+ * vfat refuses with EINVAL: then the rename is as durable as it gets).
+ * 0, ER_IO, ER_DISK_FULL. */
+int usb_write_file(const char *path, const uint8_t *data, size_t n);
 
 /* Standard base64 with padding: encode returns a malloc'd string; decode
  * returns the exact bytes in a malloc'd buffer, or ER_USAGE for anything

@@ -63,8 +63,9 @@ int sync_engine_new(const struct sync_engine_config *cfg, struct sync_engine **o
     struct sync_engine *e;
     uint8_t id[32];
 
-    if (cfg->client == NULL || cfg->store == NULL || cfg->room == NULL || cfg->center == NULL ||
-        cfg->plan == NULL || cfg->room_id == NULL)
+    /* No client: an engine for the USB fallback only (no passes). */
+    if (cfg->store == NULL || cfg->room == NULL || cfg->center == NULL || cfg->plan == NULL ||
+        cfg->room_id == NULL)
         return ER_USAGE;
     e = calloc(1, sizeof(*e));
     if (e == NULL)
@@ -372,9 +373,12 @@ static void send_batch(struct pass *p)
 int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome *, void *),
                      void *arg)
 {
-    struct pass *p = calloc(1, sizeof(*p));
+    struct pass *p;
     int rc;
 
+    if (e->cfg.client == NULL)
+        return ER_USAGE;
+    p = calloc(1, sizeof(*p));
     if (p == NULL)
         return ER_NOMEM;
     p->e = e;
@@ -390,4 +394,218 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
     }
     send_batch(p);
     return 0;
+}
+
+/* ---- the USB fallback ----
+ *
+ * A bundle carries what the uploads would carry, built by the same code
+ * (take_row, batch_items, chain_head); a receipt brought back acknowledges
+ * rows found by the same ids the uploads use. */
+
+/* Every row of the outbox (only the pending ones when pending_only), results
+ * first; a pass's rows, with no client to send them. */
+static struct pass *all_rows(struct sync_engine *e, int pending_only, size_t *n_results)
+{
+    struct pass *p = calloc(1, sizeof(*p));
+    size_t i;
+
+    if (p == NULL)
+        return NULL;
+    p->e = e;
+    dynbuf_init(&p->rows, (size_t)1 << 30);
+    if (store_foreach_outbox(e->cfg.store, pending_only, take_row, p) < 0) {
+        dynbuf_free(&p->rows);
+        free(p);
+        return NULL;
+    }
+    if (n_rows(p) > 1)
+        qsort(rows(p), n_rows(p), sizeof(struct row), by_kind);
+    for (i = 0; i < n_rows(p) && rows(p)[i].kind == STORE_OUTBOX_RESULT; i++)
+        ;
+    *n_results = i;
+    return p;
+}
+
+static void free_rows(struct pass *p)
+{
+    drop_rows(p);
+    dynbuf_free(&p->rows);
+    free(p);
+}
+
+int sync_engine_export(struct sync_engine *e, char **body, int64_t *results, int64_t *events)
+{
+    size_t nr = 0;
+    struct pass *p;
+    json_t *doc = json_object(), *items;
+    int rc = 0;
+
+    /* One snapshot: the rows and the head they carry (the daemon may be
+     * adding results meanwhile). */
+    store_read_begin(e->cfg.store);
+    p = all_rows(e, 1, &nr);
+
+    if (p == NULL || doc == NULL) {
+        rc = ER_NOMEM;
+        goto out;
+    }
+    *results = (int64_t)nr;
+    *events = (int64_t)(n_rows(p) - nr);
+    if (nr > 0) {
+        p->batch_start = 0;
+        p->batch_end = nr;
+        items = batch_items(p, PROTO_CTX_RESULT);
+        if (items == NULL || json_object_set_new(doc, "results", items) < 0 ||
+            json_object_set_new(doc, "head", chain_head(p)) < 0)
+            rc = ER_NOMEM;
+    }
+    if (rc == 0 && n_rows(p) > nr) {
+        p->batch_start = nr;
+        p->batch_end = n_rows(p);
+        items = batch_items(p, PROTO_CTX_EVENT);
+        if (items == NULL || json_object_set_new(doc, "events", items) < 0)
+            rc = ER_NOMEM;
+    }
+    if (rc == 0 && (*body = json_dumps(doc, JSON_COMPACT)) == NULL)
+        rc = ER_NOMEM;
+out:
+    store_read_end(e->cfg.store);
+    json_decref(doc);
+    if (p != NULL)
+        free_rows(p);
+    return rc;
+}
+
+/* The row with this id, or NULL. */
+static struct row *row_by_id(struct pass *p, const char *id)
+{
+    for (size_t i = 0; i < n_rows(p); i++)
+        if (strcmp(rows(p)[i].id, id) == 0)
+            return &rows(p)[i];
+    return NULL;
+}
+
+static int hash_is(const char *payload, const char *hex)
+{
+    uint8_t h[32];
+    char have[65];
+
+    sha256(payload, strlen(payload), h);
+    hex_encode(h, sizeof(h), have);
+    return hex != NULL && strcmp(have, hex) == 0;
+}
+
+/* The head a results part names is a link of our own chain: the result at
+ * that position has that hash (as online, where it must be the head sent). */
+static int head_is_ours(struct pass *p, json_t *head)
+{
+    json_int_t pos = json_integer_value(json_object_get(head, "pos"));
+    const char *hash = json_string_value(json_object_get(head, "hash"));
+
+    for (size_t i = 0; i < n_rows(p); i++) {
+        struct row *r = &rows(p)[i];
+        json_t *doc;
+        int at;
+
+        if (r->kind != STORE_OUTBOX_RESULT)
+            continue;
+        doc = json_loads(r->payload, 0, NULL);
+        at = json_integer_value(json_object_get(doc, "chain_pos")) == pos;
+        json_decref(doc);
+        if (at)
+            return hash_is(r->payload, hash);
+    }
+    return 0;
+}
+
+/* One part of a receipt ("results" or "events", an online receipt's body
+ * with the payloads' hashes): the pending rows it names into m. */
+static int match_part(struct pass *p, json_t *part, enum store_outbox_kind kind,
+                      struct sync_receipt_match *m, struct dynbuf *uids)
+{
+    json_t *stored = json_object_get(part, "stored"), *hashes = json_object_get(part, "hashes"), *v;
+    size_t i;
+
+    if (part == NULL)
+        return 0;
+    if (!json_is_array(stored) || (hashes != NULL && !json_is_object(hashes)))
+        return ER_RECEIPT_MISMATCH;
+    if (kind == STORE_OUTBOX_RESULT && !head_is_ours(p, json_object_get(part, "head")))
+        return ER_RECEIPT_MISMATCH;
+    json_array_foreach(stored, i, v)
+    {
+        struct row *r = json_is_string(v) ? row_by_id(p, json_string_value(v)) : NULL;
+        json_t *h;
+
+        if (r == NULL || r->kind != kind) {
+            m->unknown++;
+            continue;
+        }
+        h = json_object_get(hashes, r->id);
+        if (h != NULL && !hash_is(r->payload, json_string_value(h)))
+            return ER_RECEIPT_MISMATCH;
+        if (r->order == 1) { /* marked: acknowledged already */
+            m->already++;
+            continue;
+        }
+        if (dynbuf_add(uids, r->uid, STORE_UID_LEN) < 0)
+            return ER_NOMEM;
+        r->order = 1; /* an id named twice counts once */
+        m->acked++;
+    }
+    return 0;
+}
+
+static void mark_pending(const struct store_outbox *o, void *arg)
+{
+    struct pass *p = arg;
+
+    for (size_t i = 0; i < n_rows(p); i++)
+        if (memcmp(rows(p)[i].uid, o->id, STORE_UID_LEN) == 0)
+            rows(p)[i].order = 0;
+}
+
+int sync_engine_match_receipt(struct sync_engine *e, const char *body, size_t len,
+                              struct sync_receipt_match *m)
+{
+    json_t *doc = json_loadb(body, len, 0, NULL);
+    const char *room_key = json_string_value(json_object_get(doc, "room_key"));
+    const char *plan = json_string_value(json_object_get(doc, "plan"));
+    const char *room = json_string_value(json_object_get(doc, "room"));
+    struct dynbuf uids;
+    size_t nr = 0;
+    struct pass *p = NULL;
+    int rc = 0;
+
+    memset(m, 0, sizeof(*m));
+    dynbuf_init(&uids, (size_t)1 << 30);
+    if (!json_is_object(doc) || room_key == NULL || plan == NULL || room == NULL)
+        rc = ER_RECEIPT_MISMATCH;
+    else if (strcmp(room_key, e->room_hex) != 0 || strcmp(room, e->cfg.room_id) != 0)
+        rc = ER_RECEIPT_OTHER_ROOM;
+    else if (strcmp(plan, e->cfg.plan) != 0)
+        rc = ER_RECEIPT_OTHER_PLAN;
+    /* Every row, acknowledged or not: a receipt taken twice finds its rows
+     * acknowledged the second time (order marks them: 1 acknowledged). */
+    store_read_begin(e->cfg.store);
+    if (rc == 0 && (p = all_rows(e, 0, &nr)) == NULL)
+        rc = ER_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n_rows(p); i++)
+        rows(p)[i].order = 1;
+    if (rc == 0 && store_foreach_outbox(e->cfg.store, 1, mark_pending, p) < 0)
+        rc = ER_NOMEM;
+    store_read_end(e->cfg.store);
+    if (rc == 0)
+        rc = match_part(p, json_object_get(doc, "results"), STORE_OUTBOX_RESULT, m, &uids);
+    if (rc == 0)
+        rc = match_part(p, json_object_get(doc, "events"), STORE_OUTBOX_EVENT, m, &uids);
+    if (rc == 0) {
+        m->uids = (uint8_t(*)[STORE_UID_LEN])(void *)uids.buf;
+        uids.buf = NULL;
+    }
+    dynbuf_free(&uids);
+    if (p != NULL)
+        free_rows(p);
+    json_decref(doc);
+    return rc;
 }

@@ -138,6 +138,32 @@ struct sync_outcome {
 int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome *, void *),
                      void *arg);
 
+/* ---- the USB fallback (docs/protocol.md "USB bundles") ----
+ * An engine made without a client serves these only. */
+
+/* The body of a USB bundle: every unacknowledged outbox row, its items
+ * exactly as the uploads carry them, {"results": [...], "head": {...},
+ * "events": [...]} (a part only when it has rows). *body is malloc'd; the
+ * counts of results and events in it. Marks nothing. */
+int sync_engine_export(struct sync_engine *e, char **body, int64_t *results, int64_t *events);
+
+/* What a USB receipt names: the pending rows to mark acknowledged (uids,
+ * malloc'd, acked of them), and the ids it names that were acknowledged
+ * already or that the outbox does not hold. */
+struct sync_receipt_match {
+    uint8_t (*uids)[STORE_UID_LEN];
+    int64_t acked, already, unknown;
+};
+
+/* Matches a USB receipt's body (its signature verified: receipt_read) to the
+ * outbox, with the checks an online receipt gets: for this room key, room
+ * and plan (ER_RECEIPT_OTHER_ROOM, ER_RECEIPT_OTHER_PLAN); its results
+ * part's head a link of our chain and every payload hash it gives that of
+ * our row (ER_RECEIPT_MISMATCH). The caller marks m->uids with
+ * store_ack_outbox() and frees them. */
+int sync_engine_match_receipt(struct sync_engine *e, const char *body, size_t len,
+                              struct sync_receipt_match *m);
+
 /* The errors worth retrying later (the network, the center busy). */
 int sync_transient(int error);
 

@@ -26,8 +26,11 @@ for c in init plan serial pack unlock-code serve scores import; do
     expect 0 "用法: examcenter $c" "$center" "$c" --help
 done
 
-# Commands not yet provided say so, exit 1.
-expect 1 "尚未提供" "$room" --data "$tmp/d" export "$tmp/bundle"
+# The USB fallback needs an initialised room, and says so.
+expect 0 "用法: examroom import-receipt" "$room" import-receipt --help
+expect 1 "尚未初始化" "$room" --data "$tmp/d" export "$tmp/bundle"
+expect 1 "尚未初始化" "$room" --data "$tmp/d" import-receipt "$tmp/bundle.receipt"
+expect 2 "用法" "$room" --data "$tmp/d" export
 
 # examcenter: errors a center's engineer meets first.
 expect 1 "无法读取或写入密钥文件" "$center" --data "$tmp/nothing" pack

@@ -41,11 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(write(fd, data + 1, size - 1) == (ssize_t)(size - 1));
     if ((data[0] & 1) == 0) {
         /* Sign as the format says: context, newline, the file so far. */
-        size_t ctx = sizeof("EXAMROOM-BUNDLE-V1");
+        size_t ctx = sizeof("EXAMROOM-BUNDLE-V2");
         uint8_t *msg = malloc(ctx + size);
 
         FUZZ_CHECK(msg != NULL);
-        memcpy(msg, "EXAMROOM-BUNDLE-V1\n", ctx);
+        memcpy(msg, "EXAMROOM-BUNDLE-V2\n", ctx);
         memcpy(msg + ctx, data + 1, size - 1);
         FUZZ_CHECK(key_sign(room, msg, ctx + size - 1, sig) == 0);
         FUZZ_CHECK(write(fd, sig, sizeof(sig)) == (ssize_t)sizeof(sig));
@@ -55,12 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = bundle_peek(path, room_id);
     if (rc == 0)
         FUZZ_CHECK(strlen(room_id) == 64);
-    rc = bundle_read(path, room, center, &body, &len);
+    rc = bundle_read(path, room, center, &body, &len, NULL);
     if (rc == 0)
         FUZZ_CHECK(body != NULL && body[len] == '\0');
     else
-        FUZZ_CHECK(rc == ER_BADSIG || rc == ER_PKG_CORRUPT || rc == ER_PKG_TRUNCATED ||
-                   rc == ER_PKG_NOT_PACKAGE || rc == ER_PKG_OTHER_ROOM || rc == ER_PKG_TOO_LARGE);
+        FUZZ_CHECK(rc == ER_USB_CORRUPT || rc == ER_USB_TRUNCATED || rc == ER_USB_NOT_BUNDLE ||
+                   rc == ER_USB_OTHER_CENTER || rc == ER_PKG_TOO_LARGE);
     free(body);
     close(fd);
     return 0;
