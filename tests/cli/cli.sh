@@ -26,6 +26,23 @@ for c in init plan serial pack unlock-code serve scores import; do
     expect 0 "用法: examcenter $c" "$center" "$c" --help
 done
 
+# --help lists only what works: every command either program's --help lists,
+# run with an option it does not know (so that none does anything), answers
+# its own way (a usage error, say), never "not yet provided".
+# TODO(merge): report, export and import-receipt are being written on other
+# branches; drop them from this list once they have landed.
+unfinished="report export import-receipt"
+for prog in "$room" "$center"; do
+    "$prog" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' >"$tmp/commands"
+    check "$(basename "$prog") --help lists commands" test -s "$tmp/commands"
+    while read -r c; do
+        case " $unfinished " in *" $c "*) continue ;; esac
+        "$prog" --data "$tmp/listed" "$c" --no-such-option </dev/null >"$tmp/out" 2>&1
+        check "$(basename "$prog") $c, listed in --help, is provided: $(cat "$tmp/out")" \
+            sh -c '! grep -q "尚未提供" "$1"' - "$tmp/out"
+    done <"$tmp/commands"
+done
+
 # Commands not yet provided say so, exit 1.
 expect 1 "尚未提供" "$room" --data "$tmp/d" export "$tmp/bundle"
 
