@@ -11,16 +11,18 @@ set -eu
 
 mode=${1:-build}
 
-# curl: the demo's candidates answer through it.
-build_pkgs="build-essential cmake pkg-config curl
+# curl: the demo's candidates answer through it. scdoc: the manual pages.
+build_pkgs="build-essential cmake pkg-config curl scdoc
 libssl-dev libsqlite3-dev zlib1g-dev libuv1-dev libcurl4-openssl-dev
 libmicrohttpd-dev libjansson-dev libcsv-dev"
 # clang builds the sanitizer and libFuzzer targets, so every make test compiles
 # the project with both gcc and clang. The browser tests (tests/browser) drive
 # Debian's chromium with playwright-core from npm under node, and need a CJK
-# font for the candidate terminal's screenshots.
+# font for the candidate terminal's screenshots. The package's test
+# (tests/deb) lints it, installs it (adduser in its postinst) and verifies its
+# units with systemd-analyze (systemd need not run).
 test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format
-chromium fonts-wqy-zenhei"
+chromium fonts-wqy-zenhei lintian adduser systemd"
 # A node that came with its own npm (not Debian's) is kept: Debian's npm
 # conflicts with it.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||

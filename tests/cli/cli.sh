@@ -32,6 +32,23 @@ expect 1 "尚未初始化" "$room" --data "$tmp/d" export "$tmp/bundle"
 expect 1 "尚未初始化" "$room" --data "$tmp/d" import-receipt "$tmp/bundle.receipt"
 expect 2 "用法" "$room" --data "$tmp/d" export
 
+# --help lists only what works: every command either program's --help lists,
+# run with an option it does not know (so that none does anything), answers
+# its own way (a usage error, say), never "not yet provided".
+# TODO(merge): report is being written on another branch; drop it from this
+# list once it has landed.
+unfinished="report"
+for prog in "$room" "$center"; do
+    "$prog" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' >"$tmp/commands"
+    check "$(basename "$prog") --help lists commands" test -s "$tmp/commands"
+    while read -r c; do
+        case " $unfinished " in *" $c "*) continue ;; esac
+        "$prog" --data "$tmp/listed" "$c" --no-such-option </dev/null >"$tmp/out" 2>&1
+        check "$(basename "$prog") $c, listed in --help, is provided: $(cat "$tmp/out")" \
+            sh -c '! grep -q "尚未提供" "$1"' - "$tmp/out"
+    done <"$tmp/commands"
+done
+
 # examcenter: errors a center's engineer meets first.
 expect 1 "无法读取或写入密钥文件" "$center" --data "$tmp/nothing" pack
 expect 2 "用法" "$center" --data "$tmp/c" serial issue
