@@ -28,8 +28,8 @@ static const struct cli_command commands[] = {
     {"submit", "TICKET [--session S]", "替考生交卷", cmd_proctor},
     {"sync", "[--wait]", "立即上传待同步的成绩和记录（--wait 等到全部确认）", cmd_sync},
     {"export", "FILE", "将未确认的成绩和记录导出为加密签名的U盘文件", cli_unavailable},
-    {"report", "signin|scores|attendance --session S [--format csv|html]",
-     "生成签到表、成绩报表或考勤表", cli_unavailable},
+    {"report", "signin|scores|attendance --session S [--format csv|html] [--output FILE]",
+     "生成签到表、成绩报表或考勤表（CSV 或 A4 打印页）", cmd_report},
     {0},
 };
 
