@@ -628,8 +628,13 @@ static void row_scores(struct out *o, const json_t *data, const json_t *row)
     if (json_is_integer(json_object_get(row, "score")))
         snprintf(score, sizeof(score), "%lld",
                  (long long)json_integer_value(json_object_get(row, "score")));
-    when(json_integer_value(json_object_get(row, "submitted_at")), o->csv ? W_FULL : W_TIME, at,
-         sizeof(at));
+    /* An absent candidate's result has the time it was recorded, not a
+     * submission's. */
+    if (strcmp(outcome(row, pass_mark), MSG_ABSENT) != 0)
+        when(json_integer_value(json_object_get(row, "submitted_at")), o->csv ? W_FULL : W_TIME, at,
+             sizeof(at));
+    else
+        at[0] = '\0';
     if (!o->csv)
         put(o, "<tr>");
     cell(o, seat, 0);
