@@ -13,6 +13,7 @@
  * are masked: the first 4 and last 4 characters shown, the rest '*' (one
  * under 10 characters: only its last half, at most 4, shown). */
 #include "agent.h"
+#include "static.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -708,30 +709,18 @@ static void head(struct out *o, const char *columns, const char *meta, int extra
     free(cols);
 }
 
-static const char style[] =
-    "@page{size:A4;margin:12mm 10mm 14mm}"
-    "body{font-family:'Noto Sans CJK SC','Noto Sans SC','WenQuanYi Micro Hei',sans-serif;"
-    "font-size:10pt;color:#000;margin:0}"
-    "h1{font-size:16pt;text-align:center;margin:0 0 3mm}"
-    "table{width:100%;border-collapse:collapse;margin-bottom:5mm}"
-    "thead{display:table-header-group}"
-    "tr{break-inside:avoid;page-break-inside:avoid}"
-    "th,td{border:0.3mm solid #000;padding:1.2mm 1.5mm;text-align:left;vertical-align:middle}"
-    "tr.meta th{border:none;font-weight:normal;padding:0 0 2mm}"
-    "td.photo{width:19mm;padding:0.8mm}td.photo img{width:18mm;height:24mm;display:block;"
-    "object-fit:cover}td.sign{width:28mm}"
-    ".counts td,.counts th{width:25%}"
-    "footer{margin-top:8mm;break-inside:avoid;page-break-inside:avoid}"
-    "@media screen{body{max-width:190mm;margin:8mm auto}}";
-
 static void html_begin(struct out *o, const char *title, const char *meta)
 {
+    const struct web_file *css = web_file_find("report.css");
+
     put(o, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
     text(o, title);
     put(o, " ");
     text(o, meta);
-    put(o, "</title><style>");
-    put(o, style);
+    put(o, "</title><style>\n");
+    /* The page's style is agent/web/report.css, built in (static.c). */
+    if (css != NULL && o->rc == 0)
+        o->rc = dynbuf_add(o->b, css->bytes, css->size);
     put(o, "</style></head><body>\n<h1>");
     text(o, title);
     put(o, "</h1>\n");

@@ -18,9 +18,10 @@ libmicrohttpd-dev libjansson-dev libcsv-dev"
 # clang builds the sanitizer and libFuzzer targets, so every make test compiles
 # the project with both gcc and clang. The browser tests (tests/browser) drive
 # Debian's chromium with playwright-core from npm under node, and need a CJK
-# font for the candidate terminal's screenshots.
+# font for the candidate terminal's screenshots; the reports' PDFs are read
+# back with poppler-utils (pdfinfo, pdftotext).
 test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format
-chromium fonts-wqy-zenhei"
+chromium fonts-wqy-zenhei poppler-utils"
 # A node that came with its own npm (not Debian's) is kept: Debian's npm
 # conflicts with it.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||

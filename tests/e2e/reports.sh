@@ -159,7 +159,7 @@ check "attendance: the incident with its seat, ticket and name" \
 for k in signin scores attendance; do
     $R report $k --session S1 --format html >"$tmp/$k.html"
     check "$k.html: A4, a repeating head, rows kept whole, no script" \
-        sh -c "grep -q '@page{size:A4' '$tmp/$k.html' && grep -q '<thead>' '$tmp/$k.html' && grep -q 'break-inside:avoid' '$tmp/$k.html' && ! grep -qi '<script' '$tmp/$k.html'"
+        sh -c "grep -q '@page { size: A4;' '$tmp/$k.html' && grep -q '<thead>' '$tmp/$k.html' && grep -q 'break-inside: avoid' '$tmp/$k.html' && ! grep -qi '<script' '$tmp/$k.html'"
     check "$k.html: plan, room and session in its head" grep -q "考场 R01（第1考场）　场次 S1" "$tmp/$k.html"
 done
 for k in signin scores; do
