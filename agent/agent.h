@@ -274,14 +274,15 @@ const char *report_kind_zh(enum report_kind kind);
  * (at most 4). */
 void report_mask_id(const char *id, char *out, size_t outsz);
 /* What the store knows of session (reads only; in one read snapshot in the
- * daemon): its candidates by seat, each with the sealed result's status,
- * score and time, their sign-in, moves, the counts and the incidents.
+ * daemon): its candidates by seat, each with their sealed result (as its
+ * bytes), sign-in and moves; the incidents.
  * ER_SESSION_NOT_FOUND. The caller frees *out. */
 int report_gather(struct store *st, const char *session, json_t **out);
 /* The room's latest verified package: ER_NOT_REGISTERED, ER_SYNC_NO_PACKAGE. */
 int report_package(struct store *st, char path[ROOM_PATH_MAX], int64_t *version);
-/* Adds the package's plan and room (room.json) to data, and with photos
- * the session's photos (data: URIs). Blocking: a command, or the thread
+/* Completes data: the sealed results read (status, score, time) and the
+ * counts; the package's plan and room (room.json), and with photos the
+ * session's photos (data: URIs). Blocking: a command, or the thread
  * pool. */
 int report_add_package(json_t *data, const char *path, const struct pkg_trust *trust, int photos);
 /* Appends the report to b (CSV: BOM, CRLF; HTML: one page for A4). */
