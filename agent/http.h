@@ -26,7 +26,7 @@ struct http_req {
     int waiting, failed;
     json_t *ready;
     const char *fail_message, *conflict_code, *conflict_message;
-    struct MHD_Response *response; /* an answer other than JSON, made off the loop (report.c) */
+    struct MHD_Response *response; /* a non-JSON answer made off the loop (report_http.c) */
 };
 
 /* The store callback for each write of such a call: when the last is in,
@@ -142,7 +142,7 @@ enum MHD_Result http_photo(struct http_req *q);
  * and cache_control (no-store for whatever carries exam data). */
 void daemon_headers(struct MHD_Response *r, const char *cache_control);
 
-/* GET /admin/v1/reports/{kind}?session=S&format=csv|html (report.c): a
+/* GET /admin/v1/reports/{kind}?session=S&format=csv|html (report_http.c): a
  * session's report, rendered on the thread pool. */
 enum MHD_Result http_report(struct http_req *q, const char *kind);
 
