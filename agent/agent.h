@@ -264,6 +264,36 @@ enum MHD_Result daemon_reply(struct MHD_Connection *conn, unsigned status, json_
 enum MHD_Result daemon_error(struct MHD_Connection *conn, unsigned status, const char *code,
                              const char *message);
 
+/* ---- reports (report.c) ---- */
+
+/* The session's reports: 签到表, 成绩报表, 考勤表 (PRODUCT.md §1.8). */
+enum report_kind { REPORT_SIGNIN, REPORT_SCORES, REPORT_ATTENDANCE };
+enum report_format { REPORT_CSV, REPORT_HTML };
+/* "signin", "scores", "attendance": its kind, or -1. */
+int report_kind_of(const char *name);
+/* "csv" (or NULL: the default) or "html": its format, or -1. */
+int report_format_of(const char *name);
+const char *report_kind_zh(enum report_kind kind);
+/* An ID number with all but its first 4 and last 4 characters masked
+ * ("4401**********123X"); one under 10 characters shows only its last half
+ * (at most 4). */
+void report_mask_id(const char *id, char *out, size_t outsz);
+/* What the store knows of session (reads only; in one read snapshot in the
+ * daemon): its candidates by seat, each with their sealed result (as its
+ * bytes), sign-in and moves; the incidents.
+ * ER_SESSION_NOT_FOUND. The caller frees *out. */
+int report_gather(struct store *st, const char *session, json_t **out);
+/* The room's latest verified package: ER_NOT_REGISTERED, ER_SYNC_NO_PACKAGE. */
+int report_package(struct store *st, char path[ROOM_PATH_MAX], int64_t *version);
+/* Completes data: the sealed results read (status, score, time) and the
+ * counts; the package's plan and room (room.json), and with photos the
+ * session's photos (data: URIs). Blocking: a command, or the thread
+ * pool. */
+int report_add_package(json_t *data, const char *path, const struct pkg_trust *trust, int photos);
+/* Appends the report to b (CSV: BOM, CRLF; HTML: one page for A4). */
+int report_render(const json_t *data, enum report_kind kind, enum report_format fmt,
+                  struct dynbuf *b);
+
 /* ---- commands ---- */
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
@@ -306,6 +336,7 @@ int cmd_import_receipt(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_report(struct cli_ctx *ctx, int argc, char **argv);
 
 /* The score of answers ({"ITEM": {"answer": "AB", ...}}) on a paper's items
  * (score.c): the sum of the points of the items answered with their key. */

@@ -42,6 +42,8 @@ static void free_req(struct http_req *q)
 {
     json_decref(q->answer);
     json_decref(q->ready);
+    if (q->response != NULL)
+        MHD_destroy_response(q->response);
     OPENSSL_cleanse(q->token, sizeof(q->token));
     free(q->body);
     free(q);
@@ -617,6 +619,7 @@ static const struct route routes[] = {
     R2("POST", "/admin/v1/candidates/*/incident", P_TICKET, ADMIN, http_proctor, "incident"),
     R0("GET", "/admin/v1/room", ADMIN, http_room),
     R0("GET", "/admin/v1/events", ADMIN, http_events),
+    R1("GET", "/admin/v1/reports/*", P_NAME, ADMIN, http_report),
 };
 
 #define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */
@@ -735,6 +738,15 @@ enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char 
 
         q->answer = NULL;
         q->answered = 0;
+        if (q->response != NULL) { /* made off the loop, headers and all */
+            struct MHD_Response *r = q->response;
+            enum MHD_Result ok = MHD_queue_response(conn, q->status, r);
+
+            q->response = NULL;
+            MHD_destroy_response(r);
+            json_decref(a);
+            return ok;
+        }
         return daemon_reply(conn, q->status, a);
     }
     if (q->too_large)

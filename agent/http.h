@@ -26,6 +26,7 @@ struct http_req {
     int waiting, failed;
     json_t *ready;
     const char *fail_message, *conflict_code, *conflict_message;
+    struct MHD_Response *response; /* a non-JSON answer made off the loop (report_http.c) */
 };
 
 /* The store callback for each write of such a call: when the last is in,
@@ -140,6 +141,10 @@ enum MHD_Result http_photo(struct http_req *q);
  * in a frame), X-Frame-Options, X-Content-Type-Options, Referrer-Policy,
  * and cache_control (no-store for whatever carries exam data). */
 void daemon_headers(struct MHD_Response *r, const char *cache_control);
+
+/* GET /admin/v1/reports/{kind}?session=S&format=csv|html (report_http.c): a
+ * session's report, rendered on the thread pool. */
+enum MHD_Result http_report(struct http_req *q, const char *kind);
 
 /* 404 not_found, the router's own (http.c). */
 enum MHD_Result http_not_found(struct http_req *q);

@@ -31,8 +31,8 @@ static const struct cli_command commands[] = {
      cmd_export},
     {"import-receipt", "FILE", "导入考试中心对U盘文件的签名回执，清除已确认的待上传记录",
      cmd_import_receipt},
-    {"report", "signin|scores|attendance --session S [--format csv|html]",
-     "生成签到表、成绩报表或考勤表", cli_unavailable},
+    {"report", "signin|scores|attendance --session S [--format csv|html] [--output FILE]",
+     "生成签到表、成绩报表或考勤表（CSV 或 A4 打印页）", cmd_report},
     {0},
 };
 

@@ -18,11 +18,12 @@ libmicrohttpd-dev libjansson-dev libcsv-dev"
 # clang builds the sanitizer and libFuzzer targets, so every make test compiles
 # the project with both gcc and clang. The browser tests (tests/browser) drive
 # Debian's chromium with playwright-core from npm under node, and need a CJK
-# font for the candidate terminal's screenshots. The package's test
+# font for the candidate terminal's screenshots; the reports' PDFs are read
+# back with poppler-utils (pdfinfo, pdftotext). The package's test
 # (tests/deb) lints it, installs it (adduser in its postinst) and verifies its
 # units with systemd-analyze (systemd need not run).
 test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format
-chromium fonts-wqy-zenhei lintian adduser systemd"
+chromium fonts-wqy-zenhei poppler-utils lintian adduser systemd"
 # A node that came with its own npm (not Debian's) is kept: Debian's npm
 # conflicts with it.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||

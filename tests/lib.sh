@@ -68,6 +68,17 @@ center_and_room() {
     $R register "$serial" >/dev/null || exit 1
 }
 
+# pair SEAT: a terminal paired to SEAT (the daemon at $u, approved with $R);
+# prints its token.
+pair() {
+    asked=$(curl -s -X POST "$u/api/v1/terminals")
+    code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
+    secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
+    $R pair approve "$code" --seat "$1" >/dev/null || return 1
+    curl -s -H "Authorization: Bearer $secret" "$u/api/v1/terminals/$code" |
+        sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
+}
+
 # finish: the closing line ctest and CI read, and the exit status.
 finish() {
     echo "$pass passed, $fail failed"

@@ -2,7 +2,8 @@
 # The web pages in a real browser (issue 12): a center and a room (with a
 # proctor password) and a fetched plan whose session starts in 10 minutes;
 # then node's test runner drives Debian's chromium through playwright-core
-# (TEST: terminal.test.js, proctor.test.js), which runs `examroom serve`
+# (TEST: terminal.test.js, proctor.test.js, reports.test.js; the plan has
+# $BROWSER_CANDIDATES candidates, 16 unless set), which runs `examroom serve`
 # itself (it may kill and restart it, and move its exam clock with
 # EXAMROOM_CLOCK_OFFSET) and plays the proctor's CLI, terminals or candidates
 # as it needs. Screenshots go to ARTIFACTS.
@@ -36,7 +37,7 @@ fi
 password=console-pass-7
 printf '%s\n' "$password" >"$tmp/pw"
 room_init_args="--proctor-password-file $tmp/pw"
-center_and_room --candidates 16 --rooms 1 --start-in 10 --photo-kib 20
+center_and_room --candidates "${BROWSER_CANDIDATES:-16}" --rooms 1 --start-in 10 --photo-kib 20
 $C pack >/dev/null && $R fetch >/dev/null || exit 1
 
 mkdir -p "$artifacts"

@@ -95,16 +95,6 @@ put() {
 # exam TOKEN: GET /api/v1/exam's status, the body in $tmp/exam.
 exam() { call exam -H "Authorization: Bearer $1" "$u/api/v1/exam"; }
 
-# pair SEAT: a terminal paired to SEAT; prints its token.
-pair() {
-    asked=$(curl -s -X POST "$u/api/v1/terminals")
-    code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
-    secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
-    $R pair approve "$code" --seat "$1" >/dev/null || return 1
-    curl -s -H "Authorization: Bearer $secret" "$u/api/v1/terminals/$code" |
-        sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
-}
-
 # signin TOKEN TICKET ID: the HTTP status, the body in $tmp/body.
 signin() {
     call body -H "Authorization: Bearer $1" \

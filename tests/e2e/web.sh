@@ -129,7 +129,7 @@ code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
 secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
 on_feed "a pairing request" '"pairing_requests":1,'
 get snap /admin/v1/room -H "$adm" >/dev/null
-check "the snapshot lists the pending code ($code)" grep -q "\"pending\":\[{\"pairing_code\":\"$code\"" "$tmp/snap"
+check "the snapshot lists the pending code ($code)" grep -qF "\"pending\":[{\"pairing_code\":\"$code\"" "$tmp/snap"
 check "the snapshot names the sessions" grep -q '"id":"S1","state":"unlocked"' "$tmp/snap"
 check "the snapshot is never stored" test "$(header snap Cache-Control)" = no-store
 
