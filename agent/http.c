@@ -617,6 +617,7 @@ static const struct route routes[] = {
     R2("POST", "/admin/v1/candidates/*/incident", P_TICKET, ADMIN, http_proctor, "incident"),
     R0("GET", "/admin/v1/room", ADMIN, http_room),
     R0("GET", "/admin/v1/events", ADMIN, http_events),
+    R1("POST", "/admin/v1/sessions/*/unlock", P_NAME, ADMIN, http_unlock),
 };
 
 #define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */

@@ -119,6 +119,9 @@ int answers_in_flight(const struct daemon *d, int64_t candidate_id);
 /* The proctor's calls on one candidate (proctor.c):
  * POST /admin/v1/candidates/{ticket}/{submit|absent|extend|move|incident}. */
 enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char *action);
+/* POST /admin/v1/sessions/{id}/unlock {code} (proctor.c): examroom unlock
+ * from the console, its KDF on the thread pool. */
+enum MHD_Result http_unlock(struct http_req *q, const char *session);
 
 /* login.c: POST /api/v1/proctor/login {password} and /logout; and whether
  * the request carries a live proctor token (good for the admin calls). */

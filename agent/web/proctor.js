@@ -41,6 +41,10 @@ const T = {
   },
   sessionState: { locked: '未解锁', unlocked: '已解锁', running: '进行中', ended: '已结束' },
   session: (id, st) => `场次 ${id}：${st}`,
+  unlockLabel: (id) => `场次 ${id} 开考密码`,
+  unlock: '解锁',
+  unlocking: '正在核对开考密码…',
+  needCode: '请输入开考密码。',
   seat: (n) => `${n} 号`,
   answered: (n) => `已答 ${n} 题`,
   remaining: (t) => `剩余 ${t}`,
@@ -259,6 +263,7 @@ const localTime = (unix) =>
 function render() {
   const session = currentSession();
   renderSessions(session);
+  renderUnlock(session);
   renderCounts(session);
   renderSeats(session);
   renderPending();
@@ -281,6 +286,40 @@ function renderSessions(session) {
     });
     bar.append(b);
   }
+}
+
+/* The unlock bar: for the session shown, while it is not unlocked. */
+function renderUnlock(session) {
+  const s = room.sessions.find((x) => x.id === session);
+  const bar = $('unlock-bar');
+  const show = !!s && s.state === 'locked';
+  if (bar.dataset.session !== session) $('unlock-code').value = '';
+  bar.dataset.session = session || '';
+  bar.hidden = !show;
+  if (show) $('unlock-label').textContent = T.unlockLabel(s.id);
+}
+
+async function unlock(ev) {
+  ev.preventDefault();
+  const session = $('unlock-bar').dataset.session;
+  const code = $('unlock-code').value.trim();
+  if (!code) {
+    say(T.needCode, true);
+    return;
+  }
+  $('unlock-ok').disabled = true;
+  say(T.unlocking);
+  try {
+    const r = await call('POST', `/admin/v1/sessions/${encodeURIComponent(session)}/unlock`, { code });
+    /* The server's words either way: unlocked, a typo, a wrong code, a hold. */
+    say(r.body.message || T.failed(r.status), r.status !== 200);
+    if (r.status === 200) $('unlock-code').value = '';
+  } catch (e) {
+    if (token) say(T.netError, true);
+  } finally {
+    $('unlock-ok').disabled = false;
+  }
+  refresh();
 }
 
 function renderCounts(session) {
@@ -608,6 +647,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('detail-close').textContent = T.close;
   $('confirm-cancel').textContent = T.cancel;
   $('confirm-ok').textContent = T.ok;
+  $('unlock-ok').textContent = T.unlock;
+  $('unlock-bar').addEventListener('submit', unlock);
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
   $('detail-close').addEventListener('click', closeDialogs);

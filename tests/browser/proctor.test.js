@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { room: daemon, cli, serve, stop, sleep, freePort } = require('./room.js');
+const { room: daemon, cli, center, serve, stop, sleep, freePort } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
@@ -194,6 +194,32 @@ test('the proctor console: login, live pairing, sign-in on the map, extend and m
   const roster = cli('roster', '--format', 'json');
   assert.match(roster, new RegExp(p.ticket));
   await shot('after-move');
+  assert.deepEqual(page.errors, []);
+});
+
+test('unlock a session with its code from the session bar', async () => {
+  /* S2 starts hours later: the center keeps its key; the proctor types it. */
+  await page.click('.sessions button[data-session="S2"]');
+  await visible('#unlock-bar');
+  assert.match(await textOf('#unlock-label'), /场次 S2 开考密码/);
+  const code = center('unlock-code', '--session', 'S2').trim();
+  const code1 = center('unlock-code', '--session', 'S1').trim();
+  /* A typo, then another session's code: each in the server's words. */
+  await page.fill('#unlock-code', `${code.slice(0, -1)}${code.endsWith('X') ? 'Y' : 'X'}`);
+  await page.press('#unlock-code', 'Enter');
+  await page.locator('#message.bad', { hasText: '场次 S2 的开考密码输入有误' }).waitFor();
+  await page.fill('#unlock-code', code1);
+  await page.click('#unlock-ok');
+  await page.locator('#message.bad', { hasText: '开考密码不正确' }).waitFor({ timeout: 20000 });
+  assert.match(await textOf('.sessions button[data-session="S2"]'), /未解锁/);
+  await shot('unlock');
+  await page.fill('#unlock-code', code);
+  await page.click('#unlock-ok');
+  await page.locator('#message:not(.bad)', { hasText: '场次 S2 已解锁' }).waitFor({ timeout: 20000 });
+  await page.locator('.sessions button[data-session="S2"]', { hasText: '已解锁' }).waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('#unlock-bar').isVisible(), false);
+  assert.match(cli('status'), /场次 S2: 已解锁/);
+  await page.click('.sessions button[data-session="S1"]');
   assert.deepEqual(page.errors, []);
 });
 

@@ -16,6 +16,11 @@ function cli(...args) {
   return execFileSync(env.EXAMROOM, ['--data', env.ROOM_DATA, ...args], { encoding: 'utf8' });
 }
 
+/* The reference center's CLI (its data beside the room's): unlock codes. */
+function center(...args) {
+  return execFileSync(env.EXAMCENTER, ['--data', env.CENTER_DATA, ...args], { encoding: 'utf8' });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -81,4 +86,4 @@ async function serve(offset = 0) {
   throw new Error('examroom serve did not start');
 }
 
-module.exports = { room, cli, serve, stop, sleep, freePort };
+module.exports = { room, cli, center, serve, stop, sleep, freePort };

@@ -156,11 +156,49 @@ check "the snapshot: seat $seat, its terminal and candidate, 1 answered, time le
            grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"running\",\"answered\":1,\"remaining_seconds\":[1-9]' '$tmp/snap'"
 check "the snapshot: the link to the center" grep -q '"sync":{"last_contact":' "$tmp/snap"
 
+# ---- unlock from the console: POST /admin/v1/sessions/{id}/unlock ----
+
+code1=$($C unlock-code --session S1)
+code2=$($C unlock-code --session S2)
+# unlock NAME SESSION CODE [CURL ARGS...]: the status; the answer in $tmp/NAME.
+unlock() {
+    name=$1 sess=$2 c=$3
+    shift 3
+    get "$name" "/admin/v1/sessions/$sess/unlock" -H "$adm" -H 'Content-Type: application/json' \
+        --data "{\"code\":\"$c\"}" "$@"
+}
+check "a mistyped code: 400, named as a typo before any check" \
+    sh -c "[ $(unlock typo S2 "${code2%?}X") = 400 ] && grep -q '场次 S2 的开考密码输入有误。' '$tmp/typo'"
+check "no such session: 404, in the CLI's words" \
+    sh -c "[ $(unlock nosess S9 "$code2") = 404 ] && grep -q '场次 S9 未能解锁。试卷包中没有这个场次' '$tmp/nosess'"
+check "no code: 400" test "$(get nocode /admin/v1/sessions/S2/unlock -H "$adm" --data '{}')" = 400
+check "the route is 403 without the admin token" \
+    test "$(get x /admin/v1/sessions/S2/unlock --data "{\"code\":\"$code2\"}")" = 403
+# The guessing attack: codes of the right shape (another session's) from
+# one address. Each wrong one is named; the 5th holds that address off, so
+# that even the right code is refused there; another address is not held.
+for n in 1 2 3 4 5; do
+    st=$(unlock guess S2 "$code1" --interface 127.0.0.2)
+    check "guess $n: 422, the wrong code named as such" \
+        sh -c "[ $st = 422 ] && grep -q '\"error\":\"wrong_code\"' '$tmp/guess' && grep -q '开考密码不正确' '$tmp/guess'"
+done
+check "the 6th try from that address, the right code: 429, with how long" \
+    sh -c "[ $(unlock held S2 "$code2" --interface 127.0.0.2) = 429 ] && grep -q '开考密码连续输错次数过多，请 [0-9]* 秒后再试' '$tmp/held'"
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "S2 still locked after the guesses" grep -q '"id":"S2","state":"locked"' "$tmp/snap"
+check "from another address, the right code: 200, 已解锁" \
+    sh -c "[ $(unlock ok S2 "$code2") = 200 ] && grep -q '场次 S2 已解锁。' '$tmp/ok'"
+on_feed "the session unlocked" '"id":"S2","state":"unlocked"'
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "the snapshot: S2 已解锁 (unlocked)" grep -q '"id":"S2","state":"unlocked"' "$tmp/snap"
+
 for tok in "$t" "$k"; do
     check "a terminal's or a candidate's token: 403 on the snapshot" \
         test "$(get x /admin/v1/room -H "Authorization: Bearer $tok")" = 403
     check "and on the feed" \
         test "$(get x /admin/v1/events -m 2 -H "Authorization: Bearer $tok")" = 403
+    check "and on the unlock" \
+        test "$(get x /admin/v1/sessions/S2/unlock -H "Authorization: Bearer $tok" --data "{\"code\":\"$code2\"}")" = 403
 done
 
 # Many feeds at once, then gone: the daemon still answers at once, and
