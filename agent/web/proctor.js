@@ -55,6 +55,8 @@ const T = {
   approve: '批准',
   noFreeSeat: '没有空座位',
   approved: (code, seat) => `配对码 ${code} 已配到 ${seat} 号座位。`,
+  reject: '拒绝',
+  rejected: (code) => `已拒绝配对码 ${code}，该终端可以重新申请配对码。`,
   syncTitle: '与考试中心同步',
   lastContact: '最后联系',
   never: '从未联系',
@@ -411,7 +413,11 @@ function renderPending() {
     b.type = 'button';
     b.disabled = free.length === 0;
     b.addEventListener('click', () => approve(p.pairing_code, Number(sel.value)));
-    row.append(sel, b);
+    const no = el('button', 'secondary', T.reject);
+    no.type = 'button';
+    no.dataset.reject = p.pairing_code;
+    no.addEventListener('click', () => reject(p.pairing_code));
+    row.append(sel, b, no);
     li.append(row);
     list.append(li);
   }
@@ -444,6 +450,17 @@ async function approve(code, seat) {
   try {
     const r = await call('POST', `/admin/v1/terminals/${encodeURIComponent(code)}/approve`, { seat });
     if (r.status === 200) say(T.approved(code, r.body.seat));
+    else say(r.body.message || T.failed(r.status), true);
+  } catch (e) {
+    if (token) say(T.netError, true);
+  }
+  refresh();
+}
+
+async function reject(code) {
+  try {
+    const r = await call('POST', `/admin/v1/terminals/${encodeURIComponent(code)}/reject`, {});
+    if (r.status === 200) say(T.rejected(code));
     else say(r.body.message || T.failed(r.status), true);
   } catch (e) {
     if (token) say(T.netError, true);

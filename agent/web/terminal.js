@@ -16,6 +16,7 @@ const T = {
   pairAsking: '正在申请配对码…',
   pairWaiting: '等待监考老师确认配对…',
   pairGone: '配对已失效，正在重新申请配对码…',
+  pairAgain: '重新申请配对码',
   signinTitle: '考生签到',
   signinSeat: (s) => `本机座位：${s} 号`,
   ticket: '准考证号',
@@ -199,6 +200,21 @@ function idCheckOk(id) {
 let terminal = load(LS.terminal); /* {token, seat} */
 let candidate = load(LS.candidate); /* {token, ticket, info, confirmed, submittedAt} */
 
+/* Waits for the candidate or the proctor to press 重新申请配对码. */
+function askAgain() {
+  const b = $('pair-again');
+  b.textContent = T.pairAgain;
+  b.hidden = false;
+  b.focus();
+  return new Promise((resolve) => {
+    b.onclick = () => {
+      b.onclick = null;
+      b.hidden = true;
+      resolve();
+    };
+  });
+}
+
 async function pairing() {
   show('pairing');
   $('pair-title').textContent = T.pairTitle;
@@ -226,6 +242,14 @@ async function pairing() {
         save(LS.terminal, terminal);
         save(LS.pairing, null);
         return signin();
+      }
+      if (r.status === 410 && r.body.error === 'pairing_rejected') {
+        /* Refused by the proctor: said so, and a new code only when asked. */
+        $('pair-code').textContent = '';
+        $('pair-state').textContent = r.body.message;
+        await askAgain();
+        save(LS.pairing, null);
+        continue;
       }
       if (r.status === 404 || r.status === 410) {
         save(LS.pairing, null);

@@ -130,7 +130,7 @@ test('the proctor console: login, live pairing, sign-in on the map, extend and m
   await item.waitFor({ timeout: 10000 });
   await shot('pairing');
   await item.locator('select').selectOption(String(p.seat));
-  await item.locator('button').click();
+  await item.locator('button.primary').click();
   await page.locator('#message', { hasText: `配对码 ${code} 已配到 ${p.seat} 号座位` }).waitFor();
   await page.locator(`.tile[data-seat="${p.seat}"][data-state="paired"]`).waitFor({ timeout: 10000 });
   assert.equal(await item.count(), 0);
@@ -220,6 +220,42 @@ test('unlock a session with its code from the session bar', async () => {
   assert.equal(await page.locator('#unlock-bar').isVisible(), false);
   assert.match(cli('status'), /场次 S2: 已解锁/);
   await page.click('.sessions button[data-session="S1"]');
+  assert.deepEqual(page.errors, []);
+});
+
+test('reject a pairing request: the terminal says so and asks for a new code on request', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });
+  const term = await ctx.newPage();
+  const termErrors = [];
+  term.on('pageerror', (e) => termErrors.push(String(e)));
+  await term.goto(`${base}/`);
+  const codeEl = term.locator('#pair-code');
+  await term.waitForFunction(() => /\S/.test(document.getElementById('pair-code').textContent), null, { timeout: 20000 });
+  const code = (await codeEl.innerText()).trim();
+  const item = page.locator(`#pending li[data-code="${code}"]`);
+  await item.waitFor({ timeout: 10000 });
+  await item.locator(`button[data-reject="${code}"]`).click();
+  await page.locator('#message', { hasText: `已拒绝配对码 ${code}` }).waitFor();
+  await item.waitFor({ state: 'detached', timeout: 10000 });
+  await term.locator('#pair-state', { hasText: '监考老师没有批准这次配对' }).waitFor({ timeout: 20000 });
+  await term.locator('#pair-again').waitFor({ state: 'visible' });
+  await term.screenshot({ path: path.join(ART, 'terminal-pair-rejected.png') });
+  /* Stays refused until asked (and across a reload). */
+  await term.reload();
+  await term.locator('#pair-again').waitFor({ state: 'visible', timeout: 20000 });
+  await term.click('#pair-again');
+  await term.waitForFunction(
+    (old) => /\S/.test(document.getElementById('pair-code').textContent) &&
+      document.getElementById('pair-code').textContent.trim() !== old,
+    code,
+    { timeout: 20000 },
+  );
+  const fresh = (await codeEl.innerText()).trim();
+  await page.locator(`#pending li[data-code="${fresh}"]`).waitFor({ timeout: 10000 });
+  await page.locator(`#pending li[data-code="${fresh}"] button[data-reject]`).click();
+  await page.locator(`#pending li[data-code="${fresh}"]`).waitFor({ state: 'detached', timeout: 10000 });
+  await ctx.close();
+  assert.deepEqual(termErrors, []);
   assert.deepEqual(page.errors, []);
 });
 

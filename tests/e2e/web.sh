@@ -192,11 +192,32 @@ on_feed "the session unlocked" '"id":"S2","state":"unlocked"'
 get snap /admin/v1/room -H "$adm" >/dev/null
 check "the snapshot: S2 已解锁 (unlocked)" grep -q '"id":"S2","state":"unlocked"' "$tmp/snap"
 
+# ---- rejecting a pairing request ----
+
+asked=$(curl -s -X POST "$u/api/v1/terminals")
+rcode=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
+rsecret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
+check "the CLI rejects a pending code (examroom pair reject)" \
+    sh -c "$R pair reject '$rcode' | grep -q '已拒绝配对码 $rcode'"
+check "the terminal's next poll: 410 pairing_rejected, in words that say what to do" \
+    sh -c "[ $(get poll "/api/v1/terminals/$rcode" -H "Authorization: Bearer $rsecret") = 410 ] &&
+           grep -q '\"error\":\"pairing_rejected\"' '$tmp/poll' && grep -q '重新申请配对码' '$tmp/poll'"
+check "rejected twice: 404 not_pending" \
+    test "$(get rej "/admin/v1/terminals/$rcode/reject" -X POST -H "$adm")" = 404
+check "an approved code cannot be rejected: 404" \
+    test "$(get rej "/admin/v1/terminals/$code/reject" -X POST -H "$adm")" = 404
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "the rejected code is no longer pending" sh -c "! grep -q '$rcode' '$tmp/snap'"
+check "a code approved and picked up still gets pairing_gone, not rejected" \
+    sh -c "[ $(get poll "/api/v1/terminals/$code" -H "Authorization: Bearer $secret") = 410 ] && grep -q pairing_gone '$tmp/poll'"
+
 for tok in "$t" "$k"; do
     check "a terminal's or a candidate's token: 403 on the snapshot" \
         test "$(get x /admin/v1/room -H "Authorization: Bearer $tok")" = 403
     check "and on the feed" \
         test "$(get x /admin/v1/events -m 2 -H "Authorization: Bearer $tok")" = 403
+    check "and on the reject" \
+        test "$(get x "/admin/v1/terminals/$rcode/reject" -X POST -H "Authorization: Bearer $tok")" = 403
     check "and on the unlock" \
         test "$(get x /admin/v1/sessions/S2/unlock -H "Authorization: Bearer $tok" --data "{\"code\":\"$code2\"}")" = 403
 done
