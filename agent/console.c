@@ -13,10 +13,12 @@
  * anyone (a candidate's save, a proctor's action, the upload engine) is on
  * the feed within that. A client that does not read has its bytes queued up
  * to FEED_BUFFER_MAX; past it, it is dropped: the loop never waits for a
- * client. */
+ * client. A feed opened with a proctor login ends (the stream's end) at the
+ * first look after that login is logged out or expires. */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include "http.h"
 
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +266,8 @@ struct feed_client {
     struct dynbuf out;      /* queued, not yet given to libmicrohttpd */
     size_t sent;            /* of out, given */
     int suspended, closing; /* closing: 0, ENDING or DROPPED */
+    int proctor;            /* opened with a proctor login: ends with it */
+    uint8_t login_hash[32]; /* (the SHA-256 of its token) */
 };
 
 struct feed {
@@ -350,6 +354,21 @@ static int hung_up(struct feed_client *c)
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+/* Is the proctor login that opened the feed still live (not logged out,
+ * not expired)? A feed opened with the local admin token has none. */
+static int login_live(const struct feed_client *c, int64_t now)
+{
+    const struct daemon *d = c->feed->d;
+
+    if (!c->proctor)
+        return 1;
+    for (size_t i = 0; i < DAEMON_PROCTOR_TOKENS; i++)
+        if (d->proctors[i].expires_at > now &&
+            CRYPTO_memcmp(d->proctors[i].hash, c->login_hash, sizeof(c->login_hash)) == 0)
+            return 1;
+    return 0;
+}
+
 static void on_feed_timer(uv_timer_t *t)
 {
     struct feed *f = t->data;
@@ -357,6 +376,14 @@ static void on_feed_timer(uv_timer_t *t)
     int64_t now = daemon_now_ms();
     int gone = 0;
 
+    /* A feed ends with the login that opened it (logged out or expired):
+     * the console's live view is the proctor's, not the connection's. */
+    for (struct feed_client *c = f->clients; c != NULL; c = c->next)
+        if (!c->closing && !login_live(c, now / 1000)) {
+            c->closing = ENDING;
+            wake(c);
+            gone = 1;
+        }
     for (struct feed_client *c = f->clients; c != NULL; c = c->next)
         if (c->suspended && !c->closing && hung_up(c)) {
             c->closing = ENDING;
@@ -474,6 +501,13 @@ enum MHD_Result http_events(struct http_req *q)
         return MHD_NO;
     c->feed = f;
     c->conn = q->conn;
+    /* Opened with a proctor login (not the local admin token)? */
+    if (http_is_proctor(q)) {
+        const char *token = http_bearer(q->conn);
+
+        c->proctor = 1;
+        sha256(token, strlen(token), c->login_hash);
+    }
     dynbuf_init(&c->out, FEED_BUFFER_MAX);
     /* The state as it is now, then what changes. */
     text = summary(q->d);

@@ -25,6 +25,8 @@ trap cleanup EXIT
 
 # S1 started a minute ago by the daemon's clock, unlocked offline: a
 # candidate can sign in and answer.
+printf 'web-proctor-pass\n' >"$tmp/pw"
+room_init_args="--proctor-password-file $tmp/pw"
 center_and_room --candidates 40 --rooms 2 --start-in 10
 $C pack >/dev/null && $R fetch >/dev/null || exit 1
 $R unlock S1 "$($C unlock-code --session S1)" >/dev/null || exit 1
@@ -129,7 +131,7 @@ code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
 secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
 on_feed "a pairing request" '"pairing_requests":1,'
 get snap /admin/v1/room -H "$adm" >/dev/null
-check "the snapshot lists the pending code ($code)" grep -q "\"pending\":\[{\"pairing_code\":\"$code\"" "$tmp/snap"
+check "the snapshot lists the pending code ($code)" grep -qF "\"pending\":[{\"pairing_code\":\"$code\"" "$tmp/snap"
 check "the snapshot names the sessions" grep -q '"id":"S1","state":"unlocked"' "$tmp/snap"
 check "the snapshot is never stored" test "$(header snap Cache-Control)" = no-store
 
@@ -207,7 +209,7 @@ check "rejected twice: 404 not_pending" \
 check "an approved code cannot be rejected: 404" \
     test "$(get rej "/admin/v1/terminals/$code/reject" -X POST -H "$adm")" = 404
 get snap /admin/v1/room -H "$adm" >/dev/null
-check "the rejected code is no longer pending" sh -c "! grep -q '$rcode' '$tmp/snap'"
+check "the rejected code is no longer pending" sh -c "! grep -qF '$rcode' '$tmp/snap'"
 check "a code approved and picked up still gets pairing_gone, not rejected" \
     sh -c "[ $(get poll "/api/v1/terminals/$code" -H "Authorization: Bearer $secret") = 410 ] && grep -q pairing_gone '$tmp/poll'"
 
@@ -221,6 +223,26 @@ for tok in "$t" "$k"; do
     check "and on the unlock" \
         test "$(get x /admin/v1/sessions/S2/unlock -H "Authorization: Bearer $tok" --data "{\"code\":\"$code2\"}")" = 403
 done
+
+# ---- a feed ends with the proctor login that opened it ----
+
+ptok=$(curl -s -H 'Content-Type: application/json' --data '{"password":"web-proctor-pass"}' \
+    "$u/api/v1/proctor/login" | sed -n 's/.*"proctor_token":"\([0-9a-f]*\)".*/\1/p')
+check "a proctor login over HTTP" test -n "$ptok"
+curl -s -N -m 20 -H "Authorization: Bearer $ptok" "$u/admin/v1/events" >"$tmp/pfeed" 2>/dev/null &
+ppid_feed=$!
+for _ in $(seq 20); do grep -q '^event: room' "$tmp/pfeed" && break; sleep 0.05; done
+check "the proctor's feed is open" grep -q '^event: room' "$tmp/pfeed"
+sleep 0.3
+check "and stays open while the login lives" kill -0 "$ppid_feed"
+check "logout: 200" test "$(get lo /api/v1/proctor/logout -X POST -H "Authorization: Bearer $ptok")" = 200
+for _ in $(seq 20); do kill -0 "$ppid_feed" 2>/dev/null || break; sleep 0.05; done
+check "the feed ended within 1 s of the logout" sh -c "! kill -0 $ppid_feed 2>/dev/null"
+kill "$ppid_feed" 2>/dev/null
+wait "$ppid_feed" 2>/dev/null
+check "the ended login opens no new feed: 403" \
+    test "$(get x /admin/v1/events -m 2 -H "Authorization: Bearer $ptok")" = 403
+check "the admin token's feed (opened earlier) is still open" kill -0 "$fpid"
 
 # Many feeds at once, then gone: the daemon still answers at once, and
 # stops cleanly with feeds open.
