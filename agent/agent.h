@@ -205,7 +205,11 @@ struct daemon {
     int lock_fd;       /* DATA/serve.lock, locked for the daemon's life (serve.c) */
     int suspended;     /* requests waiting for the store (http.c) */
     struct feed *feed; /* the console's live feed and its clients (console.c) */
-    char ready[96];    /* "listening on http://ADDR:PORT" */
+    /* Each seat's terminal: when it last made a call with its token or its
+     * candidate's (daemon clock, ms; 0 not since serve started), and when
+     * serve started. Memory only: the console's 失联 (console.c). */
+    int64_t seat_seen_ms[10000], serve_started_ms;
+    char ready[96]; /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */
     struct sync_client *client;
     struct sync_engine *engine;

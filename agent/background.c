@@ -339,6 +339,7 @@ int background_start(struct daemon *d)
     struct found f = {.d = d};
     int rc;
 
+    d->serve_started_ms = daemon_now_ms(); /* the console's last contacts count from here */
     store_foreach_registration(d->r.st, take_registration, &f);
     if (f.plan[0] == '\0') {
         log_notice("not registered: nothing to sync until `examroom register`");

@@ -29,6 +29,7 @@
 #define FEED_HEARTBEAT_MS  15000
 #define FEED_BUFFER_MAX    (64 * 1024)
 #define FEED_SOCKET_BUFFER (16 * 1024) /* the kernel's, asked for (it doubles it) */
+#define SILENT_MS          30000       /* a paired PC with no call for this long: 失联 */
 
 /* ---- the snapshot ---- */
 
@@ -41,6 +42,7 @@ struct snapshot {
     json_t *incidents; /* candidate id -> count */
     json_t *counts;    /* the summary: candidates per state */
     json_int_t answers, backlog, paired;
+    int full; /* the console's snapshot (not the feed's summary): items per paper */
 };
 
 static void on_session(const struct store_session *x, void *arg)
@@ -87,9 +89,21 @@ static void on_terminal(const struct store_terminal *t, void *arg)
     if (t->state != STORE_TERM_APPROVED || t->seat <= 0)
         return;
     s->paired++;
-    json_object_set_new(seat_row(s, t->seat), "terminal",
-                        json_pack("{s:s, s:b, s:I}", "state", "paired", "token_issued",
-                                  t->token_hash != NULL, "paired_at", (json_int_t)t->created_at));
+    {
+        struct daemon *d = s->d;
+        int64_t seen = t->seat < 10000 ? d->seat_seen_ms[t->seat] : 0;
+        int64_t since = seen > 0 ? seen : d->serve_started_ms;
+
+        /* Last contact: the terminal's last call (memory only); silent
+         * (失联) past SILENT_MS, counted from serve's start when it has
+         * made none since. */
+        json_object_set_new(seat_row(s, t->seat), "terminal",
+                            json_pack("{s:s, s:b, s:I, s:o, s:b}", "state", "paired",
+                                      "token_issued", t->token_hash != NULL, "paired_at",
+                                      (json_int_t)t->created_at, "last_seen",
+                                      seen > 0 ? json_integer(seen / 1000) : json_null(), "silent",
+                                      since > 0 && s->now * 1000 - since > SILENT_MS));
+    }
 }
 
 static void on_incident(const struct store_event *e, void *arg)
@@ -126,6 +140,7 @@ static void on_candidate(const struct store_candidate *c, void *arg)
     struct snapshot *s = arg;
     const char *state = store_cand_state_name(c->state);
     json_int_t answered = 0;
+    json_t *items = json_null();
     char key[24];
 
     store_foreach_answer(s->d->r.st, c->id, count_answer, &answered);
@@ -135,12 +150,25 @@ static void on_candidate(const struct store_candidate *c, void *arg)
     if (c->seat <= 0)
         return; /* not seated: counted, shown on no seat */
     snprintf(key, sizeof(key), "%lld", (long long)c->id);
-    json_array_append_new(
-        json_object_get(seat_row(s, c->seat), "candidates"),
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:i, s:I}", "session", c->session_id, "ticket",
-                  c->ticket, "name", c->name, "state", state, "answered", answered,
-                  "remaining_seconds", remaining(s, c), "extra_minutes", c->extra_seconds / 60,
-                  "incidents", json_integer_value(json_object_get(s->incidents, key))));
+    if (s->full) {
+        struct signed_in k = {0};
+        struct exam_session x;
+        const json_t *list;
+
+        /* Items of their paper, once the session is unlocked (the papers
+         * are decrypted once and kept, exam.c). */
+        signed_in_copy(&k, c);
+        if (exam_session_get(s->d, &k, &x) == 0 && x.sealed_len > 0 &&
+            (list = exam_items(s->d, &k, &x)) != NULL)
+            items = json_integer((json_int_t)json_array_size(list));
+    }
+    json_array_append_new(json_object_get(seat_row(s, c->seat), "candidates"),
+                          json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I}", "session",
+                                    c->session_id, "ticket", c->ticket, "name", c->name, "state",
+                                    state, "answered", answered, "items", items,
+                                    "remaining_seconds", remaining(s, c), "extra_minutes",
+                                    c->extra_seconds / 60, "incidents",
+                                    json_integer_value(json_object_get(s->incidents, key))));
 }
 
 static void on_outbox(const struct store_outbox *o, void *arg)
@@ -150,11 +178,11 @@ static void on_outbox(const struct store_outbox *o, void *arg)
 }
 
 /* Reads the room in one read transaction. Frees nothing: snapshot_free(). */
-static void snapshot_read(struct daemon *d, struct snapshot *s)
+static void snapshot_read(struct daemon *d, struct snapshot *s, int full)
 {
     struct store *st = d->r.st;
 
-    *s = (struct snapshot){.d = d, .now = daemon_now_ms() / 1000};
+    *s = (struct snapshot){.d = d, .now = daemon_now_ms() / 1000, .full = full};
     s->sessions = json_object();
     s->seats = json_object();
     s->pending = json_array();
@@ -227,7 +255,7 @@ enum MHD_Result http_room(struct http_req *q)
     struct snapshot s;
     json_t *doc;
 
-    snapshot_read(q->d, &s);
+    snapshot_read(q->d, &s, 1);
     doc = json_pack("{s:I, s:o, s:o, s:O, s:o}", "server_time", (json_int_t)daemon_now_ms(),
                     "sessions", values(s.sessions, 0), "seats", values(s.seats, 1), "pending",
                     s.pending, "sync", sync_state(&s));
@@ -243,7 +271,7 @@ static char *summary(struct daemon *d)
     const char *key;
     char *text;
 
-    snapshot_read(d, &s);
+    snapshot_read(d, &s, 0);
     json_object_foreach(s.sessions, key, v) json_array_append_new(
         sessions, json_pack("{s:s, s:O}", "id", key, "state", json_object_get(v, "state")));
     doc = json_pack("{s:o, s:O, s:I, s:I, s:I, s:o}", "sessions", sessions, "candidates", s.counts,

@@ -51,9 +51,10 @@ int http_candidate(struct http_req *q, struct signed_in *k)
     if (token == NULL)
         return ER_STORE_NOT_FOUND;
     sha256(token, strlen(token), hash);
-    return store_candidate_by_token(q->d->r.st, hash, take_candidate, k) < 0 || k->id == 0
-               ? ER_STORE_NOT_FOUND
-               : 0;
+    if (store_candidate_by_token(q->d->r.st, hash, take_candidate, k) < 0 || k->id == 0)
+        return ER_STORE_NOT_FOUND;
+    seat_seen(q->d, k->seat); /* the candidate's terminal is alive */
+    return 0;
 }
 
 static void take_signin(const struct store_signin *g, void *arg)

@@ -648,6 +648,7 @@ static const struct route routes[] = {
     R0("GET", "/admin/v1/room", ADMIN, http_room),
     R0("GET", "/admin/v1/events", ADMIN, http_events),
     R1("POST", "/admin/v1/terminals/*/reject", P_CODE, ADMIN, reject),
+    R0("GET", "/api/v1/terminal", TERMINAL, http_terminal),
     R1("POST", "/admin/v1/sessions/*/unlock", P_NAME, ADMIN, http_unlock),
 };
 

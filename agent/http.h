@@ -51,6 +51,11 @@ int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key);
 
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);
+/* GET /api/v1/terminal (signin.c): a paired terminal's heartbeat, {seat};
+ * 401 not_paired when its token is no longer good. */
+enum MHD_Result http_terminal(struct http_req *q);
+/* The terminal at seat made a call now (the console's last contact). */
+void seat_seen(struct daemon *d, int seat);
 
 /* Which of a ticket's sessions is meant (signin.c): the one rule of sign-in
  * and of every proctor action. In order: session, when given (NULL or ""

@@ -402,7 +402,29 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     return http_suspend(q);
 }
 
-/* ---- the call ---- */
+/* ---- the calls ---- */
+
+void seat_seen(struct daemon *d, int seat)
+{
+    if (seat > 0 && seat < (int)(sizeof(d->seat_seen_ms) / sizeof(d->seat_seen_ms[0])))
+        d->seat_seen_ms[seat] = daemon_now_ms();
+}
+
+enum MHD_Result http_terminal(struct http_req *q)
+{
+    struct terminal_found t = {0};
+    const char *token = http_bearer(q->conn);
+    uint8_t hash[STORE_HASH_LEN];
+
+    if (token != NULL) {
+        sha256(token, strlen(token), hash);
+        store_find_terminal(q->d->r.st, hash, take_terminal, &t);
+    }
+    if (!t.found)
+        return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
+    seat_seen(q->d, t.seat);
+    return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:i}", "seat", t.seat));
+}
 
 enum MHD_Result http_signin(struct http_req *q)
 {
@@ -423,6 +445,7 @@ enum MHD_Result http_signin(struct http_req *q)
     }
     if (!t.found)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
+    seat_seen(q->d, t.seat);
     terminal_key(t.id, &key);
     if (ratelimit_held(&q->d->signin_fails, &key, now) > 0)
         return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);

@@ -46,7 +46,9 @@ const T = {
   unlocking: '正在核对开考密码…',
   needCode: '请输入开考密码。',
   seat: (n) => `${n} 号`,
-  answered: (n) => `已答 ${n} 题`,
+  answered: (n, total) => (total ? `已答 ${n}/${total}` : `已答 ${n} 题`),
+  contact: (t) => `联系 ${t}`,
+  silent: '失联',
   remaining: (t) => `剩余 ${t}`,
   pendingTitle: '待配对的终端',
   pendingNone: '没有待配对的终端。',
@@ -359,7 +361,16 @@ function renderSeats(session) {
     b.append(el('span', 't-name', c ? c.name : T.none));
     b.append(el('span', 't-state', T.state[state]));
     if (c && c.state !== 'registered' && c.state !== 'absent') {
-      b.append(el('span', 't-answered', T.answered(c.answered)));
+      b.append(el('span', 't-answered', T.answered(c.answered, c.items)));
+    }
+    if (seat.terminal) {
+      const t = seat.terminal;
+      const w = el('span', t.silent ? 't-contact silent' : 't-contact');
+      w.textContent = t.silent
+        ? `${T.silent}${t.last_seen ? `（${localTime(t.last_seen)}）` : ''}`
+        : T.contact(t.last_seen ? localTime(t.last_seen) : T.none);
+      b.dataset.silent = String(!!t.silent);
+      b.append(w);
     }
     const l = c ? left(c) : null;
     if (l !== null) b.append(el('span', 't-left', T.remaining(clock(l))));
@@ -501,7 +512,7 @@ function renderDetail() {
     ['ticket', c.ticket],
     ['session', c.session],
     ['state', T.state[tileState(room.seats.find((x) => x.seat === seat), c)]],
-    ['answered', String(c.answered)],
+    ['answered', c.items ? `${c.answered}/${c.items}` : String(c.answered)],
     ['remaining', l === null ? T.none : clock(l)],
     ['extra', T.minutes(c.extra_minutes)],
     ['incidents', T.count(c.incidents)],

@@ -99,6 +99,7 @@ const LS = {
 };
 const POLL_MS = 2000;
 const RESYNC_MS = 30000;
+const HEARTBEAT_MS = 10000; /* the proctor marks a PC silent for 30 s 失联 */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 4000;
 
@@ -1024,6 +1025,11 @@ function init() {
     });
   /* The network back: send what waits. */
   window.addEventListener('online', () => pump());
+  /* A paired PC says it is alive on every screen (the console's last
+   * contact); what it answers changes nothing here. */
+  setInterval(() => {
+    if (terminal && terminal.token) call('GET', '/terminal', terminal.token).catch(() => {});
+  }, HEARTBEAT_MS);
 
   if (candidate && candidate.token) return resume();
   if (terminal && terminal.token) return signin();

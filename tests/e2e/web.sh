@@ -153,10 +153,18 @@ check "an answer saved" test "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H
 on_feed "the answer" '"answers_saved":1,'
 
 get snap /admin/v1/room -H "$adm" >/dev/null
-check "the snapshot: seat $seat, its terminal and candidate, 1 answered, time left" \
+check "the snapshot: seat $seat, its terminal and candidate, 1 answered of the paper's items, time left" \
     sh -c "grep -q '{\"seat\":$seat,\"label\":[^,]*,\"terminal\":{\"state\":\"paired\"' '$tmp/snap' &&
-           grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"running\",\"answered\":1,\"remaining_seconds\":[1-9]' '$tmp/snap'"
+           grep -q '\"ticket\":\"$ticket\",[^}]*\"state\":\"running\",\"answered\":1,\"items\":[1-9][0-9]*,\"remaining_seconds\":[1-9]' '$tmp/snap'"
 check "the snapshot: the link to the center" grep -q '"sync":{"last_contact":' "$tmp/snap"
+check "the snapshot: the terminal's last contact (just now), not silent" \
+    grep -q "{\"seat\":$seat,\"label\":[^,]*,\"terminal\":{[^}]*\"last_seen\":[0-9][0-9]*,\"silent\":false}" "$tmp/snap"
+check "an unpaired seat's candidate: no terminal, items null before they sign in (S2 locked)" \
+    grep -q '"session":"S2",[^}]*"answered":0,"items":null' "$tmp/snap"
+check "the terminal's heartbeat: 200 with its seat" \
+    sh -c "[ $(get hb /api/v1/terminal -H "Authorization: Bearer $t") = 200 ] && grep -q '{\"seat\":$seat}' '$tmp/hb'"
+check "the heartbeat without a terminal's token: 401 not_paired" \
+    sh -c "[ $(get hb /api/v1/terminal) = 401 ] && [ $(get hb /api/v1/terminal -H "Authorization: Bearer $k") = 401 ]"
 
 # ---- unlock from the console: POST /admin/v1/sessions/{id}/unlock ----
 
