@@ -190,6 +190,7 @@ struct daemon {
     struct ratelimit pair_polls;   /* pairing pickups, per address (http.c) */
     struct ratelimit signin_fails; /* failed sign-ins, per terminal (signin.c) */
     struct ratelimit unlock_fails; /* wrong unlock codes, per address (proctor.c) */
+    struct ratelimit flag_presses; /* 信息有误 presses on their way, per candidate (signin.c) */
     int unlock_busy;               /* an unlock's KDF on the thread pool (proctor.c) */
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
@@ -209,6 +210,10 @@ struct daemon {
      * candidate's (daemon clock, ms; 0 not since serve started), and when
      * serve started. Memory only: the console's 失联 (console.c). */
     int64_t seat_seen_ms[10000], serve_started_ms;
+    /* Past this, a paired PC is 失联 (console.c): 30 s, or the test knob
+     * EXAMROOM_TEST_SILENT_SECONDS read once at the first snapshot; 0 not
+     * read yet. */
+    int64_t silent_ms;
     char ready[96]; /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */
     struct sync_client *client;

@@ -30,17 +30,46 @@
 #define FEED_BUFFER_MAX    (64 * 1024)
 #define FEED_SOCKET_BUFFER (16 * 1024) /* the kernel's, asked for (it doubles it) */
 #define SILENT_MS          30000       /* a paired PC with no call for this long: 失联 */
+#define SILENT_LOOK_MS     1000        /* how often the feed looks for PCs gone silent */
+
+/* The 失联 threshold: SILENT_MS, or (tests only) EXAMROOM_TEST_SILENT_SECONDS
+ * (1 to 3600), read once per daemon. */
+static int64_t silent_ms(struct daemon *d)
+{
+    if (d->silent_ms == 0) {
+        const char *v = getenv("EXAMROOM_TEST_SILENT_SECONDS");
+        long n = v != NULL ? strtol(v, NULL, 10) : 0;
+
+        d->silent_ms = n >= 1 && n <= 3600 ? (int64_t)n * 1000 : SILENT_MS;
+        if (d->silent_ms != SILENT_MS)
+            log_warn("test knob: a PC is 失联 after %lld s (EXAMROOM_TEST_SILENT_SECONDS)",
+                     (long long)(d->silent_ms / 1000));
+    }
+    return d->silent_ms;
+}
+
+/* Has seat's paired terminal been silent too long at now (ms)? Counted
+ * from serve's start when it has made no call since. */
+static int seat_silent(struct daemon *d, int seat, int64_t now_ms)
+{
+    int64_t seen = seat > 0 && seat < 10000 ? d->seat_seen_ms[seat] : 0;
+    int64_t since = seen > 0 ? seen : d->serve_started_ms;
+
+    return since > 0 && now_ms - since > silent_ms(d);
+}
 
 /* ---- the snapshot ---- */
 
 struct snapshot {
     struct daemon *d;
-    int64_t now;
+    int64_t now, now_ms;
     json_t *sessions; /* id -> {state, starts_at, ends_at} */
     json_t *seats;    /* "N" -> {seat, label, terminal, candidates} */
     json_t *pending;
     json_t *incidents; /* candidate id -> count */
-    json_t *counts;    /* the summary: candidates per state */
+    json_t *flags;     /* candidate id -> true: they said their details are wrong */
+    json_int_t n_incidents, silent;
+    json_t *counts; /* the summary: candidates per state */
     json_int_t answers, backlog, paired;
     int full; /* the console's snapshot (not the feed's summary): items per paper */
 };
@@ -92,17 +121,16 @@ static void on_terminal(const struct store_terminal *t, void *arg)
     {
         struct daemon *d = s->d;
         int64_t seen = t->seat < 10000 ? d->seat_seen_ms[t->seat] : 0;
-        int64_t since = seen > 0 ? seen : d->serve_started_ms;
+        int silent = seat_silent(d, t->seat, s->now_ms);
 
         /* Last contact: the terminal's last call (memory only); silent
-         * (失联) past SILENT_MS, counted from serve's start when it has
-         * made none since. */
-        json_object_set_new(seat_row(s, t->seat), "terminal",
-                            json_pack("{s:s, s:b, s:I, s:o, s:b}", "state", "paired",
-                                      "token_issued", t->token_hash != NULL, "paired_at",
-                                      (json_int_t)t->created_at, "last_seen",
-                                      seen > 0 ? json_integer(seen / 1000) : json_null(), "silent",
-                                      since > 0 && s->now * 1000 - since > SILENT_MS));
+         * (失联) past silent_ms(). */
+        s->silent += silent;
+        json_object_set_new(
+            seat_row(s, t->seat), "terminal",
+            json_pack("{s:s, s:b, s:I, s:o, s:b}", "state", "paired", "token_issued",
+                      t->token_hash != NULL, "paired_at", (json_int_t)t->created_at, "last_seen",
+                      seen > 0 ? json_integer(seen / 1000) : json_null(), "silent", silent));
     }
 }
 
@@ -111,11 +139,20 @@ static void on_incident(const struct store_event *e, void *arg)
     struct snapshot *s = arg;
     char key[24];
 
+    s->n_incidents++;
     if (e->candidate_id <= 0)
         return;
     snprintf(key, sizeof(key), "%lld", (long long)e->candidate_id);
     json_object_set_new(s->incidents, key,
                         json_integer(json_integer_value(json_object_get(s->incidents, key)) + 1));
+    /* The candidate's own 信息有误 (signin.c): shown on their tile. */
+    if (s->full && e->body != NULL && json_object_get(s->flags, key) == NULL) {
+        json_t *body = json_loads(e->body, 0, NULL);
+
+        if (event_is_flag(body))
+            json_object_set_new(s->flags, key, json_true());
+        json_decref(body);
+    }
 }
 
 static void count_answer(const struct store_answer *a, void *arg)
@@ -163,12 +200,13 @@ static void on_candidate(const struct store_candidate *c, void *arg)
             items = json_integer((json_int_t)json_array_size(list));
     }
     json_array_append_new(json_object_get(seat_row(s, c->seat), "candidates"),
-                          json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I}", "session",
+                          json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I, s:b}", "session",
                                     c->session_id, "ticket", c->ticket, "name", c->name, "state",
                                     state, "answered", answered, "items", items,
                                     "remaining_seconds", remaining(s, c), "extra_minutes",
                                     c->extra_seconds / 60, "incidents",
-                                    json_integer_value(json_object_get(s->incidents, key))));
+                                    json_integer_value(json_object_get(s->incidents, key)),
+                                    "flagged", json_object_get(s->flags, key) != NULL));
 }
 
 static void on_outbox(const struct store_outbox *o, void *arg)
@@ -182,7 +220,9 @@ static void snapshot_read(struct daemon *d, struct snapshot *s, int full)
 {
     struct store *st = d->r.st;
 
-    *s = (struct snapshot){.d = d, .now = daemon_now_ms() / 1000, .full = full};
+    *s = (struct snapshot){.d = d, .now_ms = daemon_now_ms(), .full = full};
+    s->now = s->now_ms / 1000;
+    s->flags = json_object();
     s->sessions = json_object();
     s->seats = json_object();
     s->pending = json_array();
@@ -204,6 +244,7 @@ static void snapshot_free(struct snapshot *s)
     json_decref(s->seats);
     json_decref(s->pending);
     json_decref(s->incidents);
+    json_decref(s->flags);
     json_decref(s->counts);
 }
 
@@ -274,8 +315,9 @@ static char *summary(struct daemon *d)
     snapshot_read(d, &s, 0);
     json_object_foreach(s.sessions, key, v) json_array_append_new(
         sessions, json_pack("{s:s, s:O}", "id", key, "state", json_object_get(v, "state")));
-    doc = json_pack("{s:o, s:O, s:I, s:I, s:I, s:o}", "sessions", sessions, "candidates", s.counts,
-                    "answers_saved", s.answers, "seats_paired", s.paired, "pairing_requests",
+    doc = json_pack("{s:o, s:O, s:I, s:I, s:I, s:I, s:I, s:o}", "sessions", sessions, "candidates",
+                    s.counts, "answers_saved", s.answers, "seats_paired", s.paired, "seats_silent",
+                    s.silent, "incidents", s.n_incidents, "pairing_requests",
                     (json_int_t)json_array_size(s.pending), "sync", sync_state(&s));
     snapshot_free(&s);
     text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
@@ -306,7 +348,9 @@ struct feed {
     int timer_ready;
     uint64_t commits; /* the store's count at the last look */
     int64_t last_heartbeat_ms;
-    char *last; /* the summary last sent */
+    int64_t silent_look_ms; /* the last look for PCs gone silent */
+    int silent;             /* how many were then */
+    char *last;             /* the summary last sent */
 };
 
 static void wake(struct feed_client *c)
@@ -397,6 +441,32 @@ static int login_live(const struct feed_client *c, int64_t now)
     return 0;
 }
 
+struct silent_count {
+    struct daemon *d;
+    int64_t now_ms;
+    int n;
+};
+
+static void count_silent(const struct store_terminal *t, void *arg)
+{
+    struct silent_count *c = arg;
+
+    if (t->state == STORE_TERM_APPROVED && t->seat > 0)
+        c->n += seat_silent(c->d, t->seat, c->now_ms);
+}
+
+/* Paired PCs silent now: a PC that stops calling commits nothing, so the
+ * feed looks for it every SILENT_LOOK_MS. */
+static int silent_now(struct daemon *d, int64_t now_ms)
+{
+    struct silent_count c = {d, now_ms, 0};
+
+    store_read_begin(d->r.st);
+    store_foreach_terminal(d->r.st, count_silent, &c);
+    store_read_end(d->r.st);
+    return c.n;
+}
+
 static void on_feed_timer(uv_timer_t *t)
 {
     struct feed *f = t->data;
@@ -421,6 +491,14 @@ static void on_feed_timer(uv_timer_t *t)
     if (gone)
         daemon_kick(f->d);
     store_get_stats(f->d->r.st, &stats);
+    if (f->clients != NULL && now - f->silent_look_ms >= SILENT_LOOK_MS) {
+        int n = silent_now(f->d, now);
+
+        f->silent_look_ms = now;
+        if (n != f->silent)
+            f->commits = stats.commits - 1; /* the summary changed: read it again */
+        f->silent = n;
+    }
     if (stats.commits != f->commits && f->clients != NULL) {
         char *text = summary(f->d), *e;
 

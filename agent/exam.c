@@ -278,6 +278,12 @@ enum MHD_Result http_exam(struct http_req *q)
                                  : now < x.starts_at ? x.starts_at - now
                                  : now < end         ? end - now
                                                      : 0));
+    /* When 交卷 opens (submit.c refuses it before): the review screen says
+     * so and keeps the button disabled until then. */
+    json_object_set_new(doc, "earliest_submit_minutes", json_integer(x.earliest_submit_minutes));
+    json_object_set_new(
+        doc, "earliest_submit_at",
+        json_integer((json_int_t)(x.starts_at + (int64_t)x.earliest_submit_minutes * 60)));
     if (paper != NULL) {
         json_t *answers = json_object();
 

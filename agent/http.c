@@ -650,6 +650,8 @@ static const struct route routes[] = {
     R1("POST", "/admin/v1/terminals/*/reject", P_CODE, ADMIN, reject),
     R0("GET", "/api/v1/terminal", TERMINAL, http_terminal),
     R1("POST", "/admin/v1/sessions/*/unlock", P_NAME, ADMIN, http_unlock),
+    R1("GET", "/admin/v1/candidates/*/photo", P_TICKET, ADMIN, http_admin_photo),
+    R0("POST", "/api/v1/flag", CANDIDATE, http_flag),
 };
 
 #define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */

@@ -142,6 +142,14 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item);
 
 /* GET /api/v1/photo (photo.c): the signed-in candidate's own photo. */
 enum MHD_Result http_photo(struct http_req *q);
+/* GET /admin/v1/candidates/{ticket}/photo[?session=S] (photo.c): a
+ * candidate's photo for the console's candidate dialog. */
+enum MHD_Result http_admin_photo(struct http_req *q, const char *ticket);
+/* POST /api/v1/flag (signin.c): the candidate says the details shown are
+ * wrong (信息有误): one incident on their record, the first press only. */
+enum MHD_Result http_flag(struct http_req *q);
+/* Is this incident's body (parsed) such a flag? */
+int event_is_flag(const json_t *body);
 
 /* The headers every answer carries, in this one place (serve.c): the
  * Content-Security-Policy (no inline script, nothing from elsewhere, never

@@ -49,6 +49,10 @@ const T = {
   answered: (n, total) => (total ? `已答 ${n}/${total}` : `已答 ${n} 题`),
   contact: (t) => `联系 ${t}`,
   silent: '失联',
+  flagged: '考生报告信息有误',
+  flaggedDetail: '考生在确认页报告身份信息有误，请到座位核对证件。',
+  photoAlt: (name) => `${name} 的照片`,
+  noPhoto: '照片无法显示',
   remaining: (t) => `剩余 ${t}`,
   pendingTitle: '待配对的终端',
   pendingNone: '没有待配对的终端。',
@@ -76,6 +80,7 @@ const T = {
     remaining: '剩余时间',
     extra: '已延时',
     incidents: '情况记录',
+    flag: '考生报告',
   },
   minutes: (m) => `${m} 分钟`,
   count: (n) => `${n} 条`,
@@ -363,6 +368,10 @@ function renderSeats(session) {
     if (c && c.state !== 'registered' && c.state !== 'absent') {
       b.append(el('span', 't-answered', T.answered(c.answered, c.items)));
     }
+    if (c && c.flagged) {
+      b.append(el('span', 't-flag', T.flagged));
+      b.dataset.flagged = 'true';
+    }
     if (seat.terminal) {
       const t = seat.terminal;
       const w = el('span', t.silent ? 't-contact silent' : 't-contact');
@@ -489,12 +498,46 @@ function findCandidate(ticket, session) {
   return null;
 }
 
+/* The candidate's photo: fetched with the Bearer header (an <img> cannot
+ * send it) and shown from a blob: URL, dropped when the dialog closes. */
+let photoUrl = null;
+function dropPhoto() {
+  if (photoUrl) URL.revokeObjectURL(photoUrl);
+  photoUrl = null;
+  $('detail-photo').removeAttribute('src');
+  $('detail-photo').hidden = true;
+  $('detail-photo-none').textContent = '';
+}
+
+async function loadPhoto(ticket, session, name) {
+  dropPhoto();
+  const img = $('detail-photo');
+  img.alt = T.photoAlt(name);
+  try {
+    const r = await fetch(
+      `/admin/v1/candidates/${encodeURIComponent(ticket)}/photo?session=${encodeURIComponent(session)}`,
+      { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' },
+    );
+    if (!detail || detail.ticket !== ticket) return;
+    if (r.status !== 200) throw new Error(`photo ${r.status}`);
+    const blob = await r.blob();
+    if (!detail || detail.ticket !== ticket) return;
+    photoUrl = URL.createObjectURL(blob);
+    img.src = photoUrl;
+    img.hidden = false;
+  } catch (e) {
+    if (detail && detail.ticket === ticket) $('detail-photo-none').textContent = T.noPhoto;
+  }
+}
+
 function openDetail(seat, ticket, session) {
   detail = { ticket, session };
   $('detail-message').textContent = '';
   $('detail-message').classList.remove('bad');
   $('incident-text').value = '';
   renderDetail();
+  const found = findCandidate(ticket, session);
+  loadPhoto(ticket, session, found ? found.c.name : ticket);
   $('detail').hidden = false;
   $('act-extend').focus();
 }
@@ -517,6 +560,7 @@ function renderDetail() {
     ['extra', T.minutes(c.extra_minutes)],
     ['incidents', T.count(c.incidents)],
   ];
+  if (c.flagged) rows.push(['flag', T.flaggedDetail]);
   for (const [k, v] of rows) {
     info.append(el('dt', '', T.fields[k]));
     const d = el('dd', '', v);
@@ -595,6 +639,7 @@ async function act(action) {
 
 function closeDialogs() {
   detail = null;
+  dropPhoto();
   $('detail').hidden = true;
   if (!$('confirm').hidden) $('confirm-cancel').click();
 }

@@ -36,6 +36,8 @@ const T = {
   confirmOk: '信息无误，进入考试',
   confirmWrong: '信息有误，请举手',
   confirmWrongHint: '请举手，等待监考老师前来核对。核对之前请不要离开座位。',
+  confirmFlagged: '已通知监考老师，请举手等候。核对无误后可以点击“信息无误，进入考试”。',
+  confirmFlagFailed: '未能通知监考老师（网络或服务器故障），请直接举手示意。',
   photoAlt: '考生照片',
   waitTitle: '考试尚未开始',
   waitStart: (t) => `开考时间 ${t}（北京时间）`,
@@ -77,6 +79,7 @@ const T = {
   reviewBack: '返回作答',
   submit: '交卷',
   submitConfirm: '交卷后不能再修改答案，确定交卷吗？',
+  submitOpens: (m, t) => `开考 ${m} 分钟后可以交卷（北京时间 ${t} 起），请继续检查答案。`,
   submitOk: '确定交卷',
   cancel: '取消',
   flushing: '正在保存最后的答案，请稍候…',
@@ -337,6 +340,23 @@ async function submitSignin(ev) {
 }
 
 /* ---- confirmation ---- */
+
+/* 信息有误，请举手: the proctor sees a flag on the seat's tile (the server
+ * records it once, however often it is pressed); the candidate may still
+ * go on once the proctor has checked. */
+async function flagDetails() {
+  const msg = $('confirm-message');
+  msg.textContent = T.confirmWrongHint;
+  if (!candidate || !candidate.token) return;
+  try {
+    const r = await call('POST', '/flag', candidate.token);
+    if (r.status === 200) msg.textContent = T.confirmFlagged;
+    else if (r.status === 401) tokenEnded(r.body.message);
+    else msg.textContent = T.confirmFlagFailed;
+  } catch (e) {
+    msg.textContent = T.confirmFlagFailed;
+  }
+}
 
 async function confirmScreen() {
   show('confirm');
@@ -880,7 +900,24 @@ function review() {
   $('review-message').textContent = '';
   $('review-back').textContent = T.reviewBack;
   $('review-submit').textContent = T.submit;
-  $('review-submit').focus();
+  submitGate();
+  if ($('review-submit').disabled) $('review-back').focus();
+  else $('review-submit').focus();
+}
+
+/* Before the earliest-submit time (the server's, from the exam's doc) 交卷
+ * is disabled and the review says when it opens; checked every second
+ * while the review is shown. */
+function submitGate() {
+  const at = ex.doc && ex.doc.earliest_submit_at;
+  const early = typeof at === 'number' && serverNow() < at * 1000;
+  const btn = $('review-submit');
+  const wasDisabled = btn.disabled;
+  btn.disabled = early;
+  $('review-opens').textContent = early
+    ? T.submitOpens(ex.doc.earliest_submit_minutes, beijing(at * 1000).slice(0, 5))
+    : '';
+  if (wasDisabled && !early && screen === 'review') btn.focus();
 }
 
 function ask(text, ok) {
@@ -1008,9 +1045,7 @@ function init() {
     save(LS.candidate, candidate);
     resume();
   });
-  $('confirm-wrong').addEventListener('click', () => {
-    $('confirm-message').textContent = T.confirmWrongHint;
-  });
+  $('confirm-wrong').addEventListener('click', flagDetails);
   $('prev').addEventListener('click', () => go(ex.cur - 1));
   $('next').addEventListener('click', () => go(ex.cur + 1));
   $('flag').addEventListener('click', toggleFlag);
@@ -1030,6 +1065,9 @@ function init() {
   setInterval(() => {
     if (terminal && terminal.token) call('GET', '/terminal', terminal.token).catch(() => {});
   }, HEARTBEAT_MS);
+  setInterval(() => {
+    if (screen === 'review') submitGate();
+  }, 1000);
 
   if (candidate && candidate.token) return resume();
   if (terminal && terminal.token) return signin();

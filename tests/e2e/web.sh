@@ -96,7 +96,7 @@ check "GET /api/v1/signin (a POST): 405" test "$(get m /api/v1/signin)" = 405
 
 # ---- the security headers, on everything ----
 
-csp="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+csp="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 get json /api/v1/time >/dev/null
 get err /api/v1/nosuch >/dev/null
 get forbidden /admin/v1/room >/dev/null
@@ -166,6 +166,47 @@ check "the terminal's heartbeat: 200 with its seat" \
 check "the heartbeat without a terminal's token: 401 not_paired" \
     sh -c "[ $(get hb /api/v1/terminal) = 401 ] && [ $(get hb /api/v1/terminal -H "Authorization: Bearer $k") = 401 ]"
 
+check "the exam says when 交卷 opens (S1: 30 minutes after its start)" \
+    sh -c "[ $(get exam /api/v1/exam -H "Authorization: Bearer $k") = 200 ] &&
+           grep -q '\"earliest_submit_minutes\":30' '$tmp/exam' &&
+           s=\$(sed -n 's/.*\"starts_at\":\\([0-9]*\\).*/\\1/p' '$tmp/exam') &&
+           grep -q \"\\\"earliest_submit_at\\\":\$((s + 1800))\" '$tmp/exam'"
+
+# ---- the candidate's photo in the console: GET /admin/v1/candidates/{ticket}/photo ----
+
+get ownphoto /api/v1/photo -H "Authorization: Bearer $k" >/dev/null
+check "the console gets the candidate's photo: 200, a JPEG, the same bytes as their own page's" \
+    sh -c "[ $(get aphoto "/admin/v1/candidates/$ticket/photo?session=S1" -H "$adm") = 200 ] &&
+           [ '$(header aphoto Content-Type)' = image/jpeg ] && [ -s '$tmp/aphoto' ] &&
+           cmp -s '$tmp/aphoto' '$tmp/ownphoto'"
+check "the photo is never stored, and carries the security headers" \
+    sh -c "[ '$(header aphoto Cache-Control)' = no-store ] && [ '$(header aphoto X-Frame-Options)' = DENY ]"
+check "without ?session=: the ticket's session by the actions' rule" \
+    sh -c "[ $(get aphoto2 "/admin/v1/candidates/$ticket/photo" -H "$adm") = 200 ] && cmp -s '$tmp/aphoto2' '$tmp/ownphoto'"
+check "no such ticket: 404 no_candidate, in words" \
+    sh -c "[ $(get aphoto3 /admin/v1/candidates/4401999926999999/photo -H "$adm") = 404 ] &&
+           grep -q '没有这个准考证号的考生' '$tmp/aphoto3'"
+check "without a login: 403" test "$(get x "/admin/v1/candidates/$ticket/photo")" = 403
+
+# ---- 信息有误，请举手: POST /api/v1/flag ----
+
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "before: not flagged, no incident" \
+    grep -q "\"ticket\":\"$ticket\",[^}]*\"incidents\":0,\"flagged\":false" "$tmp/snap"
+check "the flag without a candidate's token: 401" \
+    sh -c "[ $(get flag /api/v1/flag -X POST) = 401 ] && [ $(get flag /api/v1/flag -X POST -H "Authorization: Bearer $t") = 401 ]"
+check "the candidate flags their details: 200, told the proctor knows" \
+    sh -c "[ $(get flag /api/v1/flag -X POST -H "Authorization: Bearer $k") = 200 ] &&
+           grep -q '\"already\":false' '$tmp/flag' && grep -q '已通知监考老师，请举手等候' '$tmp/flag'"
+on_feed "the flag (an incident)" '"incidents":1,'
+for n in 2 3; do
+    check "pressed again ($n): 200, already" \
+        sh -c "[ $(get flag /api/v1/flag -X POST -H "Authorization: Bearer $k") = 200 ] && grep -q '\"already\":true' '$tmp/flag'"
+done
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "the snapshot: flagged, one incident however often pressed" \
+    grep -q "\"ticket\":\"$ticket\",[^}]*\"incidents\":1,\"flagged\":true" "$tmp/snap"
+
 # ---- unlock from the console: POST /admin/v1/sessions/{id}/unlock ----
 
 code1=$($C unlock-code --session S1)
@@ -230,6 +271,8 @@ for tok in "$t" "$k"; do
         test "$(get x /admin/v1/events -m 2 -H "Authorization: Bearer $tok")" = 403
     check "and on the reject" \
         test "$(get x "/admin/v1/terminals/$rcode/reject" -X POST -H "Authorization: Bearer $tok")" = 403
+    check "and on the candidate's photo" \
+        test "$(get x "/admin/v1/candidates/$ticket/photo" -H "Authorization: Bearer $tok")" = 403
     check "and on the unlock" \
         test "$(get x /admin/v1/sessions/S2/unlock -H "Authorization: Bearer $tok" --data "{\"code\":\"$code2\"}")" = 403
 done
@@ -264,5 +307,21 @@ check "with 51 feeds open, the daemon answers" test "$(get json /api/v1/time -m 
 kill "$rpid"
 wait "$rpid"
 check "serve stops cleanly (exit 0) with feeds open" test $? -eq 0
+rpid=""
+
+# The flag once more, from a daemon started again: its in-memory hold is
+# gone, the stored incident still counts.
+EXAMROOM_CLOCK_OFFSET=660 $R serve --listen "${u#http://}" >"$tmp/room.out" 2>>"$tmp/room.log" &
+rpid=$!
+wait_ready "$tmp/room.out" >/dev/null
+adm="Authorization: Bearer $(cat "$tmp/room/admin-token")"
+check "after a restart (the in-memory hold gone): pressed again, already (the stored incident)" \
+    sh -c "[ $(get flag /api/v1/flag -X POST -H "Authorization: Bearer $k") = 200 ] && grep -q '\"already\":true' '$tmp/flag'"
+get snap /admin/v1/room -H "$adm" >/dev/null
+check "still one incident, still flagged" \
+    grep -q "\"ticket\":\"$ticket\",[^}]*\"incidents\":1,\"flagged\":true" "$tmp/snap"
+
+kill "$rpid"
+wait "$rpid"
 rpid=""
 finish
