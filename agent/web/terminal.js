@@ -915,7 +915,8 @@ function submitGate() {
   const wasDisabled = btn.disabled;
   btn.disabled = early;
   $('review-opens').textContent = early
-    ? T.submitOpens(ex.doc.earliest_submit_minutes, beijing(at * 1000).slice(0, 5))
+    ? /* the minute it opens, never before: rounded up */
+      T.submitOpens(ex.doc.earliest_submit_minutes, beijing(Math.ceil(at / 60) * 60000).slice(0, 5))
     : '';
   if (wasDisabled && !early && screen === 'review') btn.focus();
 }

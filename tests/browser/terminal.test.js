@@ -278,7 +278,9 @@ test('a candidate pairs, signs in, waits, answers every type, reloads, submits: 
   /* Before the earliest submit (30 minutes after the start, by the
    * server's clock): 交卷 is disabled and the review says when it opens. */
   assert.equal(await page.locator('#review-submit').isDisabled(), true);
-  const opens = new Date((startsAt + 30 * 60 + 8 * 3600) * 1000).toISOString().slice(11, 16);
+  const opens = new Date((Math.ceil((startsAt + 30 * 60) / 60) * 60 + 8 * 3600) * 1000)
+    .toISOString()
+    .slice(11, 16);
   assert.equal(
     await text(page, 'review-opens'),
     `开考 30 分钟后可以交卷（北京时间 ${opens} 起），请继续检查答案。`,
