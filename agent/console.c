@@ -472,7 +472,7 @@ static void on_feed_timer(uv_timer_t *t)
     struct feed *f = t->data;
     struct store_stats stats;
     int64_t now = daemon_now_ms();
-    int gone = 0;
+    int gone = 0, silent_changed = 0;
 
     /* A feed ends with the login that opened it (logged out or expired):
      * the console's live view is the proctor's, not the connection's. */
@@ -491,15 +491,15 @@ static void on_feed_timer(uv_timer_t *t)
     if (gone)
         daemon_kick(f->d);
     store_get_stats(f->d->r.st, &stats);
+    /* A PC gone silent (or back) changed the summary without a commit. */
     if (f->clients != NULL && now - f->silent_look_ms >= SILENT_LOOK_MS) {
         int n = silent_now(f->d, now);
 
         f->silent_look_ms = now;
-        if (n != f->silent)
-            f->commits = stats.commits - 1; /* the summary changed: read it again */
+        silent_changed = n != f->silent;
         f->silent = n;
     }
-    if (stats.commits != f->commits && f->clients != NULL) {
+    if ((stats.commits != f->commits || silent_changed) && f->clients != NULL) {
         char *text = summary(f->d), *e;
 
         f->commits = stats.commits;
