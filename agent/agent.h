@@ -80,6 +80,22 @@ const char *room_package_missing(void);
 /* The label a session's key is sealed under the room key with. */
 void room_session_label(const char *session, char *out, size_t outsz);
 
+/* An unlock with the code (cmd_unlock.c), for examroom unlock and the
+ * console alike: the code as typed (ER_CODE_* for a typo, before anything
+ * else), then the registration, the latest package and the session in the
+ * store. 0 with t filled in, code decoded. */
+struct unlock_target {
+    char plan[PKG_MAX_NAME + 1], path[ROOM_PATH_MAX];
+    int64_t version;
+    int session_found;
+    enum store_session_state state;
+};
+int unlock_check(struct store *st, const char *session, const char *typed,
+                 uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)], struct unlock_target *t);
+/* The proctor's words for an unlock's outcome rc (zh-CN, one sentence): done,
+ * the code mistyped, or not unlocked; er_strerror(rc) says why. */
+void unlock_words(const char *session, int rc, char *out, size_t outsz);
+
 /* ---- the daemon (serve.c, background.c) ---- */
 
 #include <microhttpd.h>
@@ -178,6 +194,9 @@ struct daemon {
     struct ratelimit pair_asks;    /* pairing requests, per address (http.c) */
     struct ratelimit pair_polls;   /* pairing pickups, per address (http.c) */
     struct ratelimit signin_fails; /* failed sign-ins, per terminal (signin.c) */
+    struct ratelimit unlock_fails; /* wrong unlock codes, per address (proctor.c) */
+    struct ratelimit flag_presses; /* 信息有误 presses on their way, per candidate (signin.c) */
+    int unlock_busy;               /* an unlock's KDF on the thread pool (proctor.c) */
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
     uv_timer_t mhd_timer;
@@ -192,7 +211,15 @@ struct daemon {
     int lock_fd;       /* DATA/serve.lock, locked for the daemon's life (serve.c) */
     int suspended;     /* requests waiting for the store (http.c) */
     struct feed *feed; /* the console's live feed and its clients (console.c) */
-    char ready[96];    /* "listening on http://ADDR:PORT" */
+    /* Each seat's terminal: when it last made a call with its token or its
+     * candidate's (daemon clock, ms; 0 not since serve started), and when
+     * serve started. Memory only: the console's 失联 (console.c). */
+    int64_t seat_seen_ms[10000], serve_started_ms;
+    /* Past this, a paired PC is 失联 (console.c): 30 s, or the test knob
+     * EXAMROOM_TEST_SILENT_SECONDS read once at the first snapshot; 0 not
+     * read yet. */
+    int64_t silent_ms;
+    char ready[96]; /* "listening on http://ADDR:PORT" */
     /* The center link (background.c). */
     struct sync_client *client;
     struct sync_engine *engine;
@@ -238,6 +265,14 @@ void results_stop(struct daemon *d);
 
 /* Starts the uploads and the session keys (nothing when not registered). */
 int background_start(struct daemon *d);
+/* Unlocks session with its code (decoded) as the center's key does: the
+ * KDF on the thread pool, the session key sealed under the room key, the
+ * session marked unlocked (a later state kept); then done(rc, arg) on the
+ * loop: 0 once durable, ER_PKG_WRONG_CODE, ER_PKG_NO_SESSION, ... Returns
+ * < 0 (done not called) when it cannot start. */
+int background_unlock(struct daemon *d, const char *session,
+                      const uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)],
+                      void (*done)(int rc, void *arg), void *arg);
 /* Stops the timer (its handle closes on the loop). */
 void background_stop(struct daemon *d);
 /* Frees the engine and the package, once the loop has stopped. */

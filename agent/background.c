@@ -81,12 +81,18 @@ static void on_pass(const struct sync_outcome *o, void *arg)
 
 /* ---- session keys ---- */
 
+/* An unlock with a code (the center's, or the proctor's from the console):
+ * scrypt on the thread pool, then the sealed key and the session's state
+ * written on the loop, then done(). */
 struct unlock_job {
     uv_work_t req;
     struct daemon *d;
     char session[PKG_MAX_NAME + 1];
     uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)], key[PKG_SESSION_KEY];
     int rc;
+    enum store_session_state state;
+    void (*done)(int rc, void *arg);
+    void *arg;
 };
 
 static void unlock_work(uv_work_t *req)
@@ -96,19 +102,25 @@ static void unlock_work(uv_work_t *req)
     j->rc = pkg_unlock(j->d->pkg, j->session, j->code, j->key);
 }
 
+static void unlock_finish(struct unlock_job *j, int rc)
+{
+    void (*done)(int, void *) = j->done;
+    void *arg = j->arg;
+
+    OPENSSL_cleanse(j, sizeof(*j));
+    free(j);
+    done(rc, arg);
+}
+
 static void unlocked(int status, const struct store_ack *ack, void *arg)
 {
-    struct unlock_job *j = arg;
-    struct daemon *d = j->d;
-
     (void)ack;
-    if (status == 0)
-        log_notice("session %s unlocked with the key from the center", j->session);
-    else
-        log_error("session %s: %s", j->session, er_strerror(status));
-    free(j);
-    d->busy = 0;
-    schedule(d, 0);
+    unlock_finish(arg, status);
+}
+
+static void take_state(const struct store_session *x, void *arg)
+{
+    *(enum store_session_state *)arg = x->state;
 }
 
 static void after_unlock(uv_work_t *req, int status)
@@ -119,26 +131,79 @@ static void after_unlock(uv_work_t *req, int status)
     char label[PKG_MAX_NAME + 64];
     int rc = status < 0 ? ER_INTERNAL : j->rc;
 
+    if (rc == 0 && d->stopping)
+        rc = ER_UNAVAILABLE;
     room_session_label(j->session, label, sizeof(label));
-    if (rc == 0 && !d->stopping)
+    if (rc == 0)
         rc = key_seal_secret(d->r.wrap, label, j->key, sizeof(j->key), sealed);
     OPENSSL_cleanse(j->key, sizeof(j->key));
-    if (rc == 0 && !d->stopping)
-        rc = store_set_session_state(d->r.st, j->session, STORE_SESSION_UNLOCKED, sealed,
-                                     sizeof(sealed), unlocked, j);
-    if (rc == 0 && !d->stopping)
+    /* A session under way or over stays so: only a locked one changes. */
+    j->state = STORE_SESSION_UNLOCKED;
+    if (rc == 0)
+        store_get_session(d->r.st, j->session, take_state, &j->state);
+    if (rc == 0)
+        rc = store_set_session_state(d->r.st, j->session,
+                                     j->state > STORE_SESSION_UNLOCKED ? j->state
+                                                                       : STORE_SESSION_UNLOCKED,
+                                     sealed, sizeof(sealed), unlocked, j);
+    if (rc == 0)
         return;
-    if (rc < 0)
-        log_error("session %s: %s", j->session, er_strerror(rc));
-    free(j);
+    unlock_finish(j, rc);
+}
+
+int background_unlock(struct daemon *d, const char *session,
+                      const uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)],
+                      void (*done)(int rc, void *arg), void *arg)
+{
+    struct unlock_job *j;
+
+    if (d->pkg == NULL)
+        return ER_SYNC_NO_PACKAGE;
+    if (strlen(session) > PKG_MAX_NAME)
+        return ER_PKG_NO_SESSION;
+    j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return ER_NOMEM;
+    j->d = d;
+    j->req.data = j;
+    j->done = done;
+    j->arg = arg;
+    snprintf(j->session, sizeof(j->session), "%s", session);
+    memcpy(j->code, code, sizeof(j->code));
+    if (uv_queue_work(&d->r.loop, &j->req, unlock_work, after_unlock) != 0) {
+        OPENSSL_cleanse(j, sizeof(*j));
+        free(j);
+        return ER_INTERNAL;
+    }
+    return 0;
+}
+
+/* ---- session keys from the center ---- */
+
+struct key_call {
+    struct daemon *d;
+    char session[PKG_MAX_NAME + 1];
+};
+
+static void key_unlocked(int rc, void *arg)
+{
+    struct key_call *k = arg;
+    struct daemon *d = k->d;
+
+    if (rc == 0)
+        log_notice("session %s unlocked with the key from the center", k->session);
+    else
+        log_error("session %s: %s", k->session, er_strerror(rc));
+    free(k);
     d->busy = 0;
-    schedule(d, IDLE_MS);
+    schedule(d, rc == 0 ? 0 : IDLE_MS);
 }
 
 static void on_key(struct sync_response *r, void *arg)
 {
-    struct unlock_job *j = arg;
-    struct daemon *d = j->d;
+    struct key_call *k = arg;
+    struct daemon *d = k->d;
+    uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)];
     json_t *doc = NULL;
     int rc = sync_answer_error(r);
 
@@ -146,12 +211,13 @@ static void on_key(struct sync_response *r, void *arg)
         rc = code_decode(json_string_value(json_object_get(doc, "unlock_code"))
                              ? json_string_value(json_object_get(doc, "unlock_code"))
                              : "",
-                         CODE_UNLOCK_BITS, j->code);
-    if (rc == 0 && !d->stopping &&
-        uv_queue_work(&d->r.loop, &j->req, unlock_work, after_unlock) == 0) {
+                         CODE_UNLOCK_BITS, code);
+    if (rc == 0 && !d->stopping && background_unlock(d, k->session, code, key_unlocked, k) == 0) {
+        OPENSSL_cleanse(code, sizeof(code));
         json_decref(doc);
-        return; /* scrypt off the loop; after_unlock goes on */
+        return; /* scrypt off the loop; key_unlocked goes on */
     }
+    OPENSSL_cleanse(code, sizeof(code));
     /* Too early: the center said when; anything else: try again later. */
     if (rc != 0 && r->error == 0 && strcmp(sync_error_code(r), "too_early") == 0) {
         json_t *e = json_loadb((const char *)r->body, r->len, 0, NULL);
@@ -160,10 +226,10 @@ static void on_key(struct sync_response *r, void *arg)
         json_decref(e);
     } else if (rc != 0) {
         d->key_not_before = center_now(d) + next_backoff(d) / 1000 + 1;
-        log_info("session key %s: %s", j->session, er_name(rc));
+        log_info("session key %s: %s", k->session, er_name(rc));
     }
     json_decref(doc);
-    free(j);
+    free(k);
     d->busy = 0;
     schedule(d, IDLE_MS);
 }
@@ -187,7 +253,7 @@ static void check_session(const struct store_session *s, void *arg)
 static int fetch_key(struct daemon *d)
 {
     struct session_scan scan = {d, center_now(d), ""};
-    struct unlock_job *j;
+    struct key_call *j;
     char path[PKG_MAX_NAME + 32];
     int rc;
 
@@ -201,7 +267,6 @@ static int fetch_key(struct daemon *d)
     if (j == NULL)
         return 0;
     j->d = d;
-    j->req.data = j;
     snprintf(j->session, sizeof(j->session), "%s", scan.due);
     snprintf(path, sizeof(path), "/v1/sessions/%s/key", j->session);
     {
@@ -274,6 +339,7 @@ int background_start(struct daemon *d)
     struct found f = {.d = d};
     int rc;
 
+    d->serve_started_ms = daemon_now_ms(); /* the console's last contacts count from here */
     store_foreach_registration(d->r.st, take_registration, &f);
     if (f.plan[0] == '\0') {
         log_notice("not registered: nothing to sync until `examroom register`");

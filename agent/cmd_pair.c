@@ -1,4 +1,4 @@
-/* examroom pair list [--json] | approve CODE [--seat N] | revoke SEAT: the proctor
+/* examroom pair list [--json] | approve CODE [--seat N] | reject CODE | revoke SEAT: the proctor
  * pairs the room's computers, through the running daemon's local admin
  * channel (loopback, and the token serve keeps in the data directory). */
 #include "agent.h"
@@ -78,6 +78,14 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
         snprintf(path, sizeof(path), "/admin/v1/terminals/%s/approve", shown);
         if (seat != NULL)
             snprintf(body, sizeof(body), "{\"seat\":%d}", atoi(seat));
+    } else if (strcmp(argv[1], "reject") == 0 && argc == 3) {
+        uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)];
+
+        rc = code_decode(argv[2], PAIR_CODE_BITS, raw);
+        if (rc < 0)
+            return cli_fail_detail(ctx, rc, "配对码“%s”无效。", argv[2]);
+        code_encode(raw, PAIR_CODE_BITS, 4, shown, sizeof(shown));
+        snprintf(path, sizeof(path), "/admin/v1/terminals/%s/reject", shown);
     } else if (strcmp(argv[1], "revoke") == 0 && argc == 3 && atoi(argv[2]) > 0) {
         snprintf(path, sizeof(path), "/admin/v1/seats/%d/revoke", atoi(argv[2]));
     } else {
@@ -87,7 +95,9 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == 0)
         rc = room_admin_call(&r, "POST", path, body, &status, &doc);
     room_close(&r);
-    if (rc == 0 && status == 200)
+    if (rc == 0 && status == 200 && strcmp(argv[1], "reject") == 0)
+        printf("已拒绝配对码 %s。该终端会显示配对未获批准，可重新申请配对码。\n", shown);
+    else if (rc == 0 && status == 200)
         printf(strcmp(argv[1], "approve") == 0 ? "已批准配对码 %s，终端为 %lld 号座位。\n"
                                                : "已撤销%s %lld 号座位的终端。\n",
                strcmp(argv[1], "approve") == 0 ? shown : "",

@@ -13,10 +13,12 @@
  * anyone (a candidate's save, a proctor's action, the upload engine) is on
  * the feed within that. A client that does not read has its bytes queued up
  * to FEED_BUFFER_MAX; past it, it is dropped: the loop never waits for a
- * client. */
+ * client. A feed opened with a proctor login ends (the stream's end) at the
+ * first look after that login is logged out or expires. */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include "http.h"
 
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +29,49 @@
 #define FEED_HEARTBEAT_MS  15000
 #define FEED_BUFFER_MAX    (64 * 1024)
 #define FEED_SOCKET_BUFFER (16 * 1024) /* the kernel's, asked for (it doubles it) */
+#define SILENT_MS          30000       /* a paired PC with no call for this long: 失联 */
+#define SILENT_LOOK_MS     1000        /* how often the feed looks for PCs gone silent */
+
+/* The 失联 threshold: SILENT_MS, or (tests only) EXAMROOM_TEST_SILENT_SECONDS
+ * (1 to 3600), read once per daemon. */
+static int64_t silent_ms(struct daemon *d)
+{
+    if (d->silent_ms == 0) {
+        const char *v = getenv("EXAMROOM_TEST_SILENT_SECONDS");
+        long n = v != NULL ? strtol(v, NULL, 10) : 0;
+
+        d->silent_ms = n >= 1 && n <= 3600 ? (int64_t)n * 1000 : SILENT_MS;
+        if (d->silent_ms != SILENT_MS)
+            log_warn("test knob: a PC is 失联 after %lld s (EXAMROOM_TEST_SILENT_SECONDS)",
+                     (long long)(d->silent_ms / 1000));
+    }
+    return d->silent_ms;
+}
+
+/* Has seat's paired terminal been silent too long at now (ms)? Counted
+ * from serve's start when it has made no call since. */
+static int seat_silent(struct daemon *d, int seat, int64_t now_ms)
+{
+    int64_t seen = seat > 0 && seat < 10000 ? d->seat_seen_ms[seat] : 0;
+    int64_t since = seen > 0 ? seen : d->serve_started_ms;
+
+    return since > 0 && now_ms - since > silent_ms(d);
+}
 
 /* ---- the snapshot ---- */
 
 struct snapshot {
     struct daemon *d;
-    int64_t now;
+    int64_t now, now_ms;
     json_t *sessions; /* id -> {state, starts_at, ends_at} */
     json_t *seats;    /* "N" -> {seat, label, terminal, candidates} */
     json_t *pending;
     json_t *incidents; /* candidate id -> count */
-    json_t *counts;    /* the summary: candidates per state */
+    json_t *flags;     /* candidate id -> true: they said their details are wrong */
+    json_int_t n_incidents, silent;
+    json_t *counts; /* the summary: candidates per state */
     json_int_t answers, backlog, paired;
+    int full; /* the console's snapshot (not the feed's summary): items per paper */
 };
 
 static void on_session(const struct store_session *x, void *arg)
@@ -85,9 +118,20 @@ static void on_terminal(const struct store_terminal *t, void *arg)
     if (t->state != STORE_TERM_APPROVED || t->seat <= 0)
         return;
     s->paired++;
-    json_object_set_new(seat_row(s, t->seat), "terminal",
-                        json_pack("{s:s, s:b, s:I}", "state", "paired", "token_issued",
-                                  t->token_hash != NULL, "paired_at", (json_int_t)t->created_at));
+    {
+        struct daemon *d = s->d;
+        int64_t seen = t->seat < 10000 ? d->seat_seen_ms[t->seat] : 0;
+        int silent = seat_silent(d, t->seat, s->now_ms);
+
+        /* Last contact: the terminal's last call (memory only); silent
+         * (失联) past silent_ms(). */
+        s->silent += silent;
+        json_object_set_new(
+            seat_row(s, t->seat), "terminal",
+            json_pack("{s:s, s:b, s:I, s:o, s:b}", "state", "paired", "token_issued",
+                      t->token_hash != NULL, "paired_at", (json_int_t)t->created_at, "last_seen",
+                      seen > 0 ? json_integer(seen / 1000) : json_null(), "silent", silent));
+    }
 }
 
 static void on_incident(const struct store_event *e, void *arg)
@@ -95,11 +139,20 @@ static void on_incident(const struct store_event *e, void *arg)
     struct snapshot *s = arg;
     char key[24];
 
+    s->n_incidents++;
     if (e->candidate_id <= 0)
         return;
     snprintf(key, sizeof(key), "%lld", (long long)e->candidate_id);
     json_object_set_new(s->incidents, key,
                         json_integer(json_integer_value(json_object_get(s->incidents, key)) + 1));
+    /* The candidate's own 信息有误 (signin.c): shown on their tile. */
+    if (s->full && e->body != NULL && json_object_get(s->flags, key) == NULL) {
+        json_t *body = json_loads(e->body, 0, NULL);
+
+        if (event_is_flag(body))
+            json_object_set_new(s->flags, key, json_true());
+        json_decref(body);
+    }
 }
 
 static void count_answer(const struct store_answer *a, void *arg)
@@ -124,6 +177,7 @@ static void on_candidate(const struct store_candidate *c, void *arg)
     struct snapshot *s = arg;
     const char *state = store_cand_state_name(c->state);
     json_int_t answered = 0;
+    json_t *items = json_null();
     char key[24];
 
     store_foreach_answer(s->d->r.st, c->id, count_answer, &answered);
@@ -133,12 +187,26 @@ static void on_candidate(const struct store_candidate *c, void *arg)
     if (c->seat <= 0)
         return; /* not seated: counted, shown on no seat */
     snprintf(key, sizeof(key), "%lld", (long long)c->id);
-    json_array_append_new(
-        json_object_get(seat_row(s, c->seat), "candidates"),
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:i, s:I}", "session", c->session_id, "ticket",
-                  c->ticket, "name", c->name, "state", state, "answered", answered,
-                  "remaining_seconds", remaining(s, c), "extra_minutes", c->extra_seconds / 60,
-                  "incidents", json_integer_value(json_object_get(s->incidents, key))));
+    if (s->full) {
+        struct signed_in k = {0};
+        struct exam_session x;
+        const json_t *list;
+
+        /* Items of their paper, once the session is unlocked (the papers
+         * are decrypted once and kept, exam.c). */
+        signed_in_copy(&k, c);
+        if (exam_session_get(s->d, &k, &x) == 0 && x.sealed_len > 0 &&
+            (list = exam_items(s->d, &k, &x)) != NULL)
+            items = json_integer((json_int_t)json_array_size(list));
+    }
+    json_array_append_new(json_object_get(seat_row(s, c->seat), "candidates"),
+                          json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I, s:b}", "session",
+                                    c->session_id, "ticket", c->ticket, "name", c->name, "state",
+                                    state, "answered", answered, "items", items,
+                                    "remaining_seconds", remaining(s, c), "extra_minutes",
+                                    c->extra_seconds / 60, "incidents",
+                                    json_integer_value(json_object_get(s->incidents, key)),
+                                    "flagged", json_object_get(s->flags, key) != NULL));
 }
 
 static void on_outbox(const struct store_outbox *o, void *arg)
@@ -148,11 +216,13 @@ static void on_outbox(const struct store_outbox *o, void *arg)
 }
 
 /* Reads the room in one read transaction. Frees nothing: snapshot_free(). */
-static void snapshot_read(struct daemon *d, struct snapshot *s)
+static void snapshot_read(struct daemon *d, struct snapshot *s, int full)
 {
     struct store *st = d->r.st;
 
-    *s = (struct snapshot){.d = d, .now = daemon_now_ms() / 1000};
+    *s = (struct snapshot){.d = d, .now_ms = daemon_now_ms(), .full = full};
+    s->now = s->now_ms / 1000;
+    s->flags = json_object();
     s->sessions = json_object();
     s->seats = json_object();
     s->pending = json_array();
@@ -174,6 +244,7 @@ static void snapshot_free(struct snapshot *s)
     json_decref(s->seats);
     json_decref(s->pending);
     json_decref(s->incidents);
+    json_decref(s->flags);
     json_decref(s->counts);
 }
 
@@ -225,7 +296,7 @@ enum MHD_Result http_room(struct http_req *q)
     struct snapshot s;
     json_t *doc;
 
-    snapshot_read(q->d, &s);
+    snapshot_read(q->d, &s, 1);
     doc = json_pack("{s:I, s:o, s:o, s:O, s:o}", "server_time", (json_int_t)daemon_now_ms(),
                     "sessions", values(s.sessions, 0), "seats", values(s.seats, 1), "pending",
                     s.pending, "sync", sync_state(&s));
@@ -241,11 +312,12 @@ static char *summary(struct daemon *d)
     const char *key;
     char *text;
 
-    snapshot_read(d, &s);
+    snapshot_read(d, &s, 0);
     json_object_foreach(s.sessions, key, v) json_array_append_new(
         sessions, json_pack("{s:s, s:O}", "id", key, "state", json_object_get(v, "state")));
-    doc = json_pack("{s:o, s:O, s:I, s:I, s:I, s:o}", "sessions", sessions, "candidates", s.counts,
-                    "answers_saved", s.answers, "seats_paired", s.paired, "pairing_requests",
+    doc = json_pack("{s:o, s:O, s:I, s:I, s:I, s:I, s:I, s:o}", "sessions", sessions, "candidates",
+                    s.counts, "answers_saved", s.answers, "seats_paired", s.paired, "seats_silent",
+                    s.silent, "incidents", s.n_incidents, "pairing_requests",
                     (json_int_t)json_array_size(s.pending), "sync", sync_state(&s));
     snapshot_free(&s);
     text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
@@ -264,6 +336,8 @@ struct feed_client {
     struct dynbuf out;      /* queued, not yet given to libmicrohttpd */
     size_t sent;            /* of out, given */
     int suspended, closing; /* closing: 0, ENDING or DROPPED */
+    int proctor;            /* opened with a proctor login: ends with it */
+    uint8_t login_hash[32]; /* (the SHA-256 of its token) */
 };
 
 struct feed {
@@ -274,7 +348,9 @@ struct feed {
     int timer_ready;
     uint64_t commits; /* the store's count at the last look */
     int64_t last_heartbeat_ms;
-    char *last; /* the summary last sent */
+    int64_t silent_look_ms; /* the last look for PCs gone silent */
+    int silent;             /* how many were then */
+    char *last;             /* the summary last sent */
 };
 
 static void wake(struct feed_client *c)
@@ -350,13 +426,62 @@ static int hung_up(struct feed_client *c)
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+/* Is the proctor login that opened the feed still live (not logged out,
+ * not expired)? A feed opened with the local admin token has none. */
+static int login_live(const struct feed_client *c, int64_t now)
+{
+    const struct daemon *d = c->feed->d;
+
+    if (!c->proctor)
+        return 1;
+    for (size_t i = 0; i < DAEMON_PROCTOR_TOKENS; i++)
+        if (d->proctors[i].expires_at > now &&
+            CRYPTO_memcmp(d->proctors[i].hash, c->login_hash, sizeof(c->login_hash)) == 0)
+            return 1;
+    return 0;
+}
+
+struct silent_count {
+    struct daemon *d;
+    int64_t now_ms;
+    int n;
+};
+
+static void count_silent(const struct store_terminal *t, void *arg)
+{
+    struct silent_count *c = arg;
+
+    if (t->state == STORE_TERM_APPROVED && t->seat > 0)
+        c->n += seat_silent(c->d, t->seat, c->now_ms);
+}
+
+/* Paired PCs silent now: a PC that stops calling commits nothing, so the
+ * feed looks for it every SILENT_LOOK_MS. */
+static int silent_now(struct daemon *d, int64_t now_ms)
+{
+    struct silent_count c = {d, now_ms, 0};
+
+    store_read_begin(d->r.st);
+    store_foreach_terminal(d->r.st, count_silent, &c);
+    store_read_end(d->r.st);
+    return c.n;
+}
+
 static void on_feed_timer(uv_timer_t *t)
 {
     struct feed *f = t->data;
     struct store_stats stats;
     int64_t now = daemon_now_ms();
-    int gone = 0;
+    int gone = 0, silent_changed = 0;
 
+    /* A feed ends with the login that opened it (logged out or expired):
+     * the console's live view is the proctor's, not the connection's. */
+    for (struct feed_client *c = f->clients; c != NULL; c = c->next)
+        if (!c->closing && !login_live(c, now / 1000)) {
+            c->closing = ENDING;
+            wake(c);
+            gone = 1;
+        }
     for (struct feed_client *c = f->clients; c != NULL; c = c->next)
         if (c->suspended && !c->closing && hung_up(c)) {
             c->closing = ENDING;
@@ -366,7 +491,15 @@ static void on_feed_timer(uv_timer_t *t)
     if (gone)
         daemon_kick(f->d);
     store_get_stats(f->d->r.st, &stats);
-    if (stats.commits != f->commits && f->clients != NULL) {
+    /* A PC gone silent (or back) changed the summary without a commit. */
+    if (f->clients != NULL && now - f->silent_look_ms >= SILENT_LOOK_MS) {
+        int n = silent_now(f->d, now);
+
+        f->silent_look_ms = now;
+        silent_changed = n != f->silent;
+        f->silent = n;
+    }
+    if ((stats.commits != f->commits || silent_changed) && f->clients != NULL) {
         char *text = summary(f->d), *e;
 
         f->commits = stats.commits;
@@ -474,6 +607,13 @@ enum MHD_Result http_events(struct http_req *q)
         return MHD_NO;
     c->feed = f;
     c->conn = q->conn;
+    /* Opened with a proctor login (not the local admin token)? */
+    if (http_is_proctor(q)) {
+        const char *token = http_bearer(q->conn);
+
+        c->proctor = 1;
+        sha256(token, strlen(token), c->login_hash);
+    }
     dynbuf_init(&c->out, FEED_BUFFER_MAX);
     /* The state as it is now, then what changes. */
     text = summary(q->d);

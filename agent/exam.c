@@ -51,9 +51,10 @@ int http_candidate(struct http_req *q, struct signed_in *k)
     if (token == NULL)
         return ER_STORE_NOT_FOUND;
     sha256(token, strlen(token), hash);
-    return store_candidate_by_token(q->d->r.st, hash, take_candidate, k) < 0 || k->id == 0
-               ? ER_STORE_NOT_FOUND
-               : 0;
+    if (store_candidate_by_token(q->d->r.st, hash, take_candidate, k) < 0 || k->id == 0)
+        return ER_STORE_NOT_FOUND;
+    seat_seen(q->d, k->seat); /* the candidate's terminal is alive */
+    return 0;
 }
 
 static void take_signin(const struct store_signin *g, void *arg)
@@ -277,6 +278,12 @@ enum MHD_Result http_exam(struct http_req *q)
                                  : now < x.starts_at ? x.starts_at - now
                                  : now < end         ? end - now
                                                      : 0));
+    /* When 交卷 opens (submit.c refuses it before): the review screen says
+     * so and keeps the button disabled until then. */
+    json_object_set_new(doc, "earliest_submit_minutes", json_integer(x.earliest_submit_minutes));
+    json_object_set_new(
+        doc, "earliest_submit_at",
+        json_integer((json_int_t)(x.starts_at + (int64_t)x.earliest_submit_minutes * 60)));
     if (paper != NULL) {
         json_t *answers = json_object();
 

@@ -33,6 +33,7 @@
 #define MSG_NOT_PENDING                                                                            \
     "没有待批准的这个配对码（可能已批准、已撤销，或座位号不存在）。请核对后重试。"
 #define MSG_NO_SEAT   "座位号无效。"
+#define MSG_REJECTED  "监考老师没有批准这次配对。请举手向监考老师说明，然后点击“重新申请配对码”。"
 #define MSG_PAIR_RATE "这台电脑申请配对过于频繁，请一分钟后再试。"
 #define MSG_POLL_RATE "这台电脑查询配对结果过于频繁，请一分钟后再试。"
 
@@ -311,6 +312,9 @@ static enum MHD_Result pairing_state(struct http_req *q, const char *code)
         return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_such_code", MSG_NO_CODE);
     if (f.state == STORE_TERM_PENDING)
         return daemon_reply(q->conn, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "state", "pending"));
+    /* Revoked before it was ever approved: the proctor rejected it. */
+    if (f.state == STORE_TERM_REVOKED && f.seat <= 0 && !f.has_token)
+        return daemon_error(q->conn, MHD_HTTP_GONE, "pairing_rejected", MSG_REJECTED);
     if (f.state != STORE_TERM_APPROVED || f.has_token)
         return daemon_error(q->conn, MHD_HTTP_GONE, "pairing_gone", MSG_PAIR_GONE);
     rc = crypto_random(raw, sizeof(raw));
@@ -416,6 +420,32 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
     snprintf(q->code, sizeof(q->code), "%s", code);
     /* The token is made when the terminal picks it up (pairing_state). */
     if (store_approve_terminal(q->d->r.st, q->code, NULL, q->seat, on_approved, q) < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
+    return http_suspend(q);
+}
+
+static void on_rejected(int status, const struct store_ack *ack, void *arg)
+{
+    struct http_req *q = arg;
+
+    (void)ack;
+    if (status == 0)
+        answer_later(q, MHD_HTTP_OK,
+                     json_pack("{s:s, s:s}", "pairing_code", q->code, "state", "rejected"));
+    else if (status == ER_STORE_NOT_FOUND)
+        answer_later(q, MHD_HTTP_NOT_FOUND,
+                     json_pack("{s:s, s:s}", "error", "not_pending", "message", MSG_NOT_PENDING));
+    else
+        answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
+}
+
+/* The proctor refuses a pending code: the terminal is told at its next poll
+ * and may ask for a new one. */
+static enum MHD_Result reject(struct http_req *q, const char *code)
+{
+    snprintf(q->code, sizeof(q->code), "%s", code); /* the router let < 40 bytes through */
+    if (store_reject_terminal(q->d->r.st, q->code, on_rejected, q) < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
     return http_suspend(q);
 }
@@ -620,6 +650,11 @@ static const struct route routes[] = {
     R0("GET", "/admin/v1/room", ADMIN, http_room),
     R0("GET", "/admin/v1/events", ADMIN, http_events),
     R1("GET", "/admin/v1/reports/*", P_NAME, ADMIN, http_report),
+    R1("POST", "/admin/v1/terminals/*/reject", P_CODE, ADMIN, reject),
+    R0("GET", "/api/v1/terminal", TERMINAL, http_terminal),
+    R1("POST", "/admin/v1/sessions/*/unlock", P_NAME, ADMIN, http_unlock),
+    R1("GET", "/admin/v1/candidates/*/photo", P_TICKET, ADMIN, http_admin_photo),
+    R0("POST", "/api/v1/flag", CANDIDATE, http_flag),
 };
 
 #define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */

@@ -52,6 +52,11 @@ int http_address_key(const struct sockaddr *sa, struct ratelimit_key *key);
 
 /* POST /api/v1/signin (signin.c). */
 enum MHD_Result http_signin(struct http_req *q);
+/* GET /api/v1/terminal (signin.c): a paired terminal's heartbeat, {seat};
+ * 401 not_paired when its token is no longer good. */
+enum MHD_Result http_terminal(struct http_req *q);
+/* The terminal at seat made a call now (the console's last contact). */
+void seat_seen(struct daemon *d, int seat);
 
 /* Which of a ticket's sessions is meant (signin.c): the one rule of sign-in
  * and of every proctor action. In order: session, when given (NULL or ""
@@ -120,6 +125,9 @@ int answers_in_flight(const struct daemon *d, int64_t candidate_id);
 /* The proctor's calls on one candidate (proctor.c):
  * POST /admin/v1/candidates/{ticket}/{submit|absent|extend|move|incident}. */
 enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char *action);
+/* POST /admin/v1/sessions/{id}/unlock {code} (proctor.c): examroom unlock
+ * from the console, its KDF on the thread pool. */
+enum MHD_Result http_unlock(struct http_req *q, const char *session);
 
 /* login.c: POST /api/v1/proctor/login {password} and /logout; and whether
  * the request carries a live proctor token (good for the admin calls). */
@@ -135,6 +143,14 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item);
 
 /* GET /api/v1/photo (photo.c): the signed-in candidate's own photo. */
 enum MHD_Result http_photo(struct http_req *q);
+/* GET /admin/v1/candidates/{ticket}/photo[?session=S] (photo.c): a
+ * candidate's photo for the console's candidate dialog. */
+enum MHD_Result http_admin_photo(struct http_req *q, const char *ticket);
+/* POST /api/v1/flag (signin.c): the candidate says the details shown are
+ * wrong (信息有误): one incident on their record, the first press only. */
+enum MHD_Result http_flag(struct http_req *q);
+/* Is this incident's body (parsed) such a flag? */
+int event_is_flag(const json_t *body);
 
 /* The headers every answer carries, in this one place (serve.c): the
  * Content-Security-Policy (no inline script, nothing from elsewhere, never

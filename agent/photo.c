@@ -20,6 +20,9 @@
 #define MSG_NO_PHOTO  "没有找到您的照片，请告知监考老师。"
 #define MSG_LOADING   "照片正在加载，请几秒后再试。"
 #define MSG_BAD_PHOTO "照片无法读取（试卷包可能已损坏），请告知监考老师。"
+/* What the proctor reads (the console's candidate dialog). */
+#define MSG_NO_CANDIDATE   "没有这个准考证号的考生。请核对准考证号。"
+#define MSG_NO_PHOTO_ADMIN "试卷包中没有该考生的照片。请核对考生的证件。"
 
 struct photo {
     char *name;
@@ -211,29 +214,27 @@ void photos_start(struct daemon *d, const char *path, int64_t version)
     }
 }
 
-/* ---- GET /api/v1/photo ---- */
+/* ---- GET /api/v1/photo and GET /admin/v1/candidates/{ticket}/photo ---- */
 
-enum MHD_Result http_photo(struct http_req *q)
+/* The photo of that name, decrypted, as image/jpeg (never stored). */
+static enum MHD_Result send_photo(struct http_req *q, const char *name, const char *not_found)
 {
     struct daemon *d = q->d;
-    struct signed_in k;
     struct photo key = {0}, *ph;
     struct MHD_Response *r;
     enum MHD_Result ok;
     uint8_t *jpeg;
 
-    if (http_candidate(q, &k) < 0)
-        return http_not_signed_in(q);
     if (d->photos_state > 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "photos_loading", MSG_LOADING);
     if (d->photos_state < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "photos_broken", MSG_BAD_PHOTO);
-    key.name = k.photo;
-    ph = d->photos != NULL
+    key.name = (char *)name;
+    ph = d->photos != NULL && name[0] != '\0'
              ? bsearch(&key, photo_list(d->photos), n_photos(d->photos), sizeof(key), by_name)
              : NULL;
     if (ph == NULL)
-        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_photo", MSG_NO_PHOTO);
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_photo", not_found);
     jpeg = malloc(ph->size > 0 ? ph->size : 1);
     if (jpeg == NULL)
         return MHD_NO;
@@ -250,8 +251,39 @@ enum MHD_Result http_photo(struct http_req *q)
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/jpeg");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    daemon_headers(r, "no-store");
     ok = MHD_queue_response(q->conn, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ok;
+}
+
+enum MHD_Result http_photo(struct http_req *q)
+{
+    struct signed_in k;
+
+    if (http_candidate(q, &k) < 0)
+        return http_not_signed_in(q);
+    return send_photo(q, k.photo, MSG_NO_PHOTO);
+}
+
+static void take_candidate(const struct store_candidate *c, void *arg)
+{
+    signed_in_copy(arg, c);
+}
+
+/* The console's candidate dialog: the photo of a ticket's candidate in the
+ * session of ?session= (else the one candidate_resolve() picks, as for the
+ * proctor's actions). */
+enum MHD_Result http_admin_photo(struct http_req *q, const char *ticket)
+{
+    const char *asked = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "session");
+    char sid[PKG_MAX_NAME + 1];
+    struct signed_in k = {0};
+
+    if (asked != NULL && strlen(asked) > PKG_MAX_NAME)
+        asked = NULL;
+    if (candidate_resolve(q->d, ticket, asked, daemon_now_ms() / 1000, sid, sizeof(sid)) < 0 ||
+        store_find_candidate(q->d->r.st, sid, ticket, take_candidate, &k) < 0 || k.id == 0)
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_candidate", MSG_NO_CANDIDATE);
+    return send_photo(q, k.photo, MSG_NO_PHOTO_ADMIN);
 }

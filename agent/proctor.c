@@ -17,6 +17,7 @@
 #include "api.h"
 #include "http.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,5 +336,138 @@ enum MHD_Result http_proctor(struct http_req *q, const char *ticket, const char 
     /* A second write that could not start: the first answers with it. */
     if (rc < 0 && q->failed == 0)
         q->failed = rc;
+    return http_suspend(q);
+}
+
+/* ---- unlock with the code (开考密码) ----
+ * POST /admin/v1/sessions/{id}/unlock {"code": "..."}: the checks and words
+ * of examroom unlock (unlock_check, unlock_words), then the KDF on the
+ * thread pool as for the center's key (background_unlock). A wrong code is
+ * counted per client address, like a wrong proctor password: UNLOCK_FAIL_MAX
+ * within UNLOCK_WINDOW_S hold that address off for UNLOCK_HOLD_S; and one
+ * KDF runs at a time for the room, so guesses neither run in parallel past
+ * a hold nor fill the thread pool. */
+
+#define UNLOCK_FAIL_MAX  5
+#define UNLOCK_WINDOW_S  300
+#define UNLOCK_HOLD_S    300
+#define MSG_UNLOCK_HELD  "开考密码连续输错次数过多，请 %lld 秒后再试。"
+#define MSG_UNLOCK_BUSY  "正在核对另一次开考密码，请几秒后再试。"
+#define MSG_UNLOCK_FIELD "请输入开考密码。"
+
+static const struct ratelimit_rule unlock_rule = {
+    .max = UNLOCK_FAIL_MAX, .window_s = UNLOCK_WINDOW_S, .hold_s = UNLOCK_HOLD_S};
+
+struct unlock_call {
+    struct http_req *q;
+    struct ratelimit_key addr; /* whose guess it is */
+    char session[PKG_MAX_NAME + 1];
+};
+
+/* The answer: the session and, either way, the proctor's words. */
+static json_t *unlock_answer(const char *session, int rc)
+{
+    char words[PKG_MAX_NAME + 512];
+    size_t n;
+
+    unlock_words(session, rc, words, sizeof(words));
+    n = strlen(words);
+    if (rc < 0)
+        snprintf(words + n, sizeof(words) - n, "%s", er_strerror(rc));
+    if (rc == 0)
+        return json_pack("{s:s, s:s, s:s}", "session", session, "state", "unlocked", "message",
+                         words);
+    return json_pack("{s:s, s:s, s:s}", "error", rc == ER_PKG_WRONG_CODE ? "wrong_code" : "unlock",
+                     "session", session, "message", words);
+}
+
+static unsigned unlock_status(int rc)
+{
+    switch (rc) {
+    case 0:
+        return MHD_HTTP_OK;
+    case ER_CODE_LENGTH:
+    case ER_CODE_CHAR:
+    case ER_CODE_TYPO:
+        return MHD_HTTP_BAD_REQUEST;
+    case ER_PKG_WRONG_CODE: /* not 401/403: the proctor's login is fine */
+        return MHD_HTTP_UNPROCESSABLE_CONTENT;
+    case ER_PKG_NO_SESSION:
+        return MHD_HTTP_NOT_FOUND;
+    case ER_NOT_REGISTERED:
+    case ER_SYNC_NO_PACKAGE:
+        return MHD_HTTP_CONFLICT;
+    default:
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    }
+}
+
+static void unlock_done(int rc, void *arg)
+{
+    struct unlock_call *u = arg;
+    struct daemon *d = u->q->d;
+
+    d->unlock_busy = 0;
+    if (rc == ER_PKG_WRONG_CODE && ratelimit_count(&d->unlock_fails, &unlock_rule, &u->addr,
+                                                   daemon_now_ms() / 1000) == RATELIMIT_NOW_HELD)
+        log_warn("unlock: %d wrong codes from one address, held off for %d s", UNLOCK_FAIL_MAX,
+                 UNLOCK_HOLD_S);
+    if (rc == 0)
+        log_notice("session %s unlocked with the code from the console", u->session);
+    answer_later(u->q, unlock_status(rc), unlock_answer(u->session, rc));
+    free(u);
+}
+
+enum MHD_Result http_unlock(struct http_req *q, const char *session)
+{
+    struct daemon *d = q->d;
+    uint8_t code[CODE_BYTES(CODE_UNLOCK_BITS)];
+    struct unlock_target t;
+    struct unlock_call *u;
+    struct ratelimit_key addr;
+    json_t *doc;
+    const char *typed;
+    int64_t held;
+    int rc;
+
+    /* A held address is refused before its code is even read. */
+    if (http_client_key(q->conn, &addr) < 0)
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", MSG_UNLOCK_BUSY);
+    /* A session's id is text the answer repeats: not UTF-8, no such session. */
+    doc = json_string(session);
+    if (doc == NULL)
+        return daemon_reply(q->conn, MHD_HTTP_NOT_FOUND, unlock_answer("", ER_PKG_NO_SESSION));
+    json_decref(doc);
+    held = ratelimit_held(&d->unlock_fails, &addr, daemon_now_ms() / 1000);
+    if (held > 0) {
+        char message[160];
+
+        snprintf(message, sizeof(message), MSG_UNLOCK_HELD, (long long)held);
+        return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "held", message);
+    }
+    if (d->unlock_busy)
+        return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", MSG_UNLOCK_BUSY);
+    doc = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, NULL);
+    typed = json_string_value(json_object_get(doc, "code"));
+    if (typed == NULL || typed[0] == '\0') {
+        json_decref(doc);
+        return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_request", MSG_UNLOCK_FIELD);
+    }
+    rc = unlock_check(d->r.st, session, typed, code, &t);
+    json_decref(doc);
+    if (rc == 0 && (u = calloc(1, sizeof(*u))) == NULL)
+        rc = ER_NOMEM;
+    if (rc == 0) {
+        u->q = q;
+        u->addr = addr;
+        snprintf(u->session, sizeof(u->session), "%s", session);
+        rc = background_unlock(d, session, code, unlock_done, u);
+        if (rc < 0)
+            free(u);
+    }
+    OPENSSL_cleanse(code, sizeof(code));
+    if (rc < 0)
+        return daemon_reply(q->conn, unlock_status(rc), unlock_answer(session, rc));
+    d->unlock_busy = 1;
     return http_suspend(q);
 }

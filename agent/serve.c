@@ -26,9 +26,11 @@
 /* The browser's rules for everything the daemon answers (SECURITY.md): only
  * the daemon's own scripts, styles and calls, never inside a frame, no
  * guessing of types, no Referer to anybody. No inline script either: the
- * pages load theirs from /static/. */
+ * pages load theirs from /static/. Images may be blob: URLs: the console
+ * fetches a candidate's photo with its Bearer header (an <img> cannot send
+ * one) and shows it from a blob. */
 #define CSP                                                                                        \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "        \
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 void daemon_headers(struct MHD_Response *r, const char *cache_control)

@@ -41,6 +41,9 @@
 #define MSG_MOVED    "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
 #define MSG_REVOKED                                                                                \
     "这台电脑的配对刚被监考老师撤销，签到未完成。请联系监考老师为本座位重新配对电脑后再签到。"
+#define MSG_FLAGGED   "已通知监考老师，请举手等候。"
+#define MSG_FLAG_TEXT "考生 %s（场次 %s）在 %d 号座位报告身份信息有误，请到座位核对。"
+#define MSG_FLAG_SAVE "未能通知监考老师，请直接举手示意。"
 #define MSG_INCIDENT_ELSEWHERE                                                                     \
     "考生 %s（场次 %s）已在 %d 号座位签到，又有人在 %d 号座位的电脑上用其身份签到。"
 #define MSG_INCIDENT_MOVED                                                                                                 \
@@ -402,7 +405,29 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
     return http_suspend(q);
 }
 
-/* ---- the call ---- */
+/* ---- the calls ---- */
+
+void seat_seen(struct daemon *d, int seat)
+{
+    if (seat > 0 && seat < (int)(sizeof(d->seat_seen_ms) / sizeof(d->seat_seen_ms[0])))
+        d->seat_seen_ms[seat] = daemon_now_ms();
+}
+
+enum MHD_Result http_terminal(struct http_req *q)
+{
+    struct terminal_found t = {0};
+    const char *token = http_bearer(q->conn);
+    uint8_t hash[STORE_HASH_LEN];
+
+    if (token != NULL) {
+        sha256(token, strlen(token), hash);
+        store_find_terminal(q->d->r.st, hash, take_terminal, &t);
+    }
+    if (!t.found)
+        return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
+    seat_seen(q->d, t.seat);
+    return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:i}", "seat", t.seat));
+}
 
 enum MHD_Result http_signin(struct http_req *q)
 {
@@ -423,6 +448,7 @@ enum MHD_Result http_signin(struct http_req *q)
     }
     if (!t.found)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
+    seat_seen(q->d, t.seat);
     terminal_key(t.id, &key);
     if (ratelimit_held(&q->d->signin_fails, &key, now) > 0)
         return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
@@ -489,4 +515,87 @@ enum MHD_Result http_signin(struct http_req *q)
     }
     count_failure(q, t.id, t.seat);
     return r;
+}
+
+/* ---- POST /api/v1/flag: 信息有误，请举手 ----
+ * The candidate says the details on the confirmation screen are not theirs:
+ * one incident on their record (as the proctor's incident action records,
+ * so it goes to the center), marked "flag": "identity" for the console's
+ * tile. Once per candidate: a press while one is on its way (held in memory
+ * for FLAG_HOLD_S) or once one is stored is answered the same, with nothing
+ * written. */
+
+#define FLAG_HOLD_S 10
+
+static const struct ratelimit_rule flag_rule = {
+    .max = 1, .window_s = FLAG_HOLD_S, .hold_s = FLAG_HOLD_S};
+
+struct flag_find {
+    int64_t candidate;
+    int found;
+};
+
+static void find_flag(const struct store_event *e, void *arg)
+{
+    struct flag_find *f = arg;
+    json_t *doc;
+
+    if (f->found || e->candidate_id != f->candidate || e->body == NULL)
+        return;
+    doc = json_loads(e->body, 0, NULL);
+    f->found = event_is_flag(doc);
+    json_decref(doc);
+}
+
+int event_is_flag(const json_t *body)
+{
+    const char *flag = json_string_value(json_object_get(body, "flag"));
+
+    return flag != NULL && strcmp(flag, "identity") == 0;
+}
+
+enum MHD_Result http_flag(struct http_req *q)
+{
+    struct signed_in k;
+    struct flag_find f = {0};
+    struct ratelimit_key key;
+    struct store_event ev = {.kind = STORE_EVENT_INCIDENT};
+    int64_t now = daemon_now_ms() / 1000;
+    char text[sizeof(k.ticket) + sizeof(k.session) + 160], *body;
+    json_t *doc;
+    int rc;
+
+    if (http_candidate(q, &k) < 0)
+        return http_not_signed_in(q);
+    f.candidate = k.id;
+    ratelimit_key_of(&key, &k.id, sizeof(k.id));
+    store_foreach_event(q->d->r.st, STORE_EVENT_INCIDENT, find_flag, &f);
+    if (f.found || ratelimit_held(&q->d->flag_presses, &key, now) > 0)
+        return daemon_reply(
+            q->conn, MHD_HTTP_OK,
+            json_pack("{s:b, s:b, s:s}", "flagged", 1, "already", 1, "message", MSG_FLAGGED));
+    snprintf(text, sizeof(text), MSG_FLAG_TEXT, k.ticket, k.session, k.seat);
+    doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:I}", "kind", "incident", "by",
+                    "candidate", "flag", "identity", "seat", k.seat, "text", text, "session",
+                    k.session, "ticket", k.ticket, "at", (json_int_t)now);
+    body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    if (body == NULL)
+        return MHD_NO;
+    ev.candidate_id = k.id;
+    ev.body = body;
+    q->ready = json_pack("{s:b, s:b, s:s}", "flagged", 1, "already", 0, "message", MSG_FLAGGED);
+    q->fail_message = MSG_FLAG_SAVE;
+    rc = store_add_event(q->d->r.st, &ev, http_step_done, q);
+    free(body);
+    if (rc < 0) {
+        json_decref(q->ready);
+        q->ready = NULL;
+        return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_FLAG_SAVE);
+    }
+    q->waiting++;
+    ratelimit_count(&q->d->flag_presses, &flag_rule, &key, now);
+    log_notice("candidate %s (session %s, seat %d) says the details shown are wrong", k.ticket,
+               k.session, k.seat);
+    return http_suspend(q);
 }

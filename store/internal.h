@@ -33,6 +33,7 @@ enum wstmt {
     W_TERM_INSERT,
     W_TERM_APPROVE,
     W_TERM_REVOKE,
+    W_TERM_REJECT,
     W_TERM_ISSUE,
     W_SIGNIN_INSERT,
     W_CAND_SIGNED_IN,

@@ -303,6 +303,8 @@ const char *const store_wsql[W_COUNT] = {
     [W_TERM_APPROVE] = "UPDATE terminals SET state = 'approved', token_hash = ?2, seat = ?3,"
                        " approved_at = ?4 WHERE pairing_code = ?1 AND state = 'pending'",
     [W_TERM_REVOKE] = "UPDATE terminals SET state = 'revoked' WHERE id = ?1 AND state = 'approved'",
+    [W_TERM_REJECT] = "UPDATE terminals SET state = 'revoked'"
+                      " WHERE pairing_code = ?1 AND state = 'pending'",
     [W_TERM_ISSUE] = "UPDATE terminals SET token_hash = ?2"
                      " WHERE id = ?1 AND state = 'approved' AND token_hash IS NULL",
     /* Only while the candidate is still at that seat (not moved away, not

@@ -304,6 +304,9 @@ int store_approve_terminal(struct store *st, const char *pairing_code,
 int store_issue_terminal_token(struct store *st, int64_t terminal_id,
                                const uint8_t token_hash[STORE_HASH_LEN], store_done_cb cb,
                                void *arg);
+/* Refuses a pending pairing request (the proctor's reject): the code is
+ * revoked before any token. ER_STORE_NOT_FOUND unless pending. */
+int store_reject_terminal(struct store *st, const char *pairing_code, store_done_cb cb, void *arg);
 /* Revokes the terminal and ends every sign-in made at it (those candidate
  * tokens stop working; answers stay), in one transaction.
  * ER_STORE_NOT_FOUND unless approved. */

@@ -304,6 +304,15 @@ int store_issue_terminal_token(struct store *st, int64_t terminal_id,
     return one_step(st, W_TERM_ISSUE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
+int store_reject_terminal(struct store *st, const char *pairing_code, store_done_cb cb, void *arg)
+{
+    if (pairing_code == NULL)
+        return ER_USAGE;
+    const struct param ps[] = {PT(pairing_code)};
+
+    return one_step(st, W_TERM_REJECT, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+}
+
 int store_revoke_terminal(struct store *st, int64_t terminal_id, store_done_cb cb, void *arg)
 {
     struct op *op = NULL;

@@ -41,8 +41,18 @@ const T = {
   },
   sessionState: { locked: '未解锁', unlocked: '已解锁', running: '进行中', ended: '已结束' },
   session: (id, st) => `场次 ${id}：${st}`,
+  unlockLabel: (id) => `场次 ${id} 开考密码`,
+  unlock: '解锁',
+  unlocking: '正在核对开考密码…',
+  needCode: '请输入开考密码。',
   seat: (n) => `${n} 号`,
-  answered: (n) => `已答 ${n} 题`,
+  answered: (n, total) => (total ? `已答 ${n}/${total}` : `已答 ${n} 题`),
+  contact: (t) => `联系 ${t}`,
+  silent: '失联',
+  flagged: '考生报告信息有误',
+  flaggedDetail: '考生在确认页报告身份信息有误，请到座位核对证件。',
+  photoAlt: (name) => `${name} 的照片`,
+  noPhoto: '照片无法显示',
   remaining: (t) => `剩余 ${t}`,
   pendingTitle: '待配对的终端',
   pendingNone: '没有待配对的终端。',
@@ -51,6 +61,8 @@ const T = {
   approve: '批准',
   noFreeSeat: '没有空座位',
   approved: (code, seat) => `配对码 ${code} 已配到 ${seat} 号座位。`,
+  reject: '拒绝',
+  rejected: (code) => `已拒绝配对码 ${code}，该终端可以重新申请配对码。`,
   syncTitle: '与考试中心同步',
   lastContact: '最后联系',
   never: '从未联系',
@@ -68,6 +80,7 @@ const T = {
     remaining: '剩余时间',
     extra: '已延时',
     incidents: '情况记录',
+    flag: '考生报告',
   },
   minutes: (m) => `${m} 分钟`,
   count: (n) => `${n} 条`,
@@ -259,6 +272,7 @@ const localTime = (unix) =>
 function render() {
   const session = currentSession();
   renderSessions(session);
+  renderUnlock(session);
   renderCounts(session);
   renderSeats(session);
   renderPending();
@@ -281,6 +295,40 @@ function renderSessions(session) {
     });
     bar.append(b);
   }
+}
+
+/* The unlock bar: for the session shown, while it is not unlocked. */
+function renderUnlock(session) {
+  const s = room.sessions.find((x) => x.id === session);
+  const bar = $('unlock-bar');
+  const show = !!s && s.state === 'locked';
+  if (bar.dataset.session !== session) $('unlock-code').value = '';
+  bar.dataset.session = session || '';
+  bar.hidden = !show;
+  if (show) $('unlock-label').textContent = T.unlockLabel(s.id);
+}
+
+async function unlock(ev) {
+  ev.preventDefault();
+  const session = $('unlock-bar').dataset.session;
+  const code = $('unlock-code').value.trim();
+  if (!code) {
+    say(T.needCode, true);
+    return;
+  }
+  $('unlock-ok').disabled = true;
+  say(T.unlocking);
+  try {
+    const r = await call('POST', `/admin/v1/sessions/${encodeURIComponent(session)}/unlock`, { code });
+    /* The server's words either way: unlocked, a typo, a wrong code, a hold. */
+    say(r.body.message || T.failed(r.status), r.status !== 200);
+    if (r.status === 200) $('unlock-code').value = '';
+  } catch (e) {
+    if (token) say(T.netError, true);
+  } finally {
+    $('unlock-ok').disabled = false;
+  }
+  refresh();
 }
 
 function renderCounts(session) {
@@ -318,7 +366,20 @@ function renderSeats(session) {
     b.append(el('span', 't-name', c ? c.name : T.none));
     b.append(el('span', 't-state', T.state[state]));
     if (c && c.state !== 'registered' && c.state !== 'absent') {
-      b.append(el('span', 't-answered', T.answered(c.answered)));
+      b.append(el('span', 't-answered', T.answered(c.answered, c.items)));
+    }
+    if (c && c.flagged) {
+      b.append(el('span', 't-flag', T.flagged));
+      b.dataset.flagged = 'true';
+    }
+    if (seat.terminal) {
+      const t = seat.terminal;
+      const w = el('span', t.silent ? 't-contact silent' : 't-contact');
+      w.textContent = t.silent
+        ? `${T.silent}${t.last_seen ? `（${localTime(t.last_seen)}）` : ''}`
+        : T.contact(t.last_seen ? localTime(t.last_seen) : T.none);
+      b.dataset.silent = String(!!t.silent);
+      b.append(w);
     }
     const l = c ? left(c) : null;
     if (l !== null) b.append(el('span', 't-left', T.remaining(clock(l))));
@@ -372,7 +433,11 @@ function renderPending() {
     b.type = 'button';
     b.disabled = free.length === 0;
     b.addEventListener('click', () => approve(p.pairing_code, Number(sel.value)));
-    row.append(sel, b);
+    const no = el('button', 'secondary', T.reject);
+    no.type = 'button';
+    no.dataset.reject = p.pairing_code;
+    no.addEventListener('click', () => reject(p.pairing_code));
+    row.append(sel, b, no);
     li.append(row);
     list.append(li);
   }
@@ -412,6 +477,17 @@ async function approve(code, seat) {
   refresh();
 }
 
+async function reject(code) {
+  try {
+    const r = await call('POST', `/admin/v1/terminals/${encodeURIComponent(code)}/reject`, {});
+    if (r.status === 200) say(T.rejected(code));
+    else say(r.body.message || T.failed(r.status), true);
+  } catch (e) {
+    if (token) say(T.netError, true);
+  }
+  refresh();
+}
+
 /* ---- one candidate ---- */
 
 function findCandidate(ticket, session) {
@@ -422,12 +498,46 @@ function findCandidate(ticket, session) {
   return null;
 }
 
+/* The candidate's photo: fetched with the Bearer header (an <img> cannot
+ * send it) and shown from a blob: URL, dropped when the dialog closes. */
+let photoUrl = null;
+function dropPhoto() {
+  if (photoUrl) URL.revokeObjectURL(photoUrl);
+  photoUrl = null;
+  $('detail-photo').removeAttribute('src');
+  $('detail-photo').hidden = true;
+  $('detail-photo-none').textContent = '';
+}
+
+async function loadPhoto(ticket, session, name) {
+  dropPhoto();
+  const img = $('detail-photo');
+  img.alt = T.photoAlt(name);
+  try {
+    const r = await fetch(
+      `/admin/v1/candidates/${encodeURIComponent(ticket)}/photo?session=${encodeURIComponent(session)}`,
+      { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' },
+    );
+    if (!detail || detail.ticket !== ticket) return;
+    if (r.status !== 200) throw new Error(`photo ${r.status}`);
+    const blob = await r.blob();
+    if (!detail || detail.ticket !== ticket) return;
+    photoUrl = URL.createObjectURL(blob);
+    img.src = photoUrl;
+    img.hidden = false;
+  } catch (e) {
+    if (detail && detail.ticket === ticket) $('detail-photo-none').textContent = T.noPhoto;
+  }
+}
+
 function openDetail(seat, ticket, session) {
   detail = { ticket, session };
   $('detail-message').textContent = '';
   $('detail-message').classList.remove('bad');
   $('incident-text').value = '';
   renderDetail();
+  const found = findCandidate(ticket, session);
+  loadPhoto(ticket, session, found ? found.c.name : ticket);
   $('detail').hidden = false;
   $('act-extend').focus();
 }
@@ -445,11 +555,12 @@ function renderDetail() {
     ['ticket', c.ticket],
     ['session', c.session],
     ['state', T.state[tileState(room.seats.find((x) => x.seat === seat), c)]],
-    ['answered', String(c.answered)],
+    ['answered', c.items ? `${c.answered}/${c.items}` : String(c.answered)],
     ['remaining', l === null ? T.none : clock(l)],
     ['extra', T.minutes(c.extra_minutes)],
     ['incidents', T.count(c.incidents)],
   ];
+  if (c.flagged) rows.push(['flag', T.flaggedDetail]);
   for (const [k, v] of rows) {
     info.append(el('dt', '', T.fields[k]));
     const d = el('dd', '', v);
@@ -528,6 +639,7 @@ async function act(action) {
 
 function closeDialogs() {
   detail = null;
+  dropPhoto();
   $('detail').hidden = true;
   if (!$('confirm').hidden) $('confirm-cancel').click();
 }
@@ -608,6 +720,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('detail-close').textContent = T.close;
   $('confirm-cancel').textContent = T.cancel;
   $('confirm-ok').textContent = T.ok;
+  $('unlock-ok').textContent = T.unlock;
+  $('unlock-bar').addEventListener('submit', unlock);
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
   $('detail-close').addEventListener('click', closeDialogs);

@@ -16,6 +16,7 @@ const T = {
   pairAsking: '正在申请配对码…',
   pairWaiting: '等待监考老师确认配对…',
   pairGone: '配对已失效，正在重新申请配对码…',
+  pairAgain: '重新申请配对码',
   signinTitle: '考生签到',
   signinSeat: (s) => `本机座位：${s} 号`,
   ticket: '准考证号',
@@ -35,6 +36,8 @@ const T = {
   confirmOk: '信息无误，进入考试',
   confirmWrong: '信息有误，请举手',
   confirmWrongHint: '请举手，等待监考老师前来核对。核对之前请不要离开座位。',
+  confirmFlagged: '已通知监考老师，请举手等候。核对无误后可以点击“信息无误，进入考试”。',
+  confirmFlagFailed: '未能通知监考老师（网络或服务器故障），请直接举手示意。',
   photoAlt: '考生照片',
   waitTitle: '考试尚未开始',
   waitStart: (t) => `开考时间 ${t}（北京时间）`,
@@ -76,6 +79,7 @@ const T = {
   reviewBack: '返回作答',
   submit: '交卷',
   submitConfirm: '交卷后不能再修改答案，确定交卷吗？',
+  submitOpens: (m, t) => `开考 ${m} 分钟后可以交卷（北京时间 ${t} 起），请继续检查答案。`,
   submitOk: '确定交卷',
   cancel: '取消',
   flushing: '正在保存最后的答案，请稍候…',
@@ -98,6 +102,7 @@ const LS = {
 };
 const POLL_MS = 2000;
 const RESYNC_MS = 30000;
+const HEARTBEAT_MS = 10000; /* the proctor marks a PC silent for 30 s 失联 */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 4000;
 
@@ -199,6 +204,21 @@ function idCheckOk(id) {
 let terminal = load(LS.terminal); /* {token, seat} */
 let candidate = load(LS.candidate); /* {token, ticket, info, confirmed, submittedAt} */
 
+/* Waits for the candidate or the proctor to press 重新申请配对码. */
+function askAgain() {
+  const b = $('pair-again');
+  b.textContent = T.pairAgain;
+  b.hidden = false;
+  b.focus();
+  return new Promise((resolve) => {
+    b.onclick = () => {
+      b.onclick = null;
+      b.hidden = true;
+      resolve();
+    };
+  });
+}
+
 async function pairing() {
   show('pairing');
   $('pair-title').textContent = T.pairTitle;
@@ -226,6 +246,14 @@ async function pairing() {
         save(LS.terminal, terminal);
         save(LS.pairing, null);
         return signin();
+      }
+      if (r.status === 410 && r.body.error === 'pairing_rejected') {
+        /* Refused by the proctor: said so, and a new code only when asked. */
+        $('pair-code').textContent = '';
+        $('pair-state').textContent = r.body.message;
+        await askAgain();
+        save(LS.pairing, null);
+        continue;
       }
       if (r.status === 404 || r.status === 410) {
         save(LS.pairing, null);
@@ -312,6 +340,23 @@ async function submitSignin(ev) {
 }
 
 /* ---- confirmation ---- */
+
+/* 信息有误，请举手: the proctor sees a flag on the seat's tile (the server
+ * records it once, however often it is pressed); the candidate may still
+ * go on once the proctor has checked. */
+async function flagDetails() {
+  const msg = $('confirm-message');
+  msg.textContent = T.confirmWrongHint;
+  if (!candidate || !candidate.token) return;
+  try {
+    const r = await call('POST', '/flag', candidate.token);
+    if (r.status === 200) msg.textContent = T.confirmFlagged;
+    else if (r.status === 401) tokenEnded(r.body.message);
+    else msg.textContent = T.confirmFlagFailed;
+  } catch (e) {
+    msg.textContent = T.confirmFlagFailed;
+  }
+}
 
 async function confirmScreen() {
   show('confirm');
@@ -855,7 +900,25 @@ function review() {
   $('review-message').textContent = '';
   $('review-back').textContent = T.reviewBack;
   $('review-submit').textContent = T.submit;
-  $('review-submit').focus();
+  submitGate();
+  if ($('review-submit').disabled) $('review-back').focus();
+  else $('review-submit').focus();
+}
+
+/* Before the earliest-submit time (the server's, from the exam's doc) 交卷
+ * is disabled and the review says when it opens; checked every second
+ * while the review is shown. */
+function submitGate() {
+  const at = ex.doc && ex.doc.earliest_submit_at;
+  const early = typeof at === 'number' && serverNow() < at * 1000;
+  const btn = $('review-submit');
+  const wasDisabled = btn.disabled;
+  btn.disabled = early;
+  $('review-opens').textContent = early
+    ? /* the minute it opens, never before: rounded up */
+      T.submitOpens(ex.doc.earliest_submit_minutes, beijing(Math.ceil(at / 60) * 60000).slice(0, 5))
+    : '';
+  if (wasDisabled && !early && screen === 'review') btn.focus();
 }
 
 function ask(text, ok) {
@@ -983,9 +1046,7 @@ function init() {
     save(LS.candidate, candidate);
     resume();
   });
-  $('confirm-wrong').addEventListener('click', () => {
-    $('confirm-message').textContent = T.confirmWrongHint;
-  });
+  $('confirm-wrong').addEventListener('click', flagDetails);
   $('prev').addEventListener('click', () => go(ex.cur - 1));
   $('next').addEventListener('click', () => go(ex.cur + 1));
   $('flag').addEventListener('click', toggleFlag);
@@ -1000,6 +1061,14 @@ function init() {
     });
   /* The network back: send what waits. */
   window.addEventListener('online', () => pump());
+  /* A paired PC says it is alive on every screen (the console's last
+   * contact); what it answers changes nothing here. */
+  setInterval(() => {
+    if (terminal && terminal.token) call('GET', '/terminal', terminal.token).catch(() => {});
+  }, HEARTBEAT_MS);
+  setInterval(() => {
+    if (screen === 'review') submitGate();
+  }, 1000);
 
   if (candidate && candidate.token) return resume();
   if (terminal && terminal.token) return signin();

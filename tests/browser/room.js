@@ -16,6 +16,11 @@ function cli(...args) {
   return execFileSync(env.EXAMROOM, ['--data', env.ROOM_DATA, ...args], { encoding: 'utf8' });
 }
 
+/* The reference center's CLI (its data beside the room's): unlock codes. */
+function center(...args) {
+  return execFileSync(env.EXAMCENTER, ['--data', env.CENTER_DATA, ...args], { encoding: 'utf8' });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -42,8 +47,9 @@ function stop(signal = 'SIGTERM') {
 }
 
 /* (Re)starts the daemon on room.port (a free one the first time), its exam
- * clock OFFSET seconds ahead; resolves once it says it is listening. */
-async function serve(offset = 0) {
+ * clock OFFSET seconds ahead, with EXTRA in its environment (test knobs);
+ * resolves once it says it is listening. */
+async function serve(offset = 0, extra = {}) {
   await stop('SIGTERM');
   if (!room.port) room.port = await freePort();
   const log = fs.openSync(path.join(env.WORK, 'room.log'), 'a');
@@ -52,7 +58,7 @@ async function serve(offset = 0) {
       env.EXAMROOM,
       ['--data', env.ROOM_DATA, 'serve', '--listen', `127.0.0.1:${room.port}`],
       {
-        env: { ...env, EXAMROOM_CLOCK_OFFSET: String(Math.round(offset)) },
+        env: { ...env, ...extra, EXAMROOM_CLOCK_OFFSET: String(Math.round(offset)) },
         stdio: ['ignore', 'pipe', log],
       },
     );
@@ -81,4 +87,4 @@ async function serve(offset = 0) {
   throw new Error('examroom serve did not start');
 }
 
-module.exports = { room, cli, serve, stop, sleep, freePort };
+module.exports = { room, cli, center, serve, stop, sleep, freePort };

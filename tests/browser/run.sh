@@ -42,5 +42,6 @@ $C pack >/dev/null && $R fetch >/dev/null || exit 1
 
 mkdir -p "$artifacts"
 EXAMROOM="$room" ROOM_DATA="$tmp/room" PLAN="$tmp/plan" ARTIFACTS="$artifacts" \
+    EXAMCENTER="$center" CENTER_DATA="$tmp/center" \
     CHROMIUM="$chromium" WORK="$tmp" PROCTOR_PASSWORD="$password" \
     node --test --test-reporter=spec "$here/$test"

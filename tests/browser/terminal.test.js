@@ -275,18 +275,31 @@ test('a candidate pairs, signs in, waits, answers every type, reloads, submits: 
     `已答 ${items.length - 1} 题，未答 1 题，已标记 1 题`,
   );
   assert.equal((await text(page, 'review-unanswered')).trim(), String(skip + 1));
+  /* Before the earliest submit (30 minutes after the start, by the
+   * server's clock): 交卷 is disabled and the review says when it opens. */
+  assert.equal(await page.locator('#review-submit').isDisabled(), true);
+  const opens = new Date((Math.ceil((startsAt + 30 * 60) / 60) * 60 + 8 * 3600) * 1000)
+    .toISOString()
+    .slice(11, 16);
+  assert.equal(
+    await text(page, 'review-opens'),
+    `开考 30 分钟后可以交卷（北京时间 ${opens} 起），请继续检查答案。`,
+  );
   await shot(page, 'review');
+  await shot(page, 'submit-too-early');
+
+  /* 31 minutes in: the page, reloaded, opens 交卷. */
+  await serve(at(31 * 60));
+  await page.reload();
+  await visible(page, 'screen-exam');
+  await page.click('#to-review');
+  await visible(page, 'screen-review');
+  assert.equal(await page.locator('#review-submit').isDisabled(), false);
+  assert.equal(await text(page, 'review-opens'), '');
   await page.click('#review-submit');
   await visible(page, 'dialog');
   assert.equal(await text(page, 'dialog-text'), '交卷后不能再修改答案，确定交卷吗？');
   await shot(page, 'submit-confirm');
-  await page.click('#dialog-ok');
-  /* Before the earliest submit: the server's word. */
-  await page.waitForFunction(() => /开考 30 分钟后才能交卷/.test(document.getElementById('review-message').textContent));
-  await shot(page, 'submit-too-early');
-
-  await serve(at(31 * 60));
-  await page.click('#review-submit');
   await page.click('#dialog-ok');
   await visible(page, 'screen-done');
   assert.equal(await text(page, 'done-title'), '已交卷');
