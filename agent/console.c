@@ -274,20 +274,8 @@ static json_t *values(json_t *object, int sort_seats)
     const char *key;
 
     json_object_foreach(object, key, v) json_array_append(list, v);
-    if (sort_seats && json_array_size(list) > 1) {
-        size_t n = json_array_size(list);
-        json_t **rows = malloc(n * sizeof(*rows));
-
-        if (rows != NULL) {
-            for (size_t i = 0; i < n; i++)
-                rows[i] = json_incref(json_array_get(list, i));
-            qsort(rows, n, sizeof(*rows), by_seat);
-            json_array_clear(list);
-            for (size_t i = 0; i < n; i++)
-                json_array_append_new(list, rows[i]);
-            free(rows);
-        }
-    }
+    if (sort_seats)
+        jarray_sort(list, by_seat); /* out of memory: unsorted */
     return list;
 }
 

@@ -221,18 +221,7 @@ static int by_seat(const void *a, const void *b)
 
 static void sort_rows(json_t *rows)
 {
-    size_t n = json_array_size(rows);
-    json_t **v = calloc(n + 1, sizeof(*v));
-
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(rows, i));
-    qsort(v, n, sizeof(*v), by_seat);
-    json_array_clear(rows);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(rows, v[i]);
-    free(v);
+    jarray_sort(rows, by_seat); /* out of memory: in roster order */
 }
 
 static json_t *count_up(const json_t *rows, const json_t *incidents)

@@ -86,8 +86,7 @@ static int by_text(const void *a, const void *b)
  * them (as one receipt for the whole part would list them). */
 static void merge_ids(json_t *into, json_t *from, const char *key)
 {
-    json_t *list = json_object_get(into, key), **v;
-    size_t n;
+    json_t *list = json_object_get(into, key);
 
     if (json_array_size(json_object_get(from, key)) == 0)
         return;
@@ -96,17 +95,7 @@ static void merge_ids(json_t *into, json_t *from, const char *key)
         json_object_set_new(into, key, list);
     }
     json_array_extend(list, json_object_get(from, key));
-    n = json_array_size(list);
-    v = calloc(n, sizeof(*v));
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(list, i));
-    qsort(v, n, sizeof(*v), by_text);
-    json_array_clear(list);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, v[i]);
-    free(v);
+    jarray_sort(list, by_text);
 }
 
 /* One batch of a part through center_ingest(), merged into *receipt. */

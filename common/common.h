@@ -198,6 +198,14 @@ int fs_mkdir_p(const char *path, unsigned mode);
  * Blocking: for start-up and commands, not for the loop. */
 int fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
+/* ---- JSON arrays -------------------------------------------------------- */
+
+struct json_t; /* jansson's */
+
+/* Sorts the elements of a jansson array in place with qsort's cmp, which is
+ * given pointers to json_t pointers. 0; ER_NOMEM (the array as it was). */
+int jarray_sort(struct json_t *array, int (*cmp)(const void *, const void *));
+
 /* ---- growable buffer -------------------------------------------------------
  *
  * One buffer that grows as bytes are added, with a cap set at init: the cap
