@@ -7,10 +7,9 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { room: daemon, cli, center, serve, stop, sleep, freePort } = require('./room.js');
+const { room: daemon, cli, center, serve, stop, sleep, freePort, planRows } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
@@ -31,13 +30,7 @@ async function api(token, method, p, body) {
 
 /* ---- the plan ---- */
 
-const csv = fs
-  .readFileSync(path.join(env.PLAN, 'candidates.csv'), 'utf8')
-  .replace(/^\uFEFF/, '')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((l) => l.split(','));
+const csv = planRows();
 const people = csv
   .filter((c) => c[3] === '居民身份证' && c[7] === 'S1' && c[8] === 'R01' && c[9] !== '')
   .map((c) => ({ ticket: c[0], name: c[1], id: c[4], seat: Number(c[9]) }));

@@ -13,20 +13,14 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { chromium } = require('playwright-core');
-const { room: daemon, cli, serve, stop, freePort } = require('./room.js');
+const { room: daemon, cli, serve, stop, freePort, planRows } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
 let browser = null;
 let base = '';
 
-const csv = fs
-  .readFileSync(path.join(env.PLAN, 'candidates.csv'), 'utf8')
-  .replace(/^\uFEFF/, '')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((l) => l.split(','));
+const csv = planRows();
 /* S1 of R01: every candidate there (some with a seat yet to be arranged). */
 const people = csv
   .filter((c) => c[7] === 'S1' && c[8] === 'R01')

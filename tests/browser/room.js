@@ -10,6 +10,19 @@ const path = require('node:path');
 
 const env = process.env;
 
+/* The plan's candidates.csv as rows of fields (the generated plan has no
+ * quoted fields): ticket, name, ..., id type [3], id [4], ..., session [7],
+ * room [8], seat [9]. */
+function planRows() {
+  return fs
+    .readFileSync(path.join(env.PLAN, 'candidates.csv'), 'utf8')
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function cli(...args) {
@@ -87,4 +100,4 @@ async function serve(offset = 0, extra = {}) {
   throw new Error('examroom serve did not start');
 }
 
-module.exports = { room, cli, center, serve, stop, sleep, freePort };
+module.exports = { room, cli, center, serve, stop, sleep, freePort, planRows };

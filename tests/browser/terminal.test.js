@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { room, cli, serve, stop, sleep, freePort } = require('./room.js');
+const { room, cli, serve, stop, sleep, freePort, planRows } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
@@ -34,13 +34,7 @@ async function api(token, method, p, body) {
 
 /* ---- the plan ---- */
 
-const csv = fs
-  .readFileSync(path.join(env.PLAN, 'candidates.csv'), 'utf8')
-  .replace(/^\uFEFF/, '')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((l) => l.split(','));
+const csv = planRows();
 /* Resident IDs of session S1 in room R01 with a seat. */
 const people = csv
   .filter((c) => c[3] === '居民身份证' && c[7] === 'S1' && c[8] === 'R01' && c[9] !== '')
