@@ -13,6 +13,7 @@ struct plmount {
     char backing[128]; /* what a power cut keeps */
     char mnt[128];     /* the mount point */
     pid_t pid;         /* the plfs server while mounted, else 0 */
+    pid_t owner;       /* the process that set it up (and tears it down) */
 };
 
 /* Makes the directories and mounts; returns 0, or PL_SKIP after printing
