@@ -378,6 +378,8 @@ static int install(struct room *r, const struct plan_ref *reg, const struct late
         rc = room_load_roster(r, rd);
     if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
         rc = ER_IO;
+    if (rc == 0)
+        rc = fs_sync_dir(final);
     renamed = rc == 0;
     if (rc == 0)
         rc = put_package(r, info, info->package_id, final, STORE_PKG_VERIFIED);
