@@ -193,6 +193,11 @@ static int download(struct room *r, struct sync_client *c, const char *path, uin
             p.started = now_s();
             rc = room_call(r, c, &req, &resp);
         }
+        /* The bytes are durable before the package is renamed into place
+         * and recorded verified: a power cut must not leave a verified
+         * package that is a part. */
+        if (rc == 0 && fsync(fd) != 0)
+            rc = ER_IO;
         close(fd);
         free(resp.body);
         if (rc == 0) {
