@@ -50,8 +50,10 @@ mount_plfs || {
 # The power fails: the disk forgets, the daemon dies, together.
 power_cut() {
     kill -USR1 "$fpid"
-    kill -9 "$rpid"
-    wait "$rpid" 2>/dev/null
+    if [ -n "$rpid" ]; then
+        kill -9 "$rpid"
+        wait "$rpid" 2>/dev/null
+    fi
     for _ in $(seq 100); do stat "$tmp/mnt" >/dev/null 2>&1 || break; sleep 0.01; done
     umount -l "$tmp/mnt"
     wait "$fpid"
@@ -60,6 +62,12 @@ power_cut() {
 
 room_data=$tmp/mnt/room
 center_and_room --candidates 120 --rooms 1 --start-in 10
+# A cut right after init and register: the room is whole (its keys, the
+# proctor's password, its registration), not a half state.
+power_cut
+check "after a cut right after init and register, the proctor's password is there" \
+    test -s "$room_data/proctor-password"
+expect 0 "R01" $R status
 $C pack >/dev/null && $R fetch >/dev/null || exit 1
 
 port=0
