@@ -193,6 +193,11 @@ static int download(struct room *r, struct sync_client *c, const char *path, uin
             p.started = now_s();
             rc = room_call(r, c, &req, &resp);
         }
+        /* The bytes are durable before the package is renamed into place
+         * and recorded verified: a power cut must not leave a verified
+         * package that is a part. */
+        if (rc == 0 && fsync(fd) != 0)
+            rc = ER_IO;
         close(fd);
         free(resp.body);
         if (rc == 0) {
@@ -378,6 +383,8 @@ static int install(struct room *r, const struct plan_ref *reg, const struct late
         rc = room_load_roster(r, rd);
     if (rc == 0 && strcmp(part, final) != 0 && rename(part, final) != 0)
         rc = ER_IO;
+    if (rc == 0)
+        rc = fs_sync_dir(final);
     renamed = rc == 0;
     if (rc == 0)
         rc = put_package(r, info, info->package_id, final, STORE_PKG_VERIFIED);

@@ -171,19 +171,16 @@ int room_read_contact(const struct room *r, struct room_contact *c)
 
 void room_note_contact(const struct room *r, int64_t center_time)
 {
-    char path[ROOM_PATH_MAX], tmp[ROOM_PATH_MAX + 8];
+    char path[ROOM_PATH_MAX], line[64];
     int64_t now = time(NULL);
-    FILE *f;
 
     if (room_path(r, "center-contact", path) < 0)
         return;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
-    if (f == NULL)
-        return;
-    fprintf(f, "%lld %lld\n", (long long)now, (long long)(center_time > 0 ? center_time - now : 0));
-    if (fclose(f) == 0)
-        rename(tmp, path);
+    snprintf(line, sizeof(line), "%lld %lld\n", (long long)now,
+             (long long)(center_time > 0 ? center_time - now : 0));
+    /* Best effort, but whole and durable: fsync'd, renamed, the directory
+     * fsync'd. */
+    fs_write_atomic(path, line, strlen(line), 0600);
 }
 
 /* ---- one call to the center, waited for ---- */

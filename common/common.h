@@ -189,12 +189,22 @@ int hex_decode(const char *text, uint8_t *out, size_t n);
 int hex_digit(char c);
 
 /* Creates directory path and any missing parents, each with mode (existing
- * ones are left as they are). 0, or ER_IO. */
+ * ones are left as they are), and fsyncs the parent of each one made, so the
+ * new directories outlast a power cut. 0, or ER_IO. */
 int fs_mkdir_p(const char *path, unsigned mode);
 
+/* fsyncs the directory that holds path (its parent; "." for a bare name):
+ * what makes a file created, renamed or removed there durable. Call it after
+ * every rename into place. A file system that refuses to fsync a directory
+ * (vfat on a USB stick: EINVAL, ENOTSUP; read-only: EROFS) gives 0: the
+ * rename is then as durable as it makes it. 0, or ER_IO. */
+int fs_sync_dir(const char *path);
+
 /* Replaces the file at path with len bytes of data, created with mode: the
- * bytes go to path.new, are fsync'd, then renamed over path, so a reader
- * (or a crash) sees the old file or the new one, never a part. 0, or ER_IO.
+ * bytes go to path.new, are fsync'd, then renamed over path, and the
+ * directory fsync'd, so a reader (or a crash, or a power cut) sees the old
+ * file or the new one, never a part, and the new one once it returned.
+ * 0, or ER_IO.
  * Blocking: for start-up and commands, not for the loop. */
 int fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 

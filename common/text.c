@@ -40,6 +40,49 @@ int text_fold_fullwidth(const char *in, char *out, size_t outsz)
     return (int)n;
 }
 
+int fs_sync_dir(const char *path)
+{
+    char dir[4096];
+    size_t len = strlen(path);
+    const char *slash;
+    size_t n;
+    int fd, rc = 0;
+
+    /* "a/b/" names b, as "a/b" does. */
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    n = len;
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    slash = n > 0 ? path + n - 1 : NULL;
+    n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof(dir))
+        return ER_IO;
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (n == 0)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return ER_IO;
+    if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP && errno != EROFS)
+        rc = ER_IO;
+    close(fd);
+    return rc;
+}
+
+/* Makes one directory; a new one's entry is made durable in its parent. */
+static int mkdir_durable(const char *path, unsigned mode)
+{
+    if (mkdir(path, (mode_t)mode) == 0)
+        return fs_sync_dir(path);
+    return errno == EEXIST ? 0 : ER_IO;
+}
+
 int fs_mkdir_p(const char *path, unsigned mode)
 {
     char buf[4096];
@@ -52,11 +95,11 @@ int fs_mkdir_p(const char *path, unsigned mode)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+        if (mkdir_durable(buf, mode) < 0)
             return ER_IO;
         *p = '/';
     }
-    if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+    if (mkdir_durable(buf, mode) < 0)
         return ER_IO;
     return 0;
 }
@@ -87,7 +130,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, unsigned mod
     ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
     if (!ok)
         unlink(tmp);
-    return ok ? 0 : ER_IO;
+    return ok ? fs_sync_dir(path) : ER_IO;
 }
 
 void hex_encode(const uint8_t *in, size_t n, char *out)

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -88,26 +87,6 @@ static void pre_check(const uint8_t *pre, size_t n, uint8_t out[CHECK_LEN])
     memcpy(out, h, CHECK_LEN);
 }
 
-/* fsync of the directory makes the rename durable. vfat (a USB stick) and
- * some other file systems refuse it (EINVAL, ENOTSUP): the rename is then
- * as durable as that file system makes it, which is the best there is. */
-static int sync_dir(const char *path)
-{
-    char *copy = strdup(path);
-    int fd, rc = 0;
-
-    if (copy == NULL)
-        return ER_NOMEM;
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (fd < 0)
-        return ER_IO;
-    if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP && errno != EROFS)
-        rc = ER_IO;
-    close(fd);
-    return rc;
-}
-
 /* Writes data to path atomically and durably: a new temporary file in the
  * same directory, written and fsync'd, renamed over path, the directory
  * fsync'd. A crash or a pulled stick leaves the old file or the new one,
@@ -140,8 +119,9 @@ int usb_write_file(const char *path, const uint8_t *data, size_t n)
         rc = ER_IO;
     if (rc < 0)
         unlink(tmp);
+    /* vfat refuses to fsync a directory: fs_sync_dir lets that pass. */
     if (rc == 0)
-        rc = sync_dir(path);
+        rc = fs_sync_dir(path);
     return rc;
 }
 

@@ -124,7 +124,8 @@ int key_save_private(const struct key *k, const char *path)
     f = NULL;
     if (rename(tmp, path) != 0)
         goto out;
-    return 0;
+    /* Durable only once the directory is: else a power cut may undo it. */
+    return fs_sync_dir(path) == 0 ? 0 : ER_KEY_FILE;
 out:
     if (f != NULL)
         fclose(f);

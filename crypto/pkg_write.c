@@ -376,32 +376,6 @@ static int write_package(struct pkg_writer *w, int fd, const uint8_t *hdr, size_
     return rc;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    int fd, rc;
-
-    if (slash == NULL) {
-        strcpy(dir, ".");
-    } else {
-        size_t n = (size_t)(slash - path);
-
-        if (n >= sizeof(dir))
-            return ER_USAGE;
-        memcpy(dir, path, n);
-        dir[n ? n : 1] = '\0';
-        if (n == 0)
-            dir[0] = '/';
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return ER_IO;
-    rc = fsync(fd) == 0 ? 0 : ER_IO;
-    close(fd);
-    return rc;
-}
-
 int pkg_writer_finish(struct pkg_writer *w)
 {
     uint8_t *hdr = NULL;
@@ -435,7 +409,7 @@ int pkg_writer_finish(struct pkg_writer *w)
     if (rc == 0 && rename(tmp, w->path) != 0)
         rc = ER_IO;
     if (rc == 0)
-        rc = fsync_dir_of(w->path);
+        rc = fs_sync_dir(w->path);
     if (rc < 0) {
         unlink(tmp);
         w->failed = rc;

@@ -21,9 +21,10 @@ libmicrohttpd-dev libjansson-dev libcsv-dev"
 # font for the candidate terminal's screenshots; the reports' PDFs are read
 # back with poppler-utils (pdfinfo, pdftotext). The package's test
 # (tests/deb) lints it, installs it (adduser in its postinst) and verifies its
-# units with systemd-analyze (systemd need not run).
+# units with systemd-analyze (systemd need not run). The power-cut tests
+# (tests/powerloss) mount a FUSE filesystem of their own: libfuse3-dev, fuse3.
 test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format
-chromium fonts-wqy-zenhei poppler-utils lintian adduser systemd"
+chromium fonts-wqy-zenhei poppler-utils lintian adduser systemd libfuse3-dev fuse3"
 # A node that came with its own npm (not Debian's) is kept: Debian's npm
 # conflicts with it.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||

@@ -46,7 +46,9 @@ static int prepare_files(const char *dir, const char *path)
     struct stat st;
     int fd;
 
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    /* A new directory is made durable in its parent: a power cut must not
+     * take the room's store with it. */
+    if (mkdir(dir, 0700) == 0 ? fs_sync_dir(dir) < 0 : errno != EEXIST) {
         log_error("store: cannot create %s: %s", dir, strerror(errno));
         return ER_STORE_OPEN;
     }
