@@ -57,7 +57,8 @@ ctl "mode=normal"
 spid=$!
 for _ in $(seq 50); do [ -L "$tmp/reader0" ] && break; sleep 0.1; done
 : >"$tmp/room.out"
-$R serve --listen 127.0.0.1:0 --id-reader "$tmp/reader0" --id-reader "$tmp/missing" \
+echo "not a serial port" >"$tmp/notatty"
+$R serve --listen 127.0.0.1:0 --id-reader "$tmp/reader0" --id-reader "$tmp/missing,$tmp/notatty" \
     --require-checkin >"$tmp/room.out" 2>"$tmp/room.log" &
 rpid=$!
 port=$(wait_ready "$tmp/room.out")
@@ -65,6 +66,8 @@ u="http://127.0.0.1:$port"
 check "the reader is opened and its SAM reset" wait_log "id reader $tmp/reader0: connected"
 check "a reader that is not there is shown absent, and the daemon serves" \
     wait_log "id reader $tmp/missing: absent (未连接：找不到设备"
+check "a device that is not a serial port is refused, and says so" \
+    wait_log "id reader $tmp/notatty: error (设备 $tmp/notatty 不是串口"
 
 line=',居民身份证,.*,S1,R01,[0-9]'
 n=$(grep -c "$line" "$tmp/plan/candidates.csv")
@@ -91,6 +94,7 @@ card "$(cand "$line" 1 2)" "$(cand "$line" 1 5)" again "已于 .* 核验过"
 s2=',居民身份证,.*,S2,R01,'
 card "$(cand "$s2" 1 2)" "$(cand "$s2" 1 5)" other_session "不是本场次的考生：其场次为 S2"
 card "外考场" 11010519491231002X not_on_roster "不在本考场的考生名单上"
+card "坏号码" 110105194912310021 bad_card "身份证号码无法识别（110105194912310021）"
 
 # A card whose name differs from the roster: checked in by its ID number,
 # and an incident with the card's data for the center.
