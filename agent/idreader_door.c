@@ -246,6 +246,10 @@ json_t *door_card(struct daemon *d, const char *device, const struct idr_card *c
     json_t *out = check(d, device, card, now);
     char *line;
 
+    if (out == NULL) /* a text jansson refused: nothing was written */
+        out = outcome("error", MSG_NO_STORE, 0, NULL, NULL, NULL, now);
+    if (out == NULL)
+        return NULL;
     json_object_set_new(out, "device", json_string(device));
     log_notice("door %s: %s: %s", device, json_string_value(json_object_get(out, "outcome")),
                json_string_value(json_object_get(out, "text")));

@@ -151,7 +151,7 @@ static void advance(struct reader *r)
 
     uv_timer_stop(&r->timer);
     r->step = STEP_IDLE;
-    if (r->state != READER_CONNECTED || r->need_reset)
+    if (!(was == STEP_RESET && r->sw3 != IDR_OK))
         set_state(r, READER_CONNECTED, MSG_CONNECTED);
     if (was == STEP_RESET) {
         if (r->sw3 != IDR_OK) {
@@ -185,6 +185,7 @@ static void advance(struct reader *r)
 static void on_readable(uv_poll_t *p, int status, int events)
 {
     struct reader *r = p->data;
+    uint64_t bad = r->parser.bad_checksum;
     uint8_t buf[4096];
     ssize_t n;
 
@@ -213,8 +214,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
     }
     if (r->have_reply && r->step != STEP_IDLE)
         advance(r);
-    else if (r->parser.bad_checksum > 0 && r->step != STEP_IDLE && r->state == READER_CONNECTED &&
-             !r->have_reply) {
+    else if (r->parser.bad_checksum > bad && r->step != STEP_IDLE) {
         char message[200];
 
         snprintf(message, sizeof(message), MSG_BAD_FRAME,
