@@ -244,6 +244,10 @@ struct daemon {
     unsigned backoff_ms;
     int sync_status; /* the last upload pass's outcome: 0 or its ER_* (the console shows it) */
     int64_t key_not_before; /* center time */
+    /* The door (idreader_serve.c): ID card readers, and whether sign-in
+     * needs a check-in there first (serve --require-checkin). */
+    struct idreaders *readers;
+    int require_checkin;
 };
 
 /* Section name of a verified package, decrypted into *out (malloc'd, one

@@ -18,6 +18,7 @@
 #define CSV_INCIDENTS   "时间,场次,准考证号,座位号,情况"
 #define MSG_AUTO        "自动交卷"
 #define MSG_EXTRA       "延时 %d 分钟"
+#define MSG_CHECKED_IN  "已核验 %s" /* the ID card read at the door, at HH:MM */
 #define MSG_INCIDENT    "情况 %d 条：%s"
 #define MSG_NO_INCIDENT "本考场没有记录任何情况。"
 #define MSG_FORMAT      "--format 只能是 table、csv 或 json。"
@@ -115,6 +116,8 @@ static void take_candidate(const struct store_candidate *c, void *arg)
                     c->extra_seconds / 60, "incidents",
                     json_integer_value(json_object_get(inc, "count")), "last_incident",
                     json_object_get(inc, "last"));
+    json_object_set_new(row, "checked_in_at",
+                        c->checked_in_at > 0 ? json_integer(c->checked_in_at) : json_null());
     store_get_result(w->r->st, c->id, take_result, row);
     json_array_append_new(w->list, row);
 }
@@ -173,17 +176,27 @@ static void cell(const char *s, int cols)
     putchar(' ');
 }
 
-/* Extra time and incidents, in a few words. */
+/* Check-in at the door, extra time and incidents, in a few words. */
 static void remarks(const json_t *v, char *out, size_t outsz)
 {
     int extra = (int)json_integer_value(json_object_get(v, "extra_minutes"));
     int n = (int)json_integer_value(json_object_get(v, "incidents"));
+    json_int_t checked_in = json_integer_value(json_object_get(v, "checked_in_at"));
     const char *last = json_string_value(json_object_get(v, "last_incident"));
     size_t len = 0;
 
     out[0] = '\0';
-    if (extra > 0)
-        len = (size_t)snprintf(out, outsz, MSG_EXTRA, extra);
+    if (checked_in > 0) {
+        time_t t = (time_t)checked_in;
+        struct tm tm;
+        char at[16];
+
+        localtime_r(&t, &tm);
+        strftime(at, sizeof(at), "%H:%M", &tm);
+        len = (size_t)snprintf(out, outsz, MSG_CHECKED_IN, at);
+    }
+    if (extra > 0 && len < outsz)
+        len += (size_t)snprintf(out + len, outsz - len, "%s" MSG_EXTRA, len > 0 ? "；" : "", extra);
     if (n > 0 && len < outsz)
         snprintf(out + len, outsz - len, "%s" MSG_INCIDENT, len > 0 ? "；" : "", n,
                  last != NULL ? last : "");

@@ -1,7 +1,8 @@
 /* examroom status [--json]: what a proctor needs to know at a glance:
  * registration, packages, sessions, candidates per state, the incidents
  * (the latest few in the text, all in JSON), what has not reached the
- * center yet, and the clock offset to the center. */
+ * center yet, the clock offset to the center, and (asked of the running
+ * daemon) the ID card readers at the door. */
 #include "agent.h"
 
 #include <jansson.h>
@@ -15,6 +16,8 @@
  * store_*_state_zh()'s). */
 #define MSG_INCIDENTS    "情况记录: %zu 条"
 #define MSG_INCIDENTS_ON "（最近 %d 条；全部见 examroom roster --incidents）"
+#define MSG_READER       "身份证阅读器 %s: %s\n"
+#define MSG_READER_LAST  "  最近一次刷卡: %s\n"
 
 struct collect {
     struct room *r;
@@ -94,6 +97,35 @@ static const char *zh_candidate(const char *state)
     return i >= 0 ? store_cand_state_zh(i) : state;
 }
 
+/* The door's readers as the running daemon sees them (GET /admin/v1/room):
+ * an empty list when it is not running or has none. */
+static json_t *id_readers(const struct room *r)
+{
+    json_t *doc = NULL, *list;
+    long status = 0;
+    int rc = room_admin_call(r, "GET", "/admin/v1/room", NULL, &status, &doc);
+
+    list = rc == 0 && status == 200 ? json_incref(json_object_get(doc, "id_readers")) : NULL;
+    json_decref(doc);
+    return json_is_array(list) ? list : (json_decref(list), json_array());
+}
+
+static void print_readers(const json_t *list)
+{
+    const json_t *v;
+    size_t i;
+
+    json_array_foreach(list, i, v)
+    {
+        const char *last = json_string_value(json_object_get(json_object_get(v, "last"), "text"));
+
+        printf(MSG_READER, json_string_value(json_object_get(v, "device")),
+               json_string_value(json_object_get(v, "message")));
+        if (last != NULL)
+            printf(MSG_READER_LAST, last);
+    }
+}
+
 static void print_text(const struct room *r, json_t *doc)
 {
     json_t *v, *s, *inc;
@@ -142,6 +174,7 @@ static void print_text(const struct room *r, json_t *doc)
         printf("  %s %s%s%s\n", at, ticket ? ticket : "", ticket ? " " : "",
                json_string_value(json_object_get(e, "text")));
     }
+    print_readers(json_object_get(doc, "id_readers"));
     printf("待上传: %lld 条\n", (long long)json_integer_value(json_object_get(doc, "backlog")));
     if (json_integer_value(json_object_get(doc, "last_contact")) > 0)
         printf("上次联系考试中心: %lld 秒前，时钟偏差 %+lld 秒\n",
@@ -179,11 +212,11 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
     store_foreach_outbox(r.st, 1, on_outbox, &c);
     room_read_contact(&r, &contact);
     key_fingerprint(r.sign, fp);
-    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "name", r.name, "center",
-                    r.center_url, "room_key", fp, "registrations", c.regs, "packages", c.packages,
-                    "sessions", c.sessions, "incidents", room_incidents(&r), "backlog",
+    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "name", r.name,
+                    "center", r.center_url, "room_key", fp, "registrations", c.regs, "packages",
+                    c.packages, "sessions", c.sessions, "incidents", room_incidents(&r), "backlog",
                     (json_int_t)c.backlog, "last_contact", (json_int_t)contact.last_contact,
-                    "clock_offset", (json_int_t)contact.clock_offset);
+                    "clock_offset", (json_int_t)contact.clock_offset, "id_readers", id_readers(&r));
     if (json) {
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");

@@ -2,10 +2,13 @@
  *   GET /admin/v1/room    one JSON snapshot: the sessions, every seat with
  *                         its terminal and candidates (state, answers saved,
  *                         time left, incidents), pairing codes waiting for
- *                         approval, and the link to the center;
+ *                         approval, the link to the center, and the ID
+ *                         card readers at the door ("id_readers");
  *   GET /admin/v1/events  a live feed (text/event-stream): an "event: room"
  *                         with a summary of it whenever a commit changed
- *                         that summary, and a comment every 15 s.
+ *                         that summary, an "event: door" for each ID card
+ *                         read at the door (idreader_door.c), and a
+ *                         comment every 15 s.
  * The feed's clients get their bytes from libmicrohttpd's content reader;
  * one with nothing to read is suspended and resumed when an event is queued
  * for it, so an idle feed costs the loop nothing. The store's commit count
@@ -285,9 +288,9 @@ enum MHD_Result http_room(struct http_req *q)
     json_t *doc;
 
     snapshot_read(q->d, &s, 1);
-    doc = json_pack("{s:I, s:o, s:o, s:O, s:o}", "server_time", (json_int_t)daemon_now_ms(),
+    doc = json_pack("{s:I, s:o, s:o, s:O, s:o, s:o}", "server_time", (json_int_t)daemon_now_ms(),
                     "sessions", values(s.sessions, 0), "seats", values(s.seats, 1), "pending",
-                    s.pending, "sync", sync_state(&s));
+                    s.pending, "sync", sync_state(&s), "id_readers", idreaders_json(q->d));
     snapshot_free(&s);
     return daemon_reply(q->conn, MHD_HTTP_OK, doc);
 }
@@ -398,6 +401,21 @@ static char *room_event(const char *summary_text)
     if (e != NULL)
         snprintf(e, n, "event: room\ndata: %s\n\n", summary_text);
     return e;
+}
+
+void feed_notice(struct daemon *d, const char *name, const char *json)
+{
+    size_t n = strlen(name) + strlen(json) + 32;
+    char *e;
+
+    if (d->feed == NULL || d->feed->clients == NULL)
+        return;
+    e = malloc(n);
+    if (e == NULL)
+        return;
+    snprintf(e, n, "event: %s\ndata: %s\n\n", name, json);
+    broadcast(d->feed, e);
+    free(e);
 }
 
 /* Has the client hung up? An idle client is suspended, out of

@@ -70,6 +70,34 @@ void seat_seen(struct daemon *d, int seat);
 int candidate_resolve(struct daemon *d, const char *ticket, const char *session, int64_t now,
                       char *out, size_t outsz);
 
+/* Is session's sign-in open at now (signin.c): 0 open, -1 not yet (it opens
+ * 30 minutes before the start), 1 over (past the late-admission limit), -2
+ * no such session. The door check (idreader_door.c) keeps the same hours. */
+int signin_window(struct daemon *d, const char *session, int64_t now);
+/* Is the sign-in of a session other than this one open at now? */
+int signin_other_open(struct daemon *d, const char *session, int64_t now);
+
+/* ID card readers at the door (idreader_serve.c): each of the n device
+ * paths opened (and, while absent, tried every second) and polled on the
+ * loop. ER_USAGE for more than 8. Stopped with the daemon; freed after the
+ * loop has run dry. */
+struct idr_card;
+int idreaders_start(struct daemon *d, char *const *paths, size_t n);
+void idreaders_stop(struct daemon *d);
+void idreaders_free(struct daemon *d);
+/* Each reader's state for GET /admin/v1/room: [{device, state, message,
+ * counts of frames, bad checksums, bad lengths, noise bytes, timeouts,
+ * last: the last card's outcome or null}]. */
+json_t *idreaders_json(struct daemon *d);
+/* A card read at the door (idreader_door.c): checked against the roster,
+ * written, logged and put on the feed. Returns the outcome (the caller
+ * owns it): {kind "door", outcome, text, seat, ticket, session, name, at,
+ * device}. */
+json_t *door_card(struct daemon *d, const char *device, const struct idr_card *card);
+/* An event of its own on the console's feed (console.c): "event: NAME"
+ * with data json (one line). */
+void feed_notice(struct daemon *d, const char *name, const char *json);
+
 /* The candidate whose "Authorization: Bearer" candidate token this is
  * (their latest sign-in), or ER_STORE_NOT_FOUND; http_not_signed_in()
  * answers the 401 (exam.c). */

@@ -1,4 +1,5 @@
-/* examroom serve [--listen ADDR:PORT]: the room's daemon on one libuv loop.
+/* examroom serve [--listen ADDR:PORT] [--id-reader DEVICE]... [--require-checkin]:
+ * the room's daemon on one libuv loop.
  * libmicrohttpd runs in external-epoll mode: a uv_poll_t watches its epoll
  * descriptor and one uv_timer_t follows MHD_get_timeout(); MHD_run() is
  * called from those callbacks only. The upload engine and the session keys
@@ -579,6 +580,7 @@ static void stop(struct daemon *d)
         sync_client_close(d->client, on_sync_closed, d);
     background_stop(d);
     results_stop(d);
+    idreaders_stop(d);
     if (d->signals_ready) {
         uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
         uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
@@ -602,14 +604,51 @@ static void on_signal(uv_signal_t *s, int signum)
     stop(d);
 }
 
+#define SERVE_READERS_MAX 8
+
+/* The door's options, taken out of argv (the rest is left in order):
+ * --id-reader DEVICE, repeatable or a comma-separated list (as the unit's
+ * ID_READERS= gives it), and the flag --require-checkin. ER_USAGE for a
+ * device missing or too many. */
+static int door_options(int *argc, char **argv, char *paths[SERVE_READERS_MAX], size_t *n,
+                        int *require)
+{
+    int out = 1;
+
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--require-checkin") == 0) {
+            *require = 1;
+        } else if (strcmp(argv[i], "--id-reader") == 0) {
+            char *list = i + 1 < *argc ? argv[++i] : NULL, *save = NULL;
+
+            if (list == NULL || list[0] == '\0')
+                return ER_USAGE;
+            for (char *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+                if (*n >= SERVE_READERS_MAX)
+                    return ER_USAGE;
+                paths[(*n)++] = p;
+            }
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    return 0;
+}
+
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const names[] = {"--listen", NULL};
-    int bad = 0, rc, status = 0;
+    char *readers[SERVE_READERS_MAX];
+    size_t n_readers = 0;
+    int bad = 0, rc, status = 0, require = 0;
     long holder = 0;
-    const char *listen = cli_option(argc, argv, "--listen", &bad);
+    const char *listen;
     struct daemon *d;
 
+    if (door_options(&argc, argv, readers, &n_readers, &require) < 0)
+        return cli_fail(ctx, ER_USAGE);
+    listen = cli_option(argc, argv, "--listen", &bad);
     if (bad || cli_check_options(argc, argv, 1, names) < 0)
         return cli_fail(ctx, ER_USAGE);
     if (listen == NULL)
@@ -629,6 +668,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     if (getenv("EXAMROOM_LOG") == NULL && log_get_level() < LOG_LEVEL_INFO)
         log_set_level(LOG_LEVEL_INFO);
     d->lock_fd = -1;
+    d->require_checkin = require;
     rc = room_open(ctx, &d->r, 1);
     if (rc == 0)
         rc = lock_data_dir(d, &holder);
@@ -646,6 +686,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         results_start(d);
     if (rc == 0)
         rc = start_http(d, listen);
+    if (rc == 0)
+        rc = idreaders_start(d, readers, n_readers);
     if (rc == 0)
         store_release_memory(d->r.st);
     if (rc == 0) {
@@ -669,6 +711,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     uv_run(&d->r.loop, UV_RUN_DEFAULT);
     background_free(d);
     feed_free(d);
+    idreaders_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* the lock goes last: nothing of ours is left running */

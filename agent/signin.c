@@ -35,6 +35,7 @@
     "您已签到，座位是 %d 号，不能在其他座位的电脑上再次签到。请到 %d " \
     "号座位继续考试；如需换座位，请联系监考老师。"
 #define MSG_ABSENT   "您已被登记为缺考，不能签到。如有疑问，请联系监考老师。"
+#define MSG_CHECKIN  "请先到考场门口刷身份证核验，核验通过后再签到。"
 #define MSG_HELD     "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
 #define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
 #define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
@@ -125,6 +126,7 @@ static void take_terminal(const struct store_terminal *t, void *arg)
 struct cand {
     struct signed_in s;
     int found;
+    int64_t checked_in_at; /* at the door (0: not yet) */
     char name[128], id_type[64], id_number[64];
 };
 
@@ -134,6 +136,7 @@ static void take_candidate(const struct store_candidate *c, void *arg)
 
     k->found = 1;
     signed_in_copy(&k->s, c);
+    k->checked_in_at = c->checked_in_at;
     snprintf(k->name, sizeof(k->name), "%s", c->name);
     snprintf(k->id_type, sizeof(k->id_type), "%s", c->id_type ? c->id_type : "");
     snprintf(k->id_number, sizeof(k->id_number), "%s", c->id_number ? c->id_number : "");
@@ -182,6 +185,13 @@ static int window(struct daemon *d, const char *session, int64_t now, struct ses
     if (now > x->starts_at + (int64_t)x->late_minutes * 60)
         return 1; /* too late */
     return 0;
+}
+
+int signin_window(struct daemon *d, const char *session, int64_t now)
+{
+    struct sess x;
+
+    return window(d, session, now, &x);
 }
 
 /* The rank of a ticket's candidate in one session for candidate_resolve(),
@@ -264,6 +274,11 @@ static int other_open(struct daemon *d, const char *session, int64_t now)
             return 1;
     }
     return 0;
+}
+
+int signin_other_open(struct daemon *d, const char *session, int64_t now)
+{
+    return other_open(d, session, now);
 }
 
 /* Does the candidate's latest sign-in still hold (not ended by a move or a
@@ -502,6 +517,10 @@ enum MHD_Result http_signin(struct http_req *q)
             add_incident(q, k.s.id, t.seat, text);
             r = refuse(q, MHD_HTTP_CONFLICT, l.live ? "signed_in_elsewhere" : "moved", message);
         }
+    } else if (q->d->require_checkin && k.s.state == STORE_CAND_REGISTERED &&
+               k.checked_in_at == 0) {
+        /* --require-checkin: the ID card is read at the door first. */
+        r = refuse(q, MHD_HTTP_FORBIDDEN, "not_checked_in", MSG_CHECKIN);
     } else if (k.s.seat != t.seat) {
         char message[160];
 

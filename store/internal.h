@@ -46,6 +46,7 @@ enum wstmt {
     W_OUTBOX_INSERT,
     W_RECEIPT_INSERT,
     W_OUTBOX_ACK,
+    W_CAND_CHECK_IN,
     W_COUNT
 };
 
@@ -59,6 +60,7 @@ enum rstmt {
     R_CAND_FIND,
     R_CAND_TICKET,
     R_CAND_ALL,
+    R_CAND_IDNUM,
     R_CAND_SESSION,
     R_CAND_TOKEN,
     R_SEATS,

@@ -201,6 +201,7 @@ static void candidate_row(sqlite3_stmt *s, struct store_candidate *c)
         .seat = (int)INT(s, 11),
         .state = store_state_index(store_cand_states, STORE_CAND_STATE_COUNT, TEXT(s, 12)),
         .extra_seconds = (int)INT(s, 13),
+        .checked_in_at = INT(s, 14),
     };
 }
 
@@ -229,6 +230,17 @@ int store_find_candidate(struct store *st, const char *session_id, const char *t
     if (session_id != NULL)
         return candidates(st, with_text(st, R_CAND_FIND, session_id, ticket), 1, fn, arg);
     n = candidates(st, with_text(st, R_CAND_TICKET, ticket, NULL), 0, fn, arg);
+    return n == 0 ? ER_STORE_NOT_FOUND : n;
+}
+
+int store_find_candidates_by_id(struct store *st, const char *id_number,
+                                void (*fn)(const struct store_candidate *, void *), void *arg)
+{
+    int n;
+
+    if (id_number == NULL)
+        return ER_USAGE;
+    n = candidates(st, with_text(st, R_CAND_IDNUM, id_number, NULL), 0, fn, arg);
     return n == 0 ? ER_STORE_NOT_FOUND : n;
 }
 

@@ -172,6 +172,12 @@ static const char *const migrations[] = {
     /* 5: a proctor's move or a revoked terminal ends sign-ins: their
      * candidate tokens stop working at once (answers stay). */
     "ALTER TABLE signins ADD COLUMN ended_at INTEGER;",
+
+    /* 6: door check-in (入场核验): when the candidate's ID card was read at
+     * the door (NULL: not yet), and the index the reader's lookup by ID
+     * number uses. */
+    ("ALTER TABLE candidates ADD COLUMN checked_in_at INTEGER;"
+     "CREATE INDEX candidates_id_number ON candidates (id_number);"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -336,6 +342,9 @@ const char *const store_wsql[W_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5)",
     [W_OUTBOX_INSERT] = "INSERT INTO outbox (id, kind, created_at) VALUES (?1, ?2, ?3)",
     [W_RECEIPT_INSERT] = "INSERT INTO receipts (body, received_at) VALUES (?1, ?2)",
+    /* The first read at the door stands: a card read again changes nothing. */
+    [W_CAND_CHECK_IN] = "UPDATE candidates SET checked_in_at = ?2"
+                        " WHERE id = ?1 AND checked_in_at IS NULL",
     [W_OUTBOX_ACK] = "UPDATE outbox SET acked_at = ?2, receipt_id = ?3"
                      " WHERE id = ?1 AND acked_at IS NULL",
 };
@@ -357,7 +366,7 @@ const char *const store_wsql[W_COUNT] = {
     " JOIN candidates c ON c.id = s.candidate_id"
 #define CAND_COLS                                                                                  \
     "id, session_id, ticket, name, gender, id_type, id_number, occupation, level, paper_id,"       \
-    " photo, seat, state, extra_seconds"
+    " photo, seat, state, extra_seconds, checked_in_at"
 
 const char *const store_rsql[R_COUNT] = {
     [R_ROOM] = "SELECT name, center_url, center_key, center_ca, room_pubkey, created_at"
@@ -371,6 +380,8 @@ const char *const store_rsql[R_COUNT] = {
     [R_SESSION] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
     [R_CAND_FIND] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1 AND ticket = ?2",
     [R_CAND_TICKET] = "SELECT " CAND_COLS " FROM candidates WHERE ticket = ?1 ORDER BY session_id",
+    [R_CAND_IDNUM] = "SELECT " CAND_COLS " FROM candidates WHERE id_number = ?1"
+                     " ORDER BY session_id",
     [R_CAND_ALL] = "SELECT " CAND_COLS " FROM candidates ORDER BY session_id, seat, ticket",
     [R_CAND_SESSION] = "SELECT " CAND_COLS " FROM candidates WHERE session_id = ?1"
                        " ORDER BY seat, ticket",

@@ -31,7 +31,7 @@
 #include <uv.h>
 
 /* Latest schema version (PRAGMA user_version) this build writes. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 #define STORE_UID_LEN     16  /* ids of results, events and outbox rows */
 #define STORE_HASH_LEN    32  /* SHA-256 */
@@ -217,6 +217,7 @@ struct store_candidate {
     int seat;                    /* 0: none */
     enum store_cand_state state; /* reads only */
     int extra_seconds;           /* reads only */
+    int64_t checked_in_at;       /* reads only: ID card read at the door (0: not yet) */
 };
 
 struct store_roster {
@@ -247,6 +248,10 @@ int store_update_candidate(struct store *st, int64_t candidate_id, enum store_ca
  * time it commits (it never writes the state). ER_STORE_NOT_FOUND. */
 int store_add_time(struct store *st, int64_t candidate_id, int add_seconds, store_done_cb cb,
                    void *arg);
+/* The candidate's ID card was read at the door at `at` (入场核验). The
+ * first check-in stands: a later one changes nothing and is not an error
+ * (nor is an unknown candidate: nothing changes). ER_USAGE for at <= 0. */
+int store_check_in(struct store *st, int64_t candidate_id, int64_t at, store_done_cb cb, void *arg);
 /* A signed-in candidate has seen the paper: running. Changes nothing when
  * they are no longer signed in by the time it commits (a result sealed
  * meanwhile stays sealed); that is not an error. */
@@ -268,6 +273,11 @@ int store_foreach_session(struct store *st, void (*fn)(const struct store_sessio
  * by session id (how many, or ER_STORE_NOT_FOUND for none). */
 int store_find_candidate(struct store *st, const char *session_id, const char *ticket,
                          void (*fn)(const struct store_candidate *, void *), void *arg);
+/* Every candidate whose ID number is id_number (as the roster has it:
+ * canonical for a resident ID card), by session id: how many, or
+ * ER_STORE_NOT_FOUND for none. */
+int store_find_candidates_by_id(struct store *st, const char *id_number,
+                                void (*fn)(const struct store_candidate *, void *), void *arg);
 /* Every candidate (of session_id, or of all sessions when NULL), by session
  * then seat then ticket. Returns how many were visited. */
 int store_foreach_candidate(struct store *st, const char *session_id,

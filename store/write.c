@@ -239,6 +239,15 @@ int store_add_time(struct store *st, int64_t candidate_id, int add_seconds, stor
     return one_step(st, W_CAND_ADD_TIME, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
+int store_check_in(struct store *st, int64_t candidate_id, int64_t at, store_done_cb cb, void *arg)
+{
+    const struct param ps[] = {PI(candidate_id), PI(at)};
+
+    if (at <= 0)
+        return ER_USAGE;
+    return one_step(st, W_CAND_CHECK_IN, 0, NP(ps), ps, cb, arg);
+}
+
 int store_mark_running(struct store *st, int64_t candidate_id, store_done_cb cb, void *arg)
 {
     const struct param ps[] = {PI(candidate_id)};

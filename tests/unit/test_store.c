@@ -239,6 +239,11 @@ static void migrates_from_the_first_version(void **state)
     assert_int_equal(store_find_candidate(f->st, NULL, "T001", count_cand, NULL), 1);
     assert_int_equal(store_find_candidate(f->st, NULL, "T999", count_cand, NULL),
                      ER_STORE_NOT_FOUND);
+    /* ...and version 6's check-in column, empty, and its index. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM candidates WHERE checked_in_at IS NULL"), 1);
+    assert_int_equal(
+        raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'candidates_id_number'"), 1);
+    assert_int_equal(store_find_candidates_by_id(f->st, "X", count_cand, NULL), 1);
     sqlite3_close(db);
 }
 
@@ -949,12 +954,51 @@ static void time_and_running_never_undo_a_state(void **state)
     sqlite3_close(db);
 }
 
+static void take_checkin(const struct store_candidate *c, void *arg)
+{
+    int64_t *at = arg;
+
+    at[c->ticket[3] - '0'] = c->checked_in_at;
+}
+
+/* Door check-in (schema 6): found by ID number in every session, the first
+ * read's time stands, a refreshed roster keeps it. */
+static void door_check_in(void **state)
+{
+    struct fx *f = *state;
+    struct store_roster again = {sessions, 2, seats, 4, cands, 4};
+    int64_t at[10] = {0}, cand;
+    struct done d = {0};
+
+    open_store(f);
+    load_roster(f);
+    assert_int_equal(store_find_candidates_by_id(f->st, "44030419960428242X", take_checkin, at), 4);
+    assert_int_equal(store_find_candidates_by_id(f->st, "440304199604282421", take_checkin, at),
+                     ER_STORE_NOT_FOUND);
+    assert_int_equal(at[1], 0);
+    cand = cand_id(f, "S1", "T002");
+    assert_int_equal(store_check_in(f->st, cand, 0, on_done, &d), ER_USAGE);
+    assert_int_equal(store_check_in(f->st, cand, 1764899000, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_check_in(f->st, cand, 1764899500, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_load_roster(f->st, &again, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_foreach_candidate(f->st, "S1", take_checkin, at), 3);
+    assert_int_equal(at[2], 1764899000);
+    assert_int_equal(at[1], 0);
+    assert_int_equal(at[3], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(open_creates_private_wal_files),
         T(time_and_running_never_undo_a_state),
+        T(door_check_in),
         T(open_tightens_loose_modes),
         T(open_checks_arguments),
         T(open_refuses_a_damaged_file),
