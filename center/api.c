@@ -422,7 +422,7 @@ static enum MHD_Result do_session_key(struct api *api, const char *session)
     return api_reply_json(api, MHD_HTTP_OK,
                           json_pack("{s:s, s:s, s:I}", "session", session, "unlock_code", text,
                                     "center_time", (json_int_t)api->now),
-                          NULL);
+                          PROTO_CTX_SESSION_KEY);
 }
 
 /* ---- uploads: results and events ---- */
