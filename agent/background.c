@@ -154,12 +154,8 @@ static void on_key(struct sync_response *r, void *arg)
     }
     /* Too early: the center said when, signed for this request (else its
      * opens_at is nobody's word); anything else: try again later. */
-    if (rc != 0 && r->error == 0 && strcmp(sync_error_code(r), "too_early") == 0 &&
-        r->answer == 0) {
-        json_t *e = json_loadb((const char *)r->body, r->len, 0, NULL);
-
-        d->key_not_before = json_integer_value(json_object_get(e, "opens_at"));
-        json_decref(e);
+    if (rc != 0 && sync_too_early_until(r) > 0) {
+        d->key_not_before = sync_too_early_until(r);
     } else if (rc != 0) {
         d->key_not_before = center_now(d) + next_backoff(d) / 1000 + 1;
         log_info("session key %s: %s", j->session, er_name(rc));

@@ -684,3 +684,17 @@ int sync_answer_error(const struct sync_response *r)
         return ER_SYNC_SERVER; /* worth another try */
     return ER_SYNC_PROTOCOL;
 }
+
+int64_t sync_too_early_until(const struct sync_response *r)
+{
+    json_t *doc = NULL;
+    int64_t at = 0;
+
+    if (r->error != 0 || r->status != 403 || strcmp(sync_error_code(r), "too_early") != 0 ||
+        r->answer != 0 || (doc = json_loadb((const char *)r->body, r->len, 0, NULL)) == NULL)
+        return 0;
+    if (json_is_integer(json_object_get(doc, "opens_at")))
+        at = json_integer_value(json_object_get(doc, "opens_at"));
+    json_decref(doc);
+    return at > 0 ? at : 0;
+}

@@ -93,6 +93,11 @@ int sync_verify_answer(const struct key *center, const char *context, const stru
 /* The "error" code of a JSON error answer, or "" (for the mapping to ER_*). */
 const char *sync_error_code(const struct sync_response *r);
 
+/* A too_early answer's opens_at, when the answer verified and names this
+ * request (r->answer is 0); else 0: the room then retries with its own
+ * backoff, and a made-up or replayed opens_at moves nothing. */
+int64_t sync_too_early_until(const struct sync_response *r);
+
 /* 0 for a 2xx answer (that verified, when it had to: r->answer), else the
  * ER_* code that says what went wrong (docs/protocol.md "Errors"). */
 int sync_answer_error(const struct sync_response *r);

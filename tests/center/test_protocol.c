@@ -1196,6 +1196,20 @@ static void events_are_stored_once(void **state)
         assert_int_equal(http(&q, &r), CURLE_OK);
         assert_int_equal(r.status, 200);
         assert_non_null(strstr(r.body, "\"kind\":\"events\""));
+        assert_true(answer_ok(DOC_RECEIPT, &r));
+        /* The receipt names the bytes it holds: SHA-256 of the payload. */
+        {
+            json_t *rc = json_loads(r.body, 0, NULL);
+            uint8_t h[32];
+            char hex[65];
+
+            SHA256((const unsigned char *)payload, strlen(payload), h);
+            hex_encode(h, 32, hex);
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(rc, "hashes"), "ev-1")), hex);
+            assert_null(json_object_get(rc, "head"));
+            json_decref(rc);
+        }
         free(r.body);
     }
     assert_int_equal(count("events"), 1);
