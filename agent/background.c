@@ -218,12 +218,10 @@ static void on_key(struct sync_response *r, void *arg)
         return; /* scrypt off the loop; key_unlocked goes on */
     }
     OPENSSL_cleanse(code, sizeof(code));
-    /* Too early: the center said when; anything else: try again later. */
-    if (rc != 0 && r->error == 0 && strcmp(sync_error_code(r), "too_early") == 0) {
-        json_t *e = json_loadb((const char *)r->body, r->len, 0, NULL);
-
-        d->key_not_before = json_integer_value(json_object_get(e, "opens_at"));
-        json_decref(e);
+    /* Too early: the center said when, signed for this request (else its
+     * opens_at is nobody's word); anything else: try again later. */
+    if (rc != 0 && sync_too_early_until(r) > 0) {
+        d->key_not_before = sync_too_early_until(r);
     } else if (rc != 0) {
         d->key_not_before = center_now(d) + next_backoff(d) / 1000 + 1;
         log_info("session key %s: %s", k->session, er_name(rc));
@@ -270,7 +268,8 @@ static int fetch_key(struct daemon *d)
     snprintf(j->session, sizeof(j->session), "%s", scan.due);
     snprintf(path, sizeof(path), "/v1/sessions/%s/key", j->session);
     {
-        const struct sync_request req = {.method = "GET", .path = path, .sign = 1, .fd = -1};
+        const struct sync_request req = {
+            .method = "GET", .path = path, .sign = 1, .answer = PROTO_CTX_SESSION_KEY, .fd = -1};
 
         rc = sync_start(d->client, &req, on_key, j);
     }

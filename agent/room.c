@@ -124,6 +124,7 @@ int room_sync_new(struct room *r, struct sync_client **out)
     const struct sync_config cfg = {.center_url = r->center_url,
                                     .ca_pem = r->center_ca,
                                     .room = r->sign,
+                                    .center = r->center,
                                     .connect_timeout_s = t ? atol(t) : 0,
                                     .low_speed_timeout_s = t ? atol(t) : 0};
     int rc = sync_client_new(&r->loop, &cfg, out);
@@ -218,29 +219,22 @@ int room_call(struct room *r, struct sync_client *c, const struct sync_request *
         while (!w.done && uv_run(&r->loop, UV_RUN_ONCE) != 0)
             ;
         *out = w.resp;
+        /* The client moved its clock offset by center_time only if the
+         * answer was signed by the center for this very request. */
+        if (out->center_time > 0)
+            room_note_contact(r, out->center_time);
         if (out->error == 0 && out->status >= 200 && out->status < 300) {
-            json_t *doc = json_loads((const char *)out->body, 0, NULL);
-            json_t *t = json_object_get(doc, "center_time");
-
-            if (json_is_integer(t)) {
-                room_note_contact(r, json_integer_value(t));
-                sync_set_clock_offset(c, json_integer_value(t) - (int64_t)time(NULL));
-            }
-            json_decref(doc);
-            return 0;
+            rc = sync_answer_error(out);
+            if (rc < 0)
+                log_warn("center answer to %s refused: %s", req->path, er_name(rc));
+            return rc;
         }
-        /* A clock far off: the center said its time; sign again with it, once. */
-        if (attempt == 0 && out->error == 0 && strcmp(sync_error_code(out), "clock_skew") == 0) {
-            json_t *doc = json_loads((const char *)out->body, 0, NULL);
-            int64_t t = json_integer_value(json_object_get(doc, "center_time"));
-
-            json_decref(doc);
-            if (t > 0) {
-                sync_set_clock_offset(c, t - (int64_t)time(NULL));
-                room_note_contact(r, t);
-                free(out->body);
-                continue;
-            }
+        /* A clock far off: the center said its time, signed for this
+         * request (the client took it); sign again with it, once. */
+        if (attempt == 0 && out->error == 0 && strcmp(sync_error_code(out), "clock_skew") == 0 &&
+            out->answer == 0 && out->center_time > 0) {
+            free(out->body);
+            continue;
         }
         /* The caller says what failed; the detail is for the log. */
         if (out->error != 0)

@@ -422,7 +422,7 @@ static enum MHD_Result do_session_key(struct api *api, const char *session)
     return api_reply_json(api, MHD_HTTP_OK,
                           json_pack("{s:s, s:s, s:I}", "session", session, "unlock_code", text,
                                     "center_time", (json_int_t)api->now),
-                          NULL);
+                          PROTO_CTX_SESSION_KEY);
 }
 
 /* ---- uploads: results and events ---- */
@@ -780,6 +780,19 @@ static json_t *receipt(struct api *api, const char *kind, struct sealed *s, size
     json_decref(ids);
     if (head != NULL)
         json_object_set_new(body, "head", head);
+    /* Events are not chained: the receipt says which bytes it holds under
+     * each id (the SHA-256 of the payload), as the USB receipt does. */
+    if (head == NULL && strcmp(kind, "events") == 0) {
+        json_t *hashes = json_object();
+
+        for (size_t i = 0; i < n; i++) {
+            char hex[65];
+
+            hex_encode(s[i].hash, 32, hex);
+            json_object_set_new(hashes, s[i].id, json_string(hex));
+        }
+        json_object_set_new(body, "hashes", hashes);
+    }
     /* Only when there are any: receipts without conflicts stay as they were. */
     if (json_array_size(held_ids) > 0)
         json_object_set_new(body, "held", sorted(held_ids));

@@ -62,8 +62,9 @@ int center_unlock_code(sqlite3 *db, const char *plan, const char *session,
 
 struct server {
     sqlite3 *db;
-    struct key *center; /* Ed25519: signs packages, manifests, receipts */
-    struct key *bundle; /* X25519: rooms encrypt USB bundles to it */
+    struct key *center;    /* Ed25519: signs packages, manifests, receipts */
+    struct key *bundle;    /* X25519: rooms encrypt USB bundles to it */
+    uint8_t center_id[32]; /* key_id() of center: rooms sign requests to it */
     int64_t key_lead;
     struct MHD_Daemon *daemon;
 };
@@ -81,6 +82,7 @@ struct api {
     struct server *server;
     struct MHD_Connection *conn;
     const char *method, *url;
+    const char *query;   /* the raw query (after "?"), or NULL: none */
     const uint8_t *body; /* as received: what the room signed */
     size_t raw_len;
     const uint8_t *data; /* after Content-Encoding */

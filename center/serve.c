@@ -16,13 +16,37 @@
 
 /* ---- replies ---- */
 
+/* The request an answer names: the room key id and nonce the request
+ * carried, when they are well-formed (64 and 32 lower-case hex digits). */
+static json_t *answered_request(struct api *api)
+{
+    const char *room, *nonce;
+    uint8_t tmp[32];
+
+    if (api->conn == NULL)
+        return NULL;
+    room = MHD_lookup_connection_value(api->conn, MHD_HEADER_KIND, PROTO_HDR_ROOM);
+    nonce = MHD_lookup_connection_value(api->conn, MHD_HEADER_KIND, PROTO_HDR_NONCE);
+    if (room == NULL || nonce == NULL || strlen(room) != 64 || strlen(nonce) != 32 ||
+        hex_decode(room, tmp, 32) < 0 || hex_decode(nonce, tmp, 16) < 0 ||
+        strspn(room, "0123456789abcdef") != 64 || strspn(nonce, "0123456789abcdef") != 32)
+        return NULL;
+    return json_pack("{s:s, s:s}", "nonce", nonce, "room_key", room);
+}
+
 enum MHD_Result api_reply_json(struct api *api, unsigned status, json_t *body,
                                const char *sign_context)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *bound = sign_context != NULL ? answered_request(api) : NULL;
+    char *text;
     struct MHD_Response *r;
     enum MHD_Result ok;
 
+    /* A signed answer names the request it answers (docs/protocol.md,
+     * "Signed answers"): a copy of it is worth nothing for another. */
+    if (bound != NULL)
+        json_object_set_new(body, PROTO_ANSWER_REQUEST, bound);
+    text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(body);
     if (text == NULL)
         return MHD_NO;
@@ -89,7 +113,9 @@ enum MHD_Result api_reply_error(struct api *api, unsigned status, const char *co
             message = errors[i].message;
     json_object_set_new(body, "error", json_string(code));
     json_object_set_new(body, "message", json_string(message));
-    return api_reply_json(api, status, body, NULL);
+    /* Signed and bound like any answer: the room acts on clock_skew's
+     * center_time and too_early's opens_at only when they verify. */
+    return api_reply_json(api, status, body, PROTO_CTX_ERROR);
 }
 
 /* ---- request bodies ---- */
@@ -98,6 +124,8 @@ struct request {
     uint8_t *body;
     size_t len, cap, limit;
     int too_large;
+    int begun;   /* the headers were seen */
+    char *query; /* the raw query string, or NULL */
 };
 
 static int append(struct request *rq, const char *data, size_t n)
@@ -202,6 +230,7 @@ int api_check_signed(struct api *api, const struct proto_auth *auth, const struc
                      const uint8_t key_id[32])
 {
     int64_t t = proto_parse_time(auth->time);
+    struct proto_request rq;
     uint8_t nonce[16];
     sqlite3_stmt *st;
     int rc;
@@ -213,8 +242,20 @@ int api_check_signed(struct api *api, const struct proto_auth *auth, const struc
         api->result = api_reply_error(api, MHD_HTTP_UNAUTHORIZED, "clock_skew", extra);
         return 1;
     }
+    /* The signature covers this center's key id and every header the center
+     * acts on: a request made for another center, or whose Range was
+     * changed on the way, does not verify. */
+    rq.center = api->server->center_id;
+    rq.method = api->method;
+    rq.path = api->url;
+    rq.query = api->query;
+    rq.encoding = header(api, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    rq.range = header(api, MHD_HTTP_HEADER_RANGE);
+    rq.if_range = header(api, MHD_HTTP_HEADER_IF_RANGE);
+    rq.body = api->body;
+    rq.body_len = api->raw_len;
     if (hex_decode(auth->nonce, nonce, sizeof(nonce)) < 0 ||
-        proto_verify_request(key, api->method, api->url, auth, api->body, api->raw_len) < 0) {
+        proto_verify_request(key, &rq, auth) < 0) {
         api->result = api_reply_error(api, MHD_HTTP_UNAUTHORIZED, "bad_signature", NULL);
         return 1;
     }
@@ -328,11 +369,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     int rc = 0;
 
     (void)version;
-    if (rq == NULL) {
-        rq = calloc(1, sizeof(*rq));
-        *con_cls = rq;
-        if (rq == NULL)
-            return MHD_NO;
+    if (rq == NULL)
+        return MHD_NO; /* on_uri could not allocate it */
+    api.query = rq->query;
+    if (!rq->begun) {
+        rq->begun = 1;
         /* Before any body is read: a body is only worth buffering (and
          * inflating) for a room the center knows, whose clock agrees. */
         rq->limit = strcmp(url, "/v1/register") == 0 ? API_REGISTER_MAX : API_BODY_MAX;
@@ -374,6 +415,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return result;
 }
 
+/* The first sight of a request: its raw URI, query included (the request
+ * callback gets the path alone). What it returns is the request's con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct request *rq = calloc(1, sizeof(*rq));
+    const char *q = strchr(uri, '?');
+
+    (void)cls;
+    (void)conn;
+    if (rq != NULL && q != NULL && (rq->query = strdup(q + 1)) == NULL) {
+        free(rq);
+        return NULL;
+    }
+    return rq;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -384,6 +441,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (rq != NULL) {
         free(rq->body);
+        free(rq->query);
         free(rq);
     }
     *con_cls = NULL;
@@ -489,6 +547,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     rc = key_load_private(KEY_ED25519, path, &server.center);
     if (rc == 0 && center_path(ctx, "center-bundle.pem", path) == 0)
         rc = key_load_private(KEY_X25519, path, &server.bundle);
+    if (rc == 0)
+        key_id(server.center, server.center_id);
     if (rc < 0) {
         key_free(server.center);
         return cli_fail_detail(ctx, rc, "无法读取中心密钥 %s（是否已运行 examcenter init？）",
@@ -519,9 +579,10 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     server.daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, &server, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(256 * 1024), plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+        NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+        plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+        key_pem, MHD_OPTION_END);
     if (server.daemon == NULL) {
         rc = cli_fail_detail(ctx, ER_IO, "无法在 %s 上监听（地址被占用，或证书无效）。", listen);
         goto out;

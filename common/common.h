@@ -87,6 +87,7 @@
     X(ER_SYNC_ROOM_REGISTERED, -116)                                                               \
     X(ER_SYNC_KEY_RETIRED, -117)                                                                   \
     X(ER_SYNC_MANIFEST_OTHER, -118)                                                                \
+    X(ER_SYNC_UNBOUND, -119)                                                                       \
     X(ER_CENTER_DB, -140)                                                                          \
     X(ER_CENTER_DB_NEWER, -141)                                                                    \
     X(ER_PLAN_INVALID, -142)                                                                       \

@@ -286,23 +286,30 @@ int pkg_package_id(const char *path, uint8_t id[32]);
  *
  * Every request from a registered room carries four headers: the room's key
  * id, the time, a fresh nonce, and the room's Ed25519 signature over
- *   "EXAMROOM-REQUEST-V1\n" METHOD "\n" PATH "\n" TIME "\n" NONCE "\n" hex(SHA-256(body))
- * The center answers some bodies (the manifest, receipts) with its own
- * signature over CONTEXT "\n" body. Both ends use these functions, so the
- * strings that are signed are written down once. */
+ *   "EXAMROOM-REQUEST-V1" LF CENTER LF METHOD LF PATH LF QUERY LF
+ *   CONTENT-ENCODING LF RANGE LF IF-RANGE LF TIME LF NONCE LF hex(SHA-256(body))
+ * (CENTER: hex of the center key's id; a header not sent, or no query, is
+ * empty). The center signs every JSON answer to such a request over
+ * CONTEXT "\n" body, and the body names what it answers: "request":
+ * {"nonce", "room_key"}. Both ends use these functions, so the strings that
+ * are signed are written down once. */
 
-#define PROTO_HDR_ROOM       "X-Examroom-Room"
-#define PROTO_HDR_TIME       "X-Examroom-Time"
-#define PROTO_HDR_NONCE      "X-Examroom-Nonce"
-#define PROTO_HDR_SIGNATURE  "X-Examroom-Signature"
-#define PROTO_HDR_CENTER_SIG "X-Examroom-Center-Signature"
-#define PROTO_CTX_MANIFEST   "EXAMROOM-MANIFEST-V1"
-#define PROTO_CTX_RECEIPT    "EXAMROOM-RECEIPT-V1"
-#define PROTO_CTX_REGISTER   "EXAMROOM-REGISTER-V1"
-#define PROTO_CTX_RESULT     "EXAMROOM-RESULT-V1" /* the room seals a result */
-#define PROTO_CTX_EVENT      "EXAMROOM-EVENT-V1"  /* the room seals an event */
-#define PROTO_CTX_CHAIN      "EXAMROOM-CHAIN-V1"  /* the room signs its chain head */
-#define PROTO_SKEW_MAX       300                  /* seconds either way */
+#define PROTO_HDR_ROOM        "X-Examroom-Room"
+#define PROTO_HDR_TIME        "X-Examroom-Time"
+#define PROTO_HDR_NONCE       "X-Examroom-Nonce"
+#define PROTO_HDR_SIGNATURE   "X-Examroom-Signature"
+#define PROTO_HDR_CENTER_SIG  "X-Examroom-Center-Signature"
+#define PROTO_CTX_REQUEST     "EXAMROOM-REQUEST-V1"
+#define PROTO_CTX_MANIFEST    "EXAMROOM-MANIFEST-V1"
+#define PROTO_CTX_RECEIPT     "EXAMROOM-RECEIPT-V1"
+#define PROTO_CTX_REGISTER    "EXAMROOM-REGISTER-V1"
+#define PROTO_CTX_SESSION_KEY "EXAMROOM-SESSION-KEY-V1"
+#define PROTO_CTX_ERROR       "EXAMROOM-ERROR-V1"  /* every error answer of the center */
+#define PROTO_CTX_RESULT      "EXAMROOM-RESULT-V1" /* the room seals a result */
+#define PROTO_CTX_EVENT       "EXAMROOM-EVENT-V1"  /* the room seals an event */
+#define PROTO_CTX_CHAIN       "EXAMROOM-CHAIN-V1"  /* the room signs its chain head */
+#define PROTO_ANSWER_REQUEST  "request"            /* the answer's binding: {"nonce", "room_key"} */
+#define PROTO_SKEW_MAX        300                  /* seconds either way */
 
 struct proto_auth {
     char room[65];  /* hex of key_id() of the room's Ed25519 key */
@@ -311,15 +318,31 @@ struct proto_auth {
     char sig[89];   /* base64 of the 64-byte signature */
 };
 
-/* Fills auth for a request signed by room (its private Ed25519 key). */
-int proto_sign_request(const struct key *room, const char *method, const char *path, int64_t now,
-                       const void *body, size_t body_len, struct proto_auth *auth);
+/* What a request signature covers besides the headers of proto_auth. */
+struct proto_request {
+    const uint8_t *center;     /* 32 bytes: key_id() of the center's Ed25519 key */
+    const char *method, *path; /* "GET", "/v1/manifest" */
+    const char *query;         /* after "?", as sent; NULL or "": none */
+    const char *encoding;      /* Content-Encoding as sent; NULL: not sent */
+    const char *range, *if_range;
+    const void *body; /* as sent (compressed when it is); NULL with body_len 0 */
+    size_t body_len;
+};
+
+/* Fills auth (a fresh nonce, the time now) for rq signed by room. */
+int proto_sign_request(const struct key *room, const struct proto_request *rq, int64_t now,
+                       struct proto_auth *auth);
+/* The same with auth->time and auth->nonce given (test vectors). */
+int proto_sign_request_as(const struct key *room, const struct proto_request *rq,
+                          struct proto_auth *auth);
+/* The signed string, malloc'd (not NUL-free: *len counts its bytes). */
+char *proto_request_string(const struct proto_request *rq, const struct proto_auth *a, size_t *len);
 
 /* Checks auth's signature with the room's public key: 0 or ER_BADSIG. The
  * caller has found the key by auth->room, and checks the time and the nonce:
  * proto_parse_time() reads the time. */
-int proto_verify_request(const struct key *room, const char *method, const char *path,
-                         const struct proto_auth *auth, const void *body, size_t body_len);
+int proto_verify_request(const struct key *room, const struct proto_request *rq,
+                         const struct proto_auth *auth);
 
 /* The time of auth, or -1 when it is not a decimal number of seconds. */
 int64_t proto_parse_time(const char *text);

@@ -68,40 +68,60 @@ int64_t proto_parse_time(const char *text)
     return v;
 }
 
-/* "EXAMROOM-REQUEST-V1\n" METHOD "\n" PATH "\n" TIME "\n" NONCE "\n" BODYHASH,
- * malloc'd. */
-static char *request_string(const char *method, const char *path, const struct proto_auth *a,
-                            const void *body, size_t body_len, size_t *len)
+static const char *or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+char *proto_request_string(const struct proto_request *rq, const struct proto_auth *a, size_t *len)
 {
     uint8_t digest[32];
-    char hex[65], *s;
-    size_t n = strlen(method) + strlen(path) + strlen(a->time) + strlen(a->nonce) + 128;
+    char hex[65], center[65], *s;
+    size_t n = strlen(rq->method) + strlen(rq->path) + strlen(or_empty(rq->query)) +
+               strlen(or_empty(rq->encoding)) + strlen(or_empty(rq->range)) +
+               strlen(or_empty(rq->if_range)) + strlen(a->time) + strlen(a->nonce) + 256;
+    int w;
 
-    EVP_Digest(body, body_len, digest, NULL, EVP_sha256(), NULL);
+    EVP_Digest(rq->body != NULL ? rq->body : "", rq->body_len, digest, NULL, EVP_sha256(), NULL);
     hex_encode(digest, sizeof(digest), hex);
+    hex_encode(rq->center, 32, center);
     s = malloc(n);
     if (s == NULL)
         return NULL;
-    *len = (size_t)snprintf(s, n, "EXAMROOM-REQUEST-V1\n%s\n%s\n%s\n%s\n%s", method, path, a->time,
-                            a->nonce, hex);
+    w = snprintf(s, n, PROTO_CTX_REQUEST "\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s", center,
+                 rq->method, rq->path, or_empty(rq->query), or_empty(rq->encoding),
+                 or_empty(rq->range), or_empty(rq->if_range), a->time, a->nonce, hex);
+    if (w < 0 || (size_t)w >= n) {
+        free(s);
+        return NULL;
+    }
+    *len = (size_t)w;
     return s;
 }
 
-int proto_sign_request(const struct key *room, const char *method, const char *path, int64_t now,
-                       const void *body, size_t body_len, struct proto_auth *auth)
+int proto_sign_request(const struct key *room, const struct proto_request *rq, int64_t now,
+                       struct proto_auth *auth)
 {
-    uint8_t id[32], nonce[16], sig[KEY_SIG_LEN];
+    uint8_t nonce[16];
+
+    snprintf(auth->time, sizeof(auth->time), "%lld", (long long)now);
+    if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+        return ER_RANDOM;
+    hex_encode(nonce, sizeof(nonce), auth->nonce);
+    return proto_sign_request_as(room, rq, auth);
+}
+
+int proto_sign_request_as(const struct key *room, const struct proto_request *rq,
+                          struct proto_auth *auth)
+{
+    uint8_t id[32], sig[KEY_SIG_LEN];
     size_t len;
     char *msg;
     int rc;
 
     key_id(room, id);
     hex_encode(id, sizeof(id), auth->room);
-    snprintf(auth->time, sizeof(auth->time), "%lld", (long long)now);
-    if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-        return ER_RANDOM;
-    hex_encode(nonce, sizeof(nonce), auth->nonce);
-    msg = request_string(method, path, auth, body, body_len, &len);
+    msg = proto_request_string(rq, auth, &len);
     if (msg == NULL)
         return ER_NOMEM;
     rc = key_sign(room, msg, len, sig);
@@ -123,8 +143,8 @@ static int decode_sig(const char *b64, uint8_t sig[KEY_SIG_LEN])
     return 0;
 }
 
-int proto_verify_request(const struct key *room, const char *method, const char *path,
-                         const struct proto_auth *auth, const void *body, size_t body_len)
+int proto_verify_request(const struct key *room, const struct proto_request *rq,
+                         const struct proto_auth *auth)
 {
     uint8_t sig[KEY_SIG_LEN];
     size_t len;
@@ -133,7 +153,7 @@ int proto_verify_request(const struct key *room, const char *method, const char 
 
     if (rc < 0)
         return rc;
-    msg = request_string(method, path, auth, body, body_len, &len);
+    msg = proto_request_string(rq, auth, &len);
     if (msg == NULL)
         return ER_NOMEM;
     rc = key_verify(room, msg, len, sig);

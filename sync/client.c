@@ -29,6 +29,8 @@ struct sync_client {
     uv_timer_t timer;
     char *base, *ca_pem;
     const struct key *room;
+    const struct key *center;
+    uint8_t center_id[32];
     long connect_timeout, low_speed_timeout;
     int64_t clock_offset;
     struct call *calls; /* in flight, for close */
@@ -57,6 +59,8 @@ struct call {
     int fd, to_fd;      /* to_fd: decided at the first body byte */
     int write_failed;   /* 0, or why the body could not be written */
     int ranged, started;
+    int sign;           /* the request was signed: its answers are checked */
+    const char *answer; /* the context of a 2xx answer (static), or NULL */
     void (*progress)(void *, uint64_t);
     struct sync_response resp;
     sync_cb cb;
@@ -198,7 +202,7 @@ int sync_client_new(uv_loop_t *loop, const struct sync_config *cfg, struct sync_
     struct sync_client *c;
 
     if (cfg->center_url == NULL || strncmp(cfg->center_url, "https://", 8) != 0 ||
-        cfg->room == NULL)
+        cfg->room == NULL || cfg->center == NULL)
         return ER_USAGE;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -210,6 +214,8 @@ int sync_client_new(uv_loop_t *loop, const struct sync_config *cfg, struct sync_
         return ER_NOMEM;
     c->loop = loop;
     c->room = cfg->room;
+    c->center = cfg->center;
+    key_id(cfg->center, c->center_id);
     c->connect_timeout = cfg->connect_timeout_s ? cfg->connect_timeout_s : 10;
     c->low_speed_timeout = cfg->low_speed_timeout_s ? cfg->low_speed_timeout_s : 30;
     c->base = strdup(cfg->center_url);
@@ -368,6 +374,60 @@ int sync_transport_error(int res)
     }
 }
 
+int sync_verify_answer(const struct key *center, const char *context, const struct sync_response *r,
+                       json_t **doc)
+{
+    json_t *d, *req;
+    const char *room, *nonce;
+
+    if (doc != NULL)
+        *doc = NULL;
+    if (r->body == NULL || r->center_sig[0] == '\0' ||
+        proto_verify_body(center, context, r->body, r->len, r->center_sig) != 0)
+        return ER_SYNC_BADSIG;
+    d = json_loadb((const char *)r->body, r->len, 0, NULL);
+    if (!json_is_object(d)) {
+        json_decref(d);
+        return ER_SYNC_PROTOCOL;
+    }
+    /* Signed, but for whom? An old answer, or another room's, is signed too. */
+    req = json_object_get(d, PROTO_ANSWER_REQUEST);
+    room = json_string_value(json_object_get(req, "room_key"));
+    nonce = json_string_value(json_object_get(req, "nonce"));
+    if (room == NULL || nonce == NULL || r->nonce[0] == '\0' || strcmp(room, r->room_key) != 0 ||
+        strcmp(nonce, r->nonce) != 0) {
+        json_decref(d);
+        return ER_SYNC_UNBOUND;
+    }
+    if (doc != NULL)
+        *doc = d;
+    else
+        json_decref(d);
+    return 0;
+}
+
+/* Checks the answer of a signed request, and takes the center's time from
+ * it only when it verified: the room's clock moves by nothing else. */
+static void check_answer(struct call *call)
+{
+    struct sync_response *r = &call->resp;
+    int ok2xx = r->status >= 200 && r->status < 300;
+    const char *context = ok2xx ? call->answer : PROTO_CTX_ERROR;
+    json_t *doc = NULL, *t;
+
+    r->answer = ER_SYNC_BADSIG;
+    r->answer_expected = ok2xx && call->answer != NULL;
+    if (!call->sign || r->error != 0 || context == NULL || call->to_fd)
+        return;
+    r->answer = sync_verify_answer(call->c->center, context, r, &doc);
+    t = json_object_get(doc, "center_time");
+    if (r->answer == 0 && json_is_integer(t) && json_integer_value(t) > 0) {
+        r->center_time = json_integer_value(t);
+        call->c->clock_offset = r->center_time - (int64_t)time(NULL);
+    }
+    json_decref(doc);
+}
+
 /* The transfer is over: report it and free it. */
 static void settle(struct call *call, CURLcode res)
 {
@@ -390,6 +450,7 @@ static void settle(struct call *call, CURLcode res)
         curl_multi_remove_handle(c->multi, call->easy);
     call->resp.body = (uint8_t *)call->body.buf;
     call->resp.len = call->body.len;
+    check_answer(call);
     call->cb(&call->resp, call->arg);
     curl_easy_cleanup(call->easy);
     curl_slist_free_all(call->headers);
@@ -452,10 +513,26 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
     else if (req->body_len > 0)
         rc = ER_NOMEM;
     if (rc == 0 && req->sign) {
+        const char *q = strchr(req->path, '?');
+        char path[1024];
         struct proto_auth a;
+        struct proto_request rq = {.center = c->center_id,
+                                   .method = req->method,
+                                   .path = path,
+                                   .query = q != NULL ? q + 1 : NULL,
+                                   .encoding = req->body_len > 0 && req->gzip ? "gzip" : NULL,
+                                   .range = req->range,
+                                   .if_range = req->if_range,
+                                   .body = call->sent,
+                                   .body_len = call->sent_len};
 
-        rc = proto_sign_request(c->room, req->method, req->path, time(NULL) + c->clock_offset,
-                                call->sent ? call->sent : (const uint8_t *)"", call->sent_len, &a);
+        snprintf(path, sizeof(path), "%.*s",
+                 q != NULL ? (int)(q - req->path) : (int)strlen(req->path), req->path);
+        rc = proto_sign_request(c->room, &rq, time(NULL) + c->clock_offset, &a);
+        if (rc == 0) {
+            memcpy(call->resp.room_key, a.room, sizeof(a.room));
+            memcpy(call->resp.nonce, a.nonce, sizeof(a.nonce));
+        }
         if (rc == 0)
             rc = add_header(call, PROTO_HDR_ROOM, a.room);
         if (rc == 0)
@@ -533,6 +610,8 @@ int sync_start(struct sync_client *c, const struct sync_request *req, sync_cb cb
     dynbuf_init(&call->body, BODY_MAX - 1); /* with its NUL, BODY_MAX at most */
     call->fd = req->fd;
     call->ranged = req->range != NULL;
+    call->sign = req->sign;
+    call->answer = req->answer;
     call->cb = cb;
     call->arg = arg;
     call->easy = curl_easy_init();
@@ -594,7 +673,7 @@ int sync_answer_error(const struct sync_response *r)
     if (r->error != 0)
         return r->error;
     if (r->status >= 200 && r->status < 300)
-        return 0;
+        return r->answer_expected ? r->answer : 0;
     code = sync_error_code(r);
     for (size_t i = 0; i < sizeof(center_errors) / sizeof(center_errors[0]); i++)
         if (strcmp(code, center_errors[i].code) == 0)
@@ -604,4 +683,18 @@ int sync_answer_error(const struct sync_response *r)
     if (strcmp(code, "replay") == 0 || r->status >= 500)
         return ER_SYNC_SERVER; /* worth another try */
     return ER_SYNC_PROTOCOL;
+}
+
+int64_t sync_too_early_until(const struct sync_response *r)
+{
+    json_t *doc = NULL;
+    int64_t at = 0;
+
+    if (r->error != 0 || r->status != 403 || strcmp(sync_error_code(r), "too_early") != 0 ||
+        r->answer != 0 || (doc = json_loadb((const char *)r->body, r->len, 0, NULL)) == NULL)
+        return 0;
+    if (json_is_integer(json_object_get(doc, "opens_at")))
+        at = json_integer_value(json_object_get(doc, "opens_at"));
+    json_decref(doc);
+    return at > 0 ? at : 0;
 }

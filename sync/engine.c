@@ -181,7 +181,25 @@ static void finish(struct pass *p)
 
 static void send_batch(struct pass *p);
 
-/* The receipt names this room and kind and lists every id of the batch. */
+static int hash_is(const char *payload, const char *hex);
+
+/* The one check of a receipt's payload hashes, online and by USB: the hash
+ * hashes gives for row's id is that of the row's payload. required: a
+ * hashes object without one (or without the object) is a mismatch too (an
+ * online events receipt names every hash). */
+static int hash_agrees(const struct row *r, json_t *hashes, int required)
+{
+    json_t *h = json_object_get(hashes, r->id);
+
+    if (h == NULL)
+        return !required;
+    return hash_is(r->payload, json_string_value(h));
+}
+
+/* The receipt names this room and kind and lists every id of the batch
+ * (events: with the hash of each one's payload). 0, or ER_SYNC_PROTOCOL
+ * (not a receipt for this batch), or ER_RECEIPT_MISMATCH (a hash differs:
+ * the center holds other bytes than ours). */
 static int receipt_covers(struct pass *p, json_t *doc, const char *kind)
 {
     json_t *stored = json_object_get(doc, "stored"), *v;
@@ -195,14 +213,14 @@ static int receipt_covers(struct pass *p, json_t *doc, const char *kind)
 
         if (hash == NULL || strcmp(hash, p->head_hash) != 0 ||
             json_integer_value(json_object_get(head, "pos")) != p->head_pos)
-            return 0;
+            return ER_SYNC_PROTOCOL;
     }
     if (!json_is_string(json_object_get(doc, "kind")) ||
         strcmp(json_string_value(json_object_get(doc, "kind")), kind) != 0 ||
         !json_is_string(json_object_get(doc, "room")) ||
         strcmp(json_string_value(json_object_get(doc, "room")), p->e->room_hex) != 0 ||
         !json_is_array(stored))
-        return 0;
+        return ER_SYNC_PROTOCOL;
     for (size_t r = p->batch_start; r < p->batch_end; r++) {
         int found = 0;
 
@@ -214,9 +232,12 @@ static int receipt_covers(struct pass *p, json_t *doc, const char *kind)
             }
         }
         if (!found)
-            return 0;
+            return ER_SYNC_PROTOCOL;
+        if (strcmp(kind, "events") == 0 &&
+            !hash_agrees(&rows(p)[r], json_object_get(doc, "hashes"), 1))
+            return ER_RECEIPT_MISMATCH;
     }
-    return 1;
+    return 0;
 }
 
 static void on_acked(int status, const struct store_ack *ack, void *arg)
@@ -242,24 +263,13 @@ static void on_receipt(struct sync_response *r, void *arg)
     int rc = sync_answer_error(r);
     size_t n = p->batch_end - p->batch_start;
 
-    /* The center says our clock is off, and what its own says: sign the next
-     * try with its time (the pass ends here as transient). */
-    if (rc == ER_SYNC_CLOCK && r->body != NULL) {
-        json_t *e = json_loadb((const char *)r->body, r->len, 0, NULL);
-        json_t *t = json_object_get(e, "center_time");
-
-        if (json_is_integer(t))
-            sync_set_clock_offset(p->e->cfg.client, json_integer_value(t) - (int64_t)time(NULL));
-        json_decref(e);
-    }
-
-    /* Believe a receipt only once it verifies with the pinned center key. */
-    if (rc == 0 &&
-        proto_verify_body(p->e->cfg.center, PROTO_CTX_RECEIPT, r->body, r->len, r->center_sig) != 0)
-        rc = ER_SYNC_BADSIG;
-    if (rc == 0 && ((doc = json_loadb((const char *)r->body, r->len, 0, NULL)) == NULL ||
-                    !receipt_covers(p, doc, kind)))
+    /* A clock_skew's center_time was taken by the client when it verified
+     * (the pass ends here as transient). A receipt is believed only once it
+     * verified with the pinned center key, for this request: rc says so. */
+    if (rc == 0 && (doc = json_loadb((const char *)r->body, r->len, 0, NULL)) == NULL)
         rc = ER_SYNC_PROTOCOL;
+    if (rc == 0)
+        rc = receipt_covers(p, doc, kind);
     if (rc == 0 && (uids = calloc(n, sizeof(*uids))) == NULL)
         rc = ER_NOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++)
@@ -359,6 +369,7 @@ static void send_batch(struct pass *p)
                                          .body_len = strlen(body),
                                          .gzip = 1,
                                          .sign = 1,
+                                         .answer = PROTO_CTX_RECEIPT,
                                          .fd = -1};
 
         rc = sync_start(p->e->cfg.client, &req, on_receipt, p);
@@ -535,14 +546,12 @@ static int match_part(struct pass *p, json_t *part, enum store_outbox_kind kind,
     json_array_foreach(stored, i, v)
     {
         struct row *r = json_is_string(v) ? row_by_id(p, json_string_value(v)) : NULL;
-        json_t *h;
 
         if (r == NULL || r->kind != kind) {
             m->unknown++;
             continue;
         }
-        h = json_object_get(hashes, r->id);
-        if (h != NULL && !hash_is(r->payload, json_string_value(h)))
+        if (!hash_agrees(r, hashes, 0))
             return ER_RECEIPT_MISMATCH;
         if (r->order == 1) { /* marked: acknowledged already */
             m->already++;

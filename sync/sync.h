@@ -10,6 +10,7 @@
 #include "store.h"
 #include "crypto.h"
 
+#include <jansson.h>
 #include <uv.h>
 
 struct sync_client;
@@ -18,6 +19,8 @@ struct sync_config {
     const char *center_url;   /* "https://center.example:8443", no trailing slash */
     const char *ca_pem;       /* the pinned CA (PEM text), or NULL: the system's CAs */
     const struct key *room;   /* the room's Ed25519 key: signs requests (borrowed) */
+    const struct key *center; /* the pinned center key: requests name it, answers verify
+                                 with it (borrowed) */
     long connect_timeout_s;   /* 0: 10 */
     long low_speed_timeout_s; /* a transfer slower than 1 byte/s this long fails; 0: 30 */
 };
@@ -45,6 +48,10 @@ struct sync_request {
     int fd;
     const char *range;    /* "bytes=N-", or NULL */
     const char *if_range; /* an ETag, or NULL */
+    /* The context the center signs a 2xx JSON answer under (PROTO_CTX_*), or
+     * NULL when a 2xx answer is not JSON (a package). Error answers to a
+     * signed request are always checked under PROTO_CTX_ERROR. */
+    const char *answer;
     /* Bytes of the answer's body so far; called from the loop (libcurl's
      * progress callback), so it must not call libcurl. May be NULL. */
     void (*progress)(void *arg, uint64_t received);
@@ -57,7 +64,15 @@ struct sync_response {
     size_t len;
     uint64_t written; /* bytes written to fd */
     char center_sig[96], etag[96], content_range[128];
-    char detail[256]; /* libcurl's message, for the log */
+    char detail[256];             /* libcurl's message, for the log */
+    char room_key[65], nonce[33]; /* what the request was signed with */
+    /* sync_verify_answer() of the answer: 0 when it is signed by the center
+     * and names this request; else why not (ER_SYNC_BADSIG, ER_SYNC_UNBOUND,
+     * ER_SYNC_PROTOCOL). Nothing in an answer whose check is not 0 is
+     * acted on but its error code. */
+    int answer;
+    int answer_expected; /* a 2xx answer must verify (the request named a context) */
+    int64_t center_time; /* center_time of a verified answer, else 0 */
 };
 
 /* Runs once, on the loop, with the response (freed after the call). */
@@ -66,11 +81,25 @@ typedef void (*sync_cb)(struct sync_response *r, void *arg);
 /* Starts a request. Returns 0 (cb will run once) or an error (cb will not). */
 int sync_start(struct sync_client *c, const struct sync_request *req, sync_cb cb, void *arg);
 
+/* The one check of a center's answer (docs/protocol.md "Signed answers"):
+ * its X-Examroom-Center-Signature verifies with center under context, its
+ * body is a JSON object, and its "request" names the room key and the nonce
+ * of the request r answers. 0 with *doc (may be NULL: not wanted) the body,
+ * or ER_SYNC_BADSIG, ER_SYNC_PROTOCOL, ER_SYNC_UNBOUND. The client runs it on
+ * every answer to a signed request (r->answer); callers read r->answer. */
+int sync_verify_answer(const struct key *center, const char *context, const struct sync_response *r,
+                       json_t **doc);
+
 /* The "error" code of a JSON error answer, or "" (for the mapping to ER_*). */
 const char *sync_error_code(const struct sync_response *r);
 
-/* 0 for a 2xx answer, else the ER_* code that says what went wrong
- * (docs/protocol.md "Errors"). */
+/* A too_early answer's opens_at, when the answer verified and names this
+ * request (r->answer is 0); else 0: the room then retries with its own
+ * backoff, and a made-up or replayed opens_at moves nothing. */
+int64_t sync_too_early_until(const struct sync_response *r);
+
+/* 0 for a 2xx answer (that verified, when it had to: r->answer), else the
+ * ER_* code that says what went wrong (docs/protocol.md "Errors"). */
 int sync_answer_error(const struct sync_response *r);
 
 /* The ER_SYNC_* code for a transfer that failed with libcurl's CURLcode res

@@ -1,7 +1,10 @@
 /* Protocol tests against a running `examcenter serve` over HTTPS on
  * loopback, with the test CA pinned (issue 5, docs/protocol.md). The room's
- * side is played by this client: it signs requests with room keys and seals
- * results the way docs/protocol.md says.
+ * side is played by this client: a conformance client of the center side
+ * (issue 16). It signs requests, checks answers and seals results the way
+ * docs/protocol.md says, from its own copy of the strings that page gives
+ * (the DOC_* below), not crypto/proto.c's: only the Ed25519 and SHA-256
+ * primitives are shared.
  *   test_protocol EXAMCENTER */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -13,6 +16,9 @@
 #include "crypto.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -28,6 +34,25 @@
 static const char *examcenter;
 static char dir[64], data[128], ca[160], base[96];
 static pid_t server_pid;
+static pid_t other_pid; /* a second center, while it runs */
+
+/* docs/protocol.md, "Authentication of a room" and "Signed answers". */
+#define DOC_REQUEST  "EXAMROOM-REQUEST-V1"
+#define DOC_REGISTER "EXAMROOM-REGISTER-V1"
+#define DOC_MANIFEST "EXAMROOM-MANIFEST-V1"
+#define DOC_RECEIPT  "EXAMROOM-RECEIPT-V1"
+#define DOC_SESSION  "EXAMROOM-SESSION-KEY-V1"
+#define DOC_ERROR    "EXAMROOM-ERROR-V1"
+#define DOC_H_ROOM   "X-Examroom-Room"
+#define DOC_H_TIME   "X-Examroom-Time"
+#define DOC_H_NONCE  "X-Examroom-Nonce"
+#define DOC_H_SIG    "X-Examroom-Signature"
+#define DOC_H_CSIG   "X-Examroom-Center-Signature"
+#define DOC_SKEW     300
+
+/* The center spoken to: its key, and its key id in hex (requests name it). */
+static struct key *doc_center;
+static char center_hex[65];
 
 struct room {
     struct key *sign, *wrap;
@@ -40,6 +65,7 @@ struct resp {
     char *body;
     size_t len;
     char center_sig[128], etag[128], content_range[128];
+    struct proto_auth auth; /* the headers the request carried, if signed */
 };
 
 /* ---- running examcenter ---- */
@@ -141,10 +167,105 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     char line[512];
 
     snprintf(line, sizeof(line), "%.*s", (int)(size * n), p);
-    keep_header(line, PROTO_HDR_CENTER_SIG, r->center_sig, sizeof(r->center_sig));
+    keep_header(line, DOC_H_CSIG, r->center_sig, sizeof(r->center_sig));
     keep_header(line, "ETag", r->etag, sizeof(r->etag));
     keep_header(line, "Content-Range", r->content_range, sizeof(r->content_range));
     return size * n;
+}
+
+/* The signed string of docs/protocol.md: "EXAMROOM-REQUEST-V1" LF CENTER LF
+ * METHOD LF PATH LF QUERY LF CONTENT-ENCODING LF RANGE LF IF-RANGE LF TIME LF
+ * NONCE LF hex(SHA-256(body)). a->time and a->nonce given; fills a->room and
+ * a->sig. */
+static void doc_sign(const struct key *k, const char *center, const char *method,
+                     const char *target, const char *encoding, const char *range,
+                     const char *if_range, const void *body, size_t len, struct proto_auth *a)
+{
+    const char *q = strchr(target, '?');
+    uint8_t digest[32], id[32], sig[64];
+    char hex[65], msg[2048];
+    int n;
+
+    SHA256(body ? body : (const void *)"", len, digest);
+    hex_encode(digest, 32, hex);
+    n = snprintf(msg, sizeof(msg), DOC_REQUEST "\n%s\n%s\n%.*s\n%s\n%s\n%s\n%s\n%s\n%s\n%s", center,
+                 method, q ? (int)(q - target) : (int)strlen(target), target, q ? q + 1 : "",
+                 encoding ? encoding : "", range ? range : "", if_range ? if_range : "", a->time,
+                 a->nonce, hex);
+    assert_true(n > 0 && n < (int)sizeof(msg));
+    assert_int_equal(key_sign(k, msg, (size_t)n, sig), 0);
+    EVP_EncodeBlock((unsigned char *)a->sig, sig, 64);
+    key_id(k, id);
+    hex_encode(id, 32, a->room);
+}
+
+static void fresh(struct proto_auth *a, int64_t t)
+{
+    uint8_t nonce[16];
+
+    snprintf(a->time, sizeof(a->time), "%lld", (long long)t);
+    assert_int_equal(RAND_bytes(nonce, 16), 1);
+    hex_encode(nonce, 16, a->nonce);
+}
+
+/* A room's signature over CONTEXT LF bytes (records, the chain head), base64. */
+static int doc_sign_body(const struct key *k, const char *context, const void *bytes, size_t n,
+                         char sig_b64[89])
+{
+    size_t c = strlen(context);
+    char *msg = malloc(c + 1 + n);
+    uint8_t sig[64];
+    int rc;
+
+    memcpy(msg, context, c);
+    msg[c] = '\n';
+    memcpy(msg + c + 1, bytes, n);
+    rc = key_sign(k, msg, c + 1 + n, sig);
+    free(msg);
+    EVP_EncodeBlock((unsigned char *)sig_b64, sig, 64);
+    return rc;
+}
+
+/* docs/protocol.md "Signed answers": the center's signature over CONTEXT LF
+ * body verifies with its key, and the body's "request" names the room key
+ * and the nonce of the request it answers. */
+static int answer_ok(const char *context, const struct resp *r)
+{
+    uint8_t sig[66];
+    size_t c = strlen(context);
+    char *msg = malloc(c + 1 + r->len + 1);
+    json_t *doc, *req;
+    int ok;
+
+    if (strlen(r->center_sig) != 88 ||
+        EVP_DecodeBlock(sig, (const unsigned char *)r->center_sig, 88) != 66) {
+        free(msg);
+        return 0;
+    }
+    memcpy(msg, context, c);
+    msg[c] = '\n';
+    memcpy(msg + c + 1, r->body, r->len);
+    ok = key_verify(doc_center, msg, c + 1 + r->len, sig) == 0;
+    free(msg);
+    doc = json_loadb(r->body, r->len, 0, NULL);
+    req = json_object_get(doc, "request");
+    ok = ok && json_is_string(json_object_get(req, "nonce")) &&
+         strcmp(json_string_value(json_object_get(req, "nonce")), r->auth.nonce) == 0 &&
+         json_is_string(json_object_get(req, "room_key")) &&
+         strcmp(json_string_value(json_object_get(req, "room_key")), r->auth.room) == 0;
+    json_decref(doc);
+    return ok;
+}
+
+/* The value of header name among a request's extra lines, or NULL. */
+static const char *extra_value(const char *const extra[4], const char *name)
+{
+    size_t n = strlen(name);
+
+    for (int i = 0; i < 4 && extra[i] != NULL; i++)
+        if (strncasecmp(extra[i], name, n) == 0 && extra[i][n] == ':')
+            return extra[i] + n + 1 + (extra[i][n + 1] == ' ');
+    return NULL;
 }
 
 struct req {
@@ -168,23 +289,25 @@ static CURLcode http(const struct req *q, struct resp *r)
     CURLcode rc;
 
     memset(r, 0, sizeof(*r));
+    memset(&auth, 0, sizeof(auth));
     snprintf(url, sizeof(url), "%s%s", base, q->path);
     if (q->a != NULL) {
         auth = *q->a;
     } else if (q->room != NULL) {
-        assert_int_equal(proto_sign_request(q->room->sign, q->method, q->path,
-                                            time(NULL) + q->time_shift, q->body ? q->body : "",
-                                            q->len, &auth),
-                         0);
+        /* Every header the center acts on is signed, as sent. */
+        fresh(&auth, time(NULL) + q->time_shift);
+        doc_sign(q->room->sign, center_hex, q->method, q->path,
+                 extra_value(q->extra, "Content-Encoding"), extra_value(q->extra, "Range"),
+                 extra_value(q->extra, "If-Range"), q->body, q->len, &auth);
     }
     if (q->a != NULL || q->room != NULL) {
-        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_ROOM, auth.room);
+        snprintf(line, sizeof(line), "%s: %s", DOC_H_ROOM, auth.room);
         h = curl_slist_append(h, line);
-        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_TIME, auth.time);
+        snprintf(line, sizeof(line), "%s: %s", DOC_H_TIME, auth.time);
         h = curl_slist_append(h, line);
-        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_NONCE, auth.nonce);
+        snprintf(line, sizeof(line), "%s: %s", DOC_H_NONCE, auth.nonce);
         h = curl_slist_append(h, line);
-        snprintf(line, sizeof(line), "%s: %s", PROTO_HDR_SIGNATURE, auth.sig);
+        snprintf(line, sizeof(line), "%s: %s", DOC_H_SIG, auth.sig);
         h = curl_slist_append(h, line);
         if (q->used != NULL)
             *q->used = auth;
@@ -206,6 +329,7 @@ static CURLcode http(const struct req *q, struct resp *r)
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    r->auth = auth;
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return rc;
@@ -270,6 +394,17 @@ static struct key *read_center_key(void)
     fclose(f);
     assert_int_equal(key_parse_public(KEY_ED25519, b64, &k), 0);
     return k;
+}
+
+/* The key of the center in data, and its id: what requests name. */
+static void use_center_key(void)
+{
+    uint8_t id[32];
+
+    key_free(doc_center);
+    doc_center = read_center_key();
+    key_id(doc_center, id);
+    hex_encode(id, 32, center_hex);
 }
 
 static long do_register(const struct room *r, const char *serial, struct resp *out)
@@ -340,6 +475,7 @@ static int setup(void **state)
     assert_int_equal(center(serial_r02, sizeof(serial_r02), "serial issue --room R02"), 0);
     assert_int_equal(strlen(serial_r01), 19);
     load_tickets();
+    use_center_key();
     server_pid = start_server("", base, sizeof(base));
     new_room(&room1);
     new_room(&room2);
@@ -356,11 +492,14 @@ static int teardown(void **state)
 
     (void)state;
     stop_server(server_pid);
+    if (other_pid > 0) /* a test failed while it ran */
+        stop_server(other_pid);
     free_room(&room1);
     free_room(&room2);
     free_room(&intruder);
     free_room(&newroom);
     key_free(center_bundle);
+    key_free(doc_center);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     return system(cmd);
 }
@@ -395,13 +534,7 @@ static void serial_is_single_use(void **state)
     (void)state;
     assert_int_equal(do_register(&room1, serial_r01, &r), 200);
     /* Signed by the center: the room takes its bundle key from here. */
-    {
-        struct key *center_pub = read_center_key();
-
-        assert_int_equal(
-            proto_verify_body(center_pub, PROTO_CTX_REGISTER, r.body, r.len, r.center_sig), 0);
-        key_free(center_pub);
-    }
+    assert_true(answer_ok(DOC_REGISTER, &r));
     doc = json_loads(r.body, 0, NULL);
     assert_int_equal(key_parse_public(KEY_X25519,
                                       json_string_value(json_object_get(doc, "bundle_key")),
@@ -468,10 +601,12 @@ static void requests_are_authenticated(void **state)
             .method = "GET", .path = "/v1/manifest", .body = NULL, .len = 0, .room = &room1};
         json_t *doc;
 
-        s.time_shift = sign * (PROTO_SKEW_MAX + 60);
+        s.time_shift = sign * (DOC_SKEW + 60);
         assert_int_equal(http(&s, &r), CURLE_OK);
         assert_int_equal(r.status, 401);
         assert_string_equal(error_code(&r), "clock_skew");
+        /* center_time is signed, for this request: the room acts on it. */
+        assert_true(answer_ok(DOC_ERROR, &r));
         doc = json_loads(r.body, 0, NULL);
         assert_true(json_is_integer(json_object_get(doc, "center_time")));
         json_decref(doc);
@@ -488,8 +623,8 @@ static void requests_are_authenticated(void **state)
                         .used = &forged};
 
         s.used = &forged;
-        assert_int_equal(
-            proto_sign_request(room2.sign, "GET", "/v1/manifest", time(NULL), "", 0, &forged), 0);
+        fresh(&forged, time(NULL));
+        doc_sign(room2.sign, center_hex, "GET", "/v1/manifest", NULL, NULL, NULL, NULL, 0, &forged);
         strcpy(forged.room, room1.id);
         s.room = NULL;
         s.a = &forged;
@@ -562,8 +697,8 @@ static void register_under_another_key_id_is_bad_signature(void **state)
     (void)state;
     new_room(&k);
     body = register_body(&k, serial_r02);
-    assert_int_equal(
-        proto_sign_request(k.sign, "POST", "/v1/register", time(NULL), body, strlen(body), &a), 0);
+    fresh(&a, time(NULL));
+    doc_sign(k.sign, center_hex, "POST", "/v1/register", NULL, NULL, NULL, body, strlen(body), &a);
     strcpy(a.room, room2.id);
     {
         struct req q = {
@@ -597,11 +732,9 @@ static json_t *manifest(const struct room *room)
     assert_non_null(fgets(b64, sizeof(b64), f));
     fclose(f);
     assert_int_equal(key_parse_public(KEY_ED25519, b64, &center_pub), 0);
-    assert_int_equal(proto_verify_body(center_pub, PROTO_CTX_MANIFEST, r.body, r.len, r.center_sig),
-                     0);
+    assert_true(answer_ok(DOC_MANIFEST, &r));
     r.body[0] = ' '; /* a changed body no longer matches */
-    assert_int_equal(proto_verify_body(center_pub, PROTO_CTX_MANIFEST, r.body, r.len, r.center_sig),
-                     ER_BADSIG);
+    assert_false(answer_ok(DOC_MANIFEST, &r));
     r.body[0] = '{';
     key_free(center_pub);
     doc = json_loads(r.body, 0, NULL);
@@ -778,6 +911,8 @@ static void session_keys_wait_for_their_window(void **state)
         assert_int_equal(http(&q, &r), CURLE_OK);
         assert_int_equal(r.status, 403);
         assert_string_equal(error_code(&r), "too_early");
+        /* opens_at is signed, for this request: the room acts on it. */
+        assert_true(answer_ok(DOC_ERROR, &r));
         doc = json_loads(r.body, 0, NULL);
         assert_int_equal(json_integer_value(json_object_get(doc, "opens_at")),
                          json_integer_value(json_object_get(s, "starts_at")) - 15 * 60);
@@ -800,6 +935,7 @@ static void session_keys_wait_for_their_window(void **state)
         early = start_server(lead, base, sizeof(base));
         assert_int_equal(http(&q, &r), CURLE_OK);
         assert_int_equal(r.status, 200);
+        assert_true(answer_ok(DOC_SESSION, &r));
         doc = json_loads(r.body, 0, NULL);
         assert_int_equal(center(code, sizeof(code), "unlock-code --session %s", session), 0);
         assert_string_equal(json_string_value(json_object_get(doc, "unlock_code")), code);
@@ -849,7 +985,7 @@ static json_t *seal_as(const struct room *room, struct chain *c, const char *id,
         json_object_set_new(doc, "seat", json_integer(seat));
     payload = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
-    assert_int_equal(proto_sign_body(room->sign, PROTO_CTX_RESULT, payload, strlen(payload), sig),
+    assert_int_equal(doc_sign_body(room->sign, "EXAMROOM-RESULT-V1", payload, strlen(payload), sig),
                      0);
     sha256(payload, strlen(payload), c->head);
     b64 = base64_encode((const uint8_t *)payload, strlen(payload));
@@ -871,7 +1007,7 @@ static json_t *head_of(const struct room *room, const struct chain *c)
 
     hex_encode(c->head, 32, hash);
     snprintf(text, sizeof(text), "%lld\n%s", (long long)c->pos, hash);
-    assert_int_equal(proto_sign_body(room->sign, PROTO_CTX_CHAIN, text, strlen(text), sig), 0);
+    assert_int_equal(doc_sign_body(room->sign, "EXAMROOM-CHAIN-V1", text, strlen(text), sig), 0);
     return json_pack("{s:I, s:s, s:s}", "pos", (json_int_t)c->pos, "hash", hash, "sig", sig);
 }
 
@@ -948,16 +1084,23 @@ static void results_are_stored_once_with_signed_receipts(void **state)
     assert_non_null(fgets(b64, sizeof(b64), f));
     fclose(f);
     assert_int_equal(key_parse_public(KEY_ED25519, b64, &center_pub), 0);
-    assert_int_equal(
-        proto_verify_body(center_pub, PROTO_CTX_RECEIPT, r1.body, r1.len, r1.center_sig), 0);
+    assert_true(answer_ok(DOC_RECEIPT, &r1));
     assert_non_null(strstr(r1.body, "\"stored\":[\"r01-0001\",\"r01-0002\",\"r01-0003\"]"));
     /* The same upload again (its receipt was lost): stored once, the same
-     * receipt byte for byte. */
+     * receipt but for the request it answers. */
     assert_int_equal(upload(&room1, batch, json_incref(head), 0, &r2), 200);
     assert_int_equal(count("results"), 3);
-    assert_int_equal(r1.len, r2.len);
-    assert_memory_equal(r1.body, r2.body, r1.len);
-    assert_string_equal(r1.center_sig, r2.center_sig);
+    assert_true(answer_ok(DOC_RECEIPT, &r2));
+    {
+        json_t *d1 = json_loads(r1.body, 0, NULL), *d2 = json_loads(r2.body, 0, NULL);
+
+        assert_false(json_equal(d1, d2));
+        json_object_del(d1, "request");
+        json_object_del(d2, "request");
+        assert_true(json_equal(d1, d2));
+        json_decref(d1);
+        json_decref(d2);
+    }
     free(r1.body);
     free(r2.body);
 
@@ -1048,7 +1191,7 @@ static void events_are_stored_once(void **state)
                    "kind", "incident", "ticket", "T0001", "text", "考生举手报告鼠标失灵，已更换");
     payload = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ev);
-    assert_int_equal(proto_sign_body(room1.sign, PROTO_CTX_EVENT, payload, strlen(payload), sig),
+    assert_int_equal(doc_sign_body(room1.sign, "EXAMROOM-EVENT-V1", payload, strlen(payload), sig),
                      0);
     b64 = base64_encode((const uint8_t *)payload, strlen(payload));
     doc = json_pack("{s:[{s:s, s:s, s:s}]}", "events", "id", "ev-1", "payload", b64, "sig", sig);
@@ -1063,6 +1206,20 @@ static void events_are_stored_once(void **state)
         assert_int_equal(http(&q, &r), CURLE_OK);
         assert_int_equal(r.status, 200);
         assert_non_null(strstr(r.body, "\"kind\":\"events\""));
+        assert_true(answer_ok(DOC_RECEIPT, &r));
+        /* The receipt names the bytes it holds: SHA-256 of the payload. */
+        {
+            json_t *rc = json_loads(r.body, 0, NULL);
+            uint8_t h[32];
+            char hex[65];
+
+            SHA256((const unsigned char *)payload, strlen(payload), h);
+            hex_encode(h, 32, hex);
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(rc, "hashes"), "ev-1")), hex);
+            assert_null(json_object_get(rc, "head"));
+            json_decref(rc);
+        }
         free(r.body);
     }
     assert_int_equal(count("events"), 1);
@@ -1097,7 +1254,7 @@ static void usb_bundles_import_idempotently(void **state)
                    "attendance");
     payload = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ev);
-    assert_int_equal(proto_sign_body(room1.sign, PROTO_CTX_EVENT, payload, strlen(payload), sig),
+    assert_int_equal(doc_sign_body(room1.sign, "EXAMROOM-EVENT-V1", payload, strlen(payload), sig),
                      0);
     b64 = base64_encode((const uint8_t *)payload, strlen(payload));
     doc = json_pack("{s:o, s:o, s:[{s:s, s:s, s:s}]}", "results", results, "head",
@@ -1576,6 +1733,155 @@ static void scores_show_seat_used_and_absent(void **state)
     assert_non_null(strstr(line, want));
 }
 
+/* Sends the request of q with the headers of a (signed before, for what the
+ * caller chose), and returns the status. */
+static long send_as(struct req q, const struct proto_auth *a, struct resp *r)
+{
+    q.room = NULL;
+    q.a = a;
+    q.used = NULL;
+    assert_int_equal(http(&q, r), CURLE_OK);
+    return r->status;
+}
+
+/* The request signature covers Range, If-Range, the query and
+ * Content-Encoding: a request changed in transit does not verify (and its
+ * nonce is not used up by the refusal). */
+static void headers_changed_in_transit_are_refused(void **state)
+{
+    struct req q = {.method = "GET",
+                    .path = "/v1/packages/1",
+                    .room = &room1,
+                    .extra = {"Range: bytes=0-99", NULL}};
+    struct proto_auth a;
+    struct resp r;
+
+    (void)state;
+    fresh(&a, time(NULL));
+    doc_sign(room1.sign, center_hex, "GET", "/v1/packages/1", NULL, "bytes=0-99", NULL, NULL, 0,
+             &a);
+    q.extra[0] = "Range: bytes=100-199";
+    assert_int_equal(send_as(q, &a, &r), 401);
+    assert_string_equal(error_code(&r), "bad_signature");
+    assert_true(answer_ok(DOC_ERROR, &r));
+    free(r.body);
+    q.extra[0] = "Range: bytes=0-99";
+    q.extra[1] = "If-Range: \"0000000000000000000000000000000000000000000000000000000000000000\"";
+    assert_int_equal(send_as(q, &a, &r), 401);
+    assert_string_equal(error_code(&r), "bad_signature");
+    free(r.body);
+    q.extra[1] = NULL;
+    q.path = "/v1/packages/1?x=1";
+    assert_int_equal(send_as(q, &a, &r), 401);
+    assert_string_equal(error_code(&r), "bad_signature");
+    free(r.body);
+    /* As signed: served. */
+    q.path = "/v1/packages/1";
+    assert_int_equal(send_as(q, &a, &r), 206);
+    assert_int_equal(r.len, 100);
+    free(r.body);
+    /* An upload whose Content-Encoding was added on the way. */
+    {
+        const char *body = "{\"events\":[]}";
+        struct req u = {.method = "POST",
+                        .path = "/v1/events",
+                        .body = body,
+                        .len = strlen(body),
+                        .extra = {"Content-Encoding: identity"}};
+
+        fresh(&a, time(NULL));
+        doc_sign(room1.sign, center_hex, "POST", "/v1/events", NULL, NULL, NULL, body, strlen(body),
+                 &a);
+        assert_int_equal(send_as(u, &a, &r), 401);
+        assert_string_equal(error_code(&r), "bad_signature");
+        free(r.body);
+    }
+}
+
+/* The request signature names the center: a request captured on its way to
+ * one center and replayed to another, within the window, is refused there,
+ * though the room is registered at both. */
+static void request_for_another_center_is_refused(void **state)
+{
+    char saved_data[128], saved_ca[160], saved_base[96], saved_hex[65], serial[32], other[96];
+    char a_hex[65];
+    struct key *a_key = doc_center;
+    struct proto_auth a;
+    struct resp r;
+    struct req q = {.method = "GET", .path = "/v1/manifest"};
+    pid_t pid;
+
+    (void)state;
+    strcpy(saved_data, data);
+    strcpy(saved_ca, ca);
+    strcpy(saved_base, base);
+    strcpy(a_hex, center_hex);
+    /* A second center: its own data directory, its own key. */
+    snprintf(data, sizeof(data), "%s/center2", dir);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", data);
+    assert_int_equal(center(NULL, 0, "init"), 0);
+    assert_int_equal(center(NULL, 0, "plan import %s/plan", dir), 0);
+    assert_int_equal(center(serial, sizeof(serial), "serial issue --room R02"), 0);
+    doc_center = NULL;
+    use_center_key();
+    strcpy(saved_hex, center_hex);
+    assert_string_not_equal(saved_hex, a_hex);
+    other_pid = pid = start_server("", other, sizeof(other));
+    strcpy(base, other);
+    assert_int_equal(do_register(&room2, serial, NULL), 200);
+    /* room2's request, signed for the first center. */
+    fresh(&a, time(NULL));
+    doc_sign(room2.sign, a_hex, "GET", "/v1/manifest", NULL, NULL, NULL, NULL, 0, &a);
+    assert_int_equal(send_as(q, &a, &r), 401);
+    assert_string_equal(error_code(&r), "bad_signature");
+    free(r.body);
+    stop_server(pid);
+    other_pid = 0;
+    /* Back to the first center, where the same request is good. */
+    key_free(doc_center);
+    doc_center = a_key;
+    strcpy(center_hex, a_hex);
+    strcpy(data, saved_data);
+    strcpy(ca, saved_ca);
+    strcpy(base, saved_base);
+    assert_int_equal(send_as(q, &a, &r), 200);
+    assert_true(answer_ok(DOC_MANIFEST, &r));
+    free(r.body);
+}
+
+/* Every signed answer names its request: the register answer and the
+ * manifest carry this request's nonce and the room key, so an answer kept
+ * from before (or another room's) is told apart by the room. */
+static void answers_name_their_request(void **state)
+{
+    struct req q = {.method = "GET", .path = "/v1/manifest", .room = &room1};
+    struct resp r1, r2;
+    json_t *d1, *d2;
+
+    (void)state;
+    assert_int_equal(http(&q, &r1), CURLE_OK);
+    assert_int_equal(http(&q, &r2), CURLE_OK);
+    assert_true(answer_ok(DOC_MANIFEST, &r1));
+    assert_true(answer_ok(DOC_MANIFEST, &r2));
+    /* r1's answer is not an answer to r2's request. */
+    r2.auth = r1.auth;
+    assert_false(answer_ok(DOC_MANIFEST, &r2));
+    d1 = json_loads(r1.body, 0, NULL);
+    d2 = json_object_get(d1, "request");
+    assert_string_equal(json_string_value(json_object_get(d2, "room_key")), room1.id);
+    json_decref(d1);
+    free(r1.body);
+    free(r2.body);
+    /* Another room's manifest names another key. */
+    q.room = &room2;
+    assert_int_equal(http(&q, &r1), CURLE_OK);
+    assert_true(answer_ok(DOC_MANIFEST, &r1));
+    r1.auth.room[0] = r1.auth.room[0] == 'a' ? 'b' : 'a';
+    assert_false(answer_ok(DOC_MANIFEST, &r1));
+    free(r1.body);
+    (void)d2;
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1584,7 +1890,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(requests_are_authenticated),
         cmocka_unit_test(replay_refused_after_a_restart),
         cmocka_unit_test(register_under_another_key_id_is_bad_signature),
+        cmocka_unit_test(answers_name_their_request),
+        cmocka_unit_test(request_for_another_center_is_refused),
         cmocka_unit_test(packages_download_and_resume),
+        cmocka_unit_test(headers_changed_in_transit_are_refused),
         cmocka_unit_test(session_keys_wait_for_their_window),
         cmocka_unit_test(results_are_stored_once_with_signed_receipts),
         cmocka_unit_test(rewritten_or_truncated_history_is_refused),

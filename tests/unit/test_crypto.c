@@ -71,6 +71,184 @@ static void key_fingerprint_vector(void **state)
         ER_KEY_FORMAT);
 }
 
+/* docs/protocol.md "Test vectors": each block gives fixed keys (seeds),
+ * a time, a nonce and the bytes sent; the room's code must give the signed
+ * string (verbatim in the doc), the request signature and the center's
+ * answer signature that the doc shows. PROTO_VECTORS_PRINT=1 prints what
+ * the code gives, to write the doc. */
+static char *vector_field(const char *block, const char *name, char *out, size_t outsz)
+{
+    char key[64];
+    const char *p;
+    size_t n;
+
+    snprintf(key, sizeof(key), "\n%s ", name);
+    p = strstr(block, key);
+    if (p == NULL)
+        return NULL;
+    p += strlen(key);
+    while (*p == ' ')
+        p++;
+    n = strcspn(p, "\n");
+    if (n >= outsz)
+        return NULL;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
+}
+
+static void check_vector(const char *doc, const char *name, const char *method, const char *path,
+                         const char *answer_context)
+{
+    static char block[16384], body[4096], answer[4096], seed_hex[80], time_s[20], nonce[33];
+    static char want_sig[100], want_answer_sig[100], encoding[32];
+    char marker[64], sig[89], center_hex[65];
+    const char *start, *end;
+    uint8_t seed[32], center_id[32];
+    struct key *room = NULL, *center = NULL;
+    struct proto_auth a;
+    size_t len;
+    char *signed_string;
+    int print = getenv("PROTO_VECTORS_PRINT") != NULL;
+
+    snprintf(marker, sizeof(marker), "# vector: %s\n", name);
+    start = strstr(doc, marker);
+    assert_non_null(start);
+    end = strstr(start, "```");
+    assert_non_null(end);
+    snprintf(block, sizeof(block), "\n%.*s", (int)(end - start), start);
+    assert_non_null(vector_field(block, "room_seed", seed_hex, sizeof(seed_hex)));
+    assert_int_equal(hex_decode(seed_hex, seed, 32), 0);
+    assert_int_equal(key_from_raw_private(KEY_ED25519, seed, &room), 0);
+    assert_non_null(vector_field(block, "center_seed", seed_hex, sizeof(seed_hex)));
+    assert_int_equal(hex_decode(seed_hex, seed, 32), 0);
+    assert_int_equal(key_from_raw_private(KEY_ED25519, seed, &center), 0);
+    key_id(center, center_id);
+    hex_encode(center_id, 32, center_hex);
+    assert_non_null(vector_field(block, "time", time_s, sizeof(time_s)));
+    assert_non_null(vector_field(block, "nonce", nonce, sizeof(nonce)));
+    assert_non_null(vector_field(block, "body", body, sizeof(body)));
+    if (vector_field(block, "encoding", encoding, sizeof(encoding)) == NULL)
+        encoding[0] = '\0';
+    memset(&a, 0, sizeof(a));
+    snprintf(a.time, sizeof(a.time), "%s", time_s);
+    snprintf(a.nonce, sizeof(a.nonce), "%s", nonce);
+    {
+        const struct proto_request rq = {.center = center_id,
+                                         .method = method,
+                                         .path = path,
+                                         .encoding = encoding[0] ? encoding : NULL,
+                                         .body = body,
+                                         .body_len = strlen(body)};
+
+        assert_int_equal(proto_sign_request_as(room, &rq, &a), 0);
+        signed_string = proto_request_string(&rq, &a, &len);
+        assert_non_null(signed_string);
+    }
+    if (print) {
+        char pub[KEY_B64_LEN + 1];
+
+        key_public_b64(room, pub);
+        printf("%s: room %s (%s) center %s\nsigned:\n%s\nsignature %s\n", name, a.room, pub,
+               center_hex, signed_string, a.sig);
+    }
+    /* The signed string, byte for byte, in the doc. */
+    if (!print)
+        assert_non_null(strstr(doc, signed_string));
+    assert_non_null(vector_field(block, "signature", want_sig, sizeof(want_sig)));
+    if (!print)
+        assert_string_equal(a.sig, want_sig);
+    assert_non_null(vector_field(block, "room_key", seed_hex, sizeof(seed_hex)));
+    if (!print)
+        assert_string_equal(seed_hex, a.room);
+    assert_non_null(vector_field(block, "center_key", seed_hex, sizeof(seed_hex)));
+    if (!print)
+        assert_string_equal(seed_hex, center_hex);
+    /* The center's answer, bound to this request, and its signature. */
+    assert_non_null(vector_field(block, "answer", answer, sizeof(answer)));
+    assert_int_equal(proto_sign_body(center, answer_context, answer, strlen(answer), sig), 0);
+    if (print)
+        printf("answer_sig %s\n", sig);
+    assert_non_null(vector_field(block, "answer_sig", want_answer_sig, sizeof(want_answer_sig)));
+    if (!print)
+        assert_string_equal(sig, want_answer_sig);
+    {
+        char bind[200];
+
+        snprintf(bind, sizeof(bind), "\"request\":{\"nonce\":\"%s\",\"room_key\":\"%s\"}", nonce,
+                 a.room);
+        if (!print)
+            assert_non_null(strstr(answer, bind));
+    }
+    assert_int_equal(proto_verify_body(center, answer_context, answer, strlen(answer), sig), 0);
+    free(signed_string);
+    key_free(room);
+    key_free(center);
+}
+
+static void protocol_test_vectors(void **state)
+{
+    static char doc[262144];
+    char path[512];
+    FILE *f;
+    size_t n;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/docs/protocol.md", EXAMROOM_SOURCE_DIR);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(doc, 1, sizeof(doc) - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    check_vector(doc, "register", "POST", "/v1/register", PROTO_CTX_REGISTER);
+    check_vector(doc, "results", "POST", "/v1/results", PROTO_CTX_RECEIPT);
+    /* The result record inside the upload: its signature over its payload. */
+    {
+        static const char seed_hex[] =
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+        const char *p = strstr(doc, "# record: result\n"), *payload_at, *sig_at;
+        char payload[2048], want[100], sig[89];
+        uint8_t seed[32];
+        struct key *room;
+
+        assert_non_null(p);
+        payload_at = strstr(p, "\npayload ");
+        sig_at = strstr(p, "\nsig ");
+        assert_non_null(payload_at);
+        assert_non_null(sig_at);
+        payload_at += strlen("\npayload ");
+        sig_at += strlen("\nsig ");
+        snprintf(payload, sizeof(payload), "%.*s", (int)strcspn(payload_at, "\n"), payload_at);
+        snprintf(want, sizeof(want), "%.*s", (int)strcspn(sig_at, "\n"), sig_at);
+        assert_int_equal(hex_decode(seed_hex, seed, 32), 0);
+        assert_int_equal(key_from_raw_private(KEY_ED25519, seed, &room), 0);
+        assert_int_equal(proto_sign_body(room, PROTO_CTX_RESULT, payload, strlen(payload), sig), 0);
+        if (getenv("PROTO_VECTORS_PRINT") != NULL)
+            printf("record sig %s\n", sig);
+        else
+            assert_string_equal(sig, want);
+        /* The chain head it makes: position 1, the payload's hash. */
+        {
+            uint8_t h[32];
+            char head[128], hex[65];
+            const char *head_at = strstr(p, "\nhead_sig ");
+
+            sha256(payload, strlen(payload), h);
+            hex_encode(h, 32, hex);
+            snprintf(head, sizeof(head), "1\n%s", hex);
+            assert_int_equal(proto_sign_body(room, PROTO_CTX_CHAIN, head, strlen(head), sig), 0);
+            assert_non_null(head_at);
+            head_at += strlen("\nhead_sig ");
+            snprintf(want, sizeof(want), "%.*s", (int)strcspn(head_at, "\n"), head_at);
+            if (getenv("PROTO_VECTORS_PRINT") != NULL)
+                printf("head sig %s\n", sig);
+            else
+                assert_string_equal(sig, want);
+        }
+        key_free(room);
+    }
+}
+
 static void code_known_vectors(void **state)
 {
     (void)state;
@@ -498,6 +676,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(code_known_vectors),
         cmocka_unit_test(key_fingerprint_vector),
+        cmocka_unit_test(protocol_test_vectors),
         cmocka_unit_test(code_decode_tolerates_what_people_type),
         cmocka_unit_test(code_errors),
         cmocka_unit_test(code_detects_substitutions_and_transpositions),

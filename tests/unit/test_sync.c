@@ -315,11 +315,14 @@ static void refused_connection_is_retried(void **state)
     struct got g = {0};
     const struct sync_request req = {.method = "GET", .path = "/v1/time", .fd = -1};
     struct sync_config cfg = {.center_url = url, .connect_timeout_s = 5};
+    struct key *center;
     struct key *room;
 
     (void)state;
     assert_int_equal(key_generate(KEY_ED25519, &room), 0);
+    assert_int_equal(key_generate(KEY_ED25519, &center), 0);
     cfg.room = room;
+    cfg.center = center;
     assert_true(fd >= 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &slen), 0);
@@ -338,6 +341,7 @@ static void refused_connection_is_retried(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     key_free(room);
+    key_free(center);
 }
 
 int main(void)
