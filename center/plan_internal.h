@@ -13,10 +13,13 @@
 #define PLAN_DIR_PHOTOS      "photos"
 
 /* Bounds that keep one bad file from taking the machine. */
-#define PLAN_MAX_FILE   (64u << 20) /* plan.json, a paper, candidates.csv */
-#define PLAN_MAX_PHOTO  (2u << 20)  /* one photo */
-#define PLAN_MAX_SEATS  999
-#define PLAN_CSV_FIELDS 11
+#define PLAN_MAX_FILE  (64u << 20) /* plan.json, a paper, candidates.csv */
+#define PLAN_MAX_PHOTO (2u << 20)  /* one photo */
+#define PLAN_MAX_SEATS 999
+/* A session may run past midnight (its end then the next day) for at most
+ * this many minutes; an end before the start over a longer span is a typo. */
+#define PLAN_OVERNIGHT_MAX (6 * 60)
+#define PLAN_CSV_FIELDS    11
 
 struct plan_room {
     char *id, *site, *site_name, *name;

@@ -31,7 +31,7 @@
 #define PM_SESSION_DUP    "场次编号“%s”重复（第 %d 行已有）"
 #define PM_DATE           "日期“%s”无效：应为 YYYY-MM-DD 格式的真实日期"
 #define PM_TIME           "时间“%s”无效：应为 HH:MM（00:00 至 23:59）"
-#define PM_TIME_ORDER     "结束时间 %s 应晚于开始时间 %s"
+#define PM_TIME_ORDER     "结束时间 %s 应晚于开始时间 %s（跨午夜的场次最长 %d 小时）"
 #define PM_MINUTES        "字段“%s”（%d 分钟）应小于考试时长（%d 分钟）"
 #define PM_SITTING_DUP    "本场次中职业“%s”等级“%s”重复（第 %d 行已有）"
 #define PM_PAPER_PATH     "试卷路径“%s”无效：应为 papers/ 下的 .json 文件"

@@ -309,10 +309,15 @@ static void read_times(struct jctx *jc, const struct plan *p, struct plan_sessio
         snprintf(vp, sizeof(vp), "%s/end", path);
         if (end < 0)
             jdiag(jc, vp, PM_TIME, s->end);
-        else if (start >= 0 && end <= start)
-            jdiag(jc, vp, PM_TIME_ORDER, s->end, s->start);
+        else if (start >= 0 && end <= start && end + 24 * 60 - start > PLAN_OVERNIGHT_MAX)
+            jdiag(jc, vp, PM_TIME_ORDER, s->end, s->start, PLAN_OVERNIGHT_MAX / 60);
     }
-    if (!ok || start < 0 || end <= start || tz < 0)
+    /* An end at or before the start is the next day's, for a session that
+     * runs past midnight; a longer span is a typo (09:00-08:30), refused. */
+    if (end >= 0 && start >= 0 && end <= start)
+        end += 24 * 60;
+    if (!ok || start < 0 || end <= start || end - start > 24 * 60 || tz < 0 ||
+        (end > 24 * 60 && end - start > PLAN_OVERNIGHT_MAX))
         return; /* starts_at stays 0: no overlap check for this session */
     s->starts_at = day * 86400 + start * 60 - tz;
     s->ends_at = day * 86400 + end * 60 - tz;

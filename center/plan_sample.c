@@ -74,21 +74,18 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-/* A session starting at local time t (seconds, UTC+8), moved to the next
- * midnight when it would end after it (plan times are within one day). */
+/* A session starting at local time t (seconds, UTC+8); one that runs past
+ * midnight ends the next day (its end before its start), so a sample made
+ * at any time of day starts when asked (--start-in). */
 static int64_t place_session(struct layout *l, int k, int64_t local)
 {
     int64_t day = local / 86400, minute = (local % 86400) / 60;
     int y, m, d;
 
-    if (minute + SAMPLE_MINUTES >= 24 * 60) {
-        day++;
-        minute = 0;
-    }
     civil_from_days(day, &y, &m, &d);
     snprintf(l->date[k], sizeof(l->date[k]), "%04d-%02d-%02d", y, m, d);
     snprintf(l->start[k], sizeof(l->start[k]), "%02d:%02d", (int)(minute / 60), (int)(minute % 60));
-    snprintf(l->end[k], sizeof(l->end[k]), "%02d:%02d", (int)((minute + SAMPLE_MINUTES) / 60),
+    snprintf(l->end[k], sizeof(l->end[k]), "%02d:%02d", (int)((minute + SAMPLE_MINUTES) / 60 % 24),
              (int)((minute + SAMPLE_MINUTES) % 60));
     if (k == 0)
         snprintf(l->plan_id, sizeof(l->plan_id), "%04d%02d%02d-%s", y, m, d, SAMPLE_INSTITUTION);

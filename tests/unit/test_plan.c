@@ -452,19 +452,17 @@ static void generated_plan_shape(void **state)
     /* One or two candidates carry another ID type, stored as given. */
     assert_int_equal(query_long(f, "SELECT count(*) FROM candidates WHERE id_type <> '居民身份证'"),
                      2);
-    /* 90 minutes each, S2 half an hour after S1; or, when S2 would run past
-     * midnight in Beijing (plan times are within one day), at that
-     * midnight: which, depends on the time of day the test runs. */
+    /* 90 minutes each, S2 half an hour after S1, whatever the time of day
+     * (a session past midnight in Beijing ends the next day). */
     {
         long s1_start = query_long(f, "SELECT starts_at FROM sessions WHERE id = 'S1'");
         long s1_end = query_long(f, "SELECT ends_at FROM sessions WHERE id = 'S1'");
         long s2_start = query_long(f, "SELECT starts_at FROM sessions WHERE id = 'S2'");
-        long want = s1_end + 1800, local = want + 8 * 3600;
+        long s2_end = query_long(f, "SELECT ends_at FROM sessions WHERE id = 'S2'");
 
-        if ((local % 86400) / 60 + 90 >= 24 * 60)
-            want = (local / 86400 + 1) * 86400 - 8 * 3600;
         assert_int_equal(s1_end - s1_start, 5400);
-        assert_int_equal(s2_start, want);
+        assert_int_equal(s2_start, s1_end + 1800);
+        assert_int_equal(s2_end - s2_start, 5400);
     }
     assert_int_equal(query_long(f, "SELECT count(*) FROM sessions WHERE starts_at <"
                                    " strftime('%s', 'now') + 3600"),
@@ -820,10 +818,27 @@ static void rule_session_times(void **state)
          "\"date\": \"2026-02-30\",\n   \"start\": \"14:0\"");
     assert_int_equal(import(f), ER_PLAN_INVALID);
     assert_int_equal(f->d.n, 3);
-    expect_diag(f, 0, "plan.json", 30, "结束时间 08:30 应晚于开始时间 09:00");
+    expect_diag(f, 0, "plan.json", 30,
+                "结束时间 08:30 应晚于开始时间 09:00（跨午夜的场次最长 6 小时）");
     expect_diag(f, 1, "plan.json", 50, "日期“2026-02-30”无效");
     expect_diag(f, 2, "plan.json", 51, "时间“14:0”无效");
     assert_int_equal(rows(f), 0);
+}
+
+/* A session may run past midnight, its end the next day, for up to 6
+ * hours; an end before the start over a longer span is a typo. */
+static void rule_session_overnight(void **state)
+{
+    struct fx *f = *state;
+
+    edit(f, "plan.json", "\"start\": \"09:00\",\n   \"end\": \"10:30\"",
+         "\"start\": \"23:00\",\n   \"end\": \"05:30\"");
+    expect_only(f, "plan.json", 30,
+                "结束时间 05:30 应晚于开始时间 23:00（跨午夜的场次最长 6 小时）");
+    edit(f, "plan.json", "\"end\": \"05:30\"", "\"end\": \"01:00\"");
+    assert_int_equal(import(f), 0);
+    assert_int_equal(query_long(f, "SELECT ends_at - starts_at FROM sessions WHERE id = 'S1'"),
+                     7200);
 }
 
 static void rule_session_minutes(void **state)
@@ -1209,6 +1224,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(overlap_without_a_shared_room_is_fine, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_timezone, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_session_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(rule_session_overnight, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_session_minutes, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_duplicate_room_and_session, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_room_fields, setup, teardown),
