@@ -202,14 +202,15 @@ static void on_candidate(const struct store_candidate *c, void *arg)
             (list = exam_items(s->d, &k, &x)) != NULL)
             items = json_integer((json_int_t)json_array_size(list));
     }
-    json_array_append_new(json_object_get(seat_row(s, c->seat), "candidates"),
-                          json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I, s:b}", "session",
-                                    c->session_id, "ticket", c->ticket, "name", c->name, "state",
-                                    state, "answered", answered, "items", items,
-                                    "remaining_seconds", remaining(s, c), "extra_minutes",
-                                    c->extra_seconds / 60, "incidents",
-                                    json_integer_value(json_object_get(s->incidents, key)),
-                                    "flagged", json_object_get(s->flags, key) != NULL));
+    json_array_append_new(
+        json_object_get(seat_row(s, c->seat), "candidates"),
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I, s:b, s:o}", "session",
+                  c->session_id, "ticket", c->ticket, "name", c->name, "state", state, "answered",
+                  answered, "items", items, "remaining_seconds", remaining(s, c), "extra_minutes",
+                  c->extra_seconds / 60, "incidents",
+                  json_integer_value(json_object_get(s->incidents, key)), "flagged",
+                  json_object_get(s->flags, key) != NULL, "checked_in_at",
+                  c->checked_in_at > 0 ? json_integer(c->checked_in_at) : json_null()));
 }
 
 static void on_outbox(const struct store_outbox *o, void *arg)

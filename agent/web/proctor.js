@@ -81,6 +81,7 @@ const T = {
     extra: '已延时',
     incidents: '情况记录',
     flag: '考生报告',
+    checkin: '入场核验',
   },
   minutes: (m) => `${m} 分钟`,
   count: (n) => `${n} 条`,
@@ -111,9 +112,33 @@ const T = {
   needSeat: '请选择一个空座位。',
   needText: '请写明情况。',
   failed: (status) => `操作没有完成（HTTP ${status}），请重试。`,
+  checkedIn: (hm) => `已核验 ${hm}`,
+  doorTitle: '入场核验（门口刷身份证）',
+  doorWaiting: '请考生把身份证放到阅读器上。',
+  doorSeat: (n) => `第 ${n} 号座位`,
+  doorWho: (o) => `${o.name}　准考证号 ${o.ticket}　场次 ${o.session}`,
+  doorRecent: '最近刷卡',
+  doorNoReader: '没有配置身份证阅读器，门口请人工核验。',
+  reader: (device) => `阅读器 ${device}：`,
+  readerState: { connected: '已连接', absent: '未连接', error: '故障' },
+  outcome: {
+    checked_in: '核验通过',
+    again: '已核验过',
+    mismatch: '证件信息与名单不符',
+    other_session: '不是本场次的考生',
+    not_on_roster: '不在本考场名单上',
+    too_early: '尚未开始入场',
+    too_late: '已超过入场时间',
+    absent: '已登记缺考',
+    bad_card: '身份证号码无法识别',
+    error: '核验结果未保存',
+  },
 };
 
 const TOKEN_KEY = 'examroom.proctor';
+const DOOR_KEEP = 10; /* door outcomes kept in the list */
+/* Outcomes that send the candidate to a seat (the others refuse). */
+const DOOR_SEATED = ['checked_in', 'again', 'mismatch'];
 const REFRESH_MS = 30000;
 const RECONNECT_MS = 2000;
 
@@ -132,6 +157,7 @@ let shownSession = null;
 let detail = null; /* {seat, candidate} shown in the dialog */
 let feedAbort = null;
 let refreshTimer = 0;
+let doorSeen = []; /* the door's outcomes, latest first */
 
 /* ---- calls ---- */
 
@@ -268,6 +294,13 @@ function left(c) {
 
 const localTime = (unix) =>
   new Date(unix * 1000).toLocaleTimeString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
+const hourMinute = (unix) =>
+  new Date(unix * 1000).toLocaleTimeString('zh-CN', {
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'Asia/Shanghai',
+  });
 
 function render() {
   const session = currentSession();
@@ -277,6 +310,7 @@ function render() {
   renderSeats(session);
   renderPending();
   renderSync();
+  renderReaders();
   if (detail) renderDetail();
 }
 
@@ -367,6 +401,10 @@ function renderSeats(session) {
     b.append(el('span', 't-state', T.state[state]));
     if (c && c.state !== 'registered' && c.state !== 'absent') {
       b.append(el('span', 't-answered', T.answered(c.answered, c.items)));
+    }
+    if (c && c.checked_in_at) {
+      b.append(el('span', 't-checkin', T.checkedIn(hourMinute(c.checked_in_at))));
+      b.dataset.checkedIn = 'true';
     }
     if (c && c.flagged) {
       b.append(el('span', 't-flag', T.flagged));
@@ -509,18 +547,22 @@ function dropPhoto() {
   $('detail-photo-none').textContent = '';
 }
 
+/* The package's photo of a candidate, as a blob (throws if there is none). */
+async function fetchPhoto(ticket, session) {
+  const r = await fetch(
+    `/admin/v1/candidates/${encodeURIComponent(ticket)}/photo?session=${encodeURIComponent(session)}`,
+    { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' },
+  );
+  if (r.status !== 200) throw new Error(`photo ${r.status}`);
+  return r.blob();
+}
+
 async function loadPhoto(ticket, session, name) {
   dropPhoto();
   const img = $('detail-photo');
   img.alt = T.photoAlt(name);
   try {
-    const r = await fetch(
-      `/admin/v1/candidates/${encodeURIComponent(ticket)}/photo?session=${encodeURIComponent(session)}`,
-      { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' },
-    );
-    if (!detail || detail.ticket !== ticket) return;
-    if (r.status !== 200) throw new Error(`photo ${r.status}`);
-    const blob = await r.blob();
+    const blob = await fetchPhoto(ticket, session);
     if (!detail || detail.ticket !== ticket) return;
     photoUrl = URL.createObjectURL(blob);
     img.src = photoUrl;
@@ -559,6 +601,7 @@ function renderDetail() {
     ['remaining', l === null ? T.none : clock(l)],
     ['extra', T.minutes(c.extra_minutes)],
     ['incidents', T.count(c.incidents)],
+    ['checkin', c.checked_in_at ? T.checkedIn(hourMinute(c.checked_in_at)) : T.none],
   ];
   if (c.flagged) rows.push(['flag', T.flaggedDetail]);
   for (const [k, v] of rows) {
@@ -644,6 +687,86 @@ function closeDialogs() {
   if (!$('confirm').hidden) $('confirm-cancel').click();
 }
 
+/* ---- the door ---- */
+
+/* The readers' state (the snapshot's id_readers); the panel is shown when a
+ * reader is configured or a card was read. */
+function renderReaders() {
+  const readers = room.id_readers || [];
+  $('door').hidden = readers.length === 0 && doorSeen.length === 0;
+  const list = $('door-readers');
+  list.replaceChildren();
+  if (readers.length === 0) list.append(el('li', 'muted', T.doorNoReader));
+  for (const r of readers) {
+    const li = el('li', '', T.reader(r.device));
+    li.dataset.device = r.device;
+    li.dataset.state = r.state;
+    li.append(el('span', 'r-state', T.readerState[r.state] || r.state));
+    if (r.message) li.append(el('span', 'r-message', `（${r.message}）`));
+    list.append(li);
+  }
+}
+
+/* The door's photo: the package's, from a blob: URL dropped at the next card. */
+let doorPhotoUrl = null;
+async function doorPhoto(o) {
+  const img = $('door-photo');
+  if (doorPhotoUrl) URL.revokeObjectURL(doorPhotoUrl);
+  doorPhotoUrl = null;
+  img.removeAttribute('src');
+  img.hidden = true;
+  if (!DOOR_SEATED.includes(o.outcome) || !o.ticket) return;
+  img.alt = T.photoAlt(o.name);
+  try {
+    const blob = await fetchPhoto(o.ticket, o.session);
+    if (doorSeen[0] !== o) return; /* another card came meanwhile */
+    doorPhotoUrl = URL.createObjectURL(blob);
+    img.src = doorPhotoUrl;
+    img.hidden = false;
+  } catch (e) {
+    /* no photo in the package: the words stand alone */
+  }
+}
+
+function renderDoor() {
+  const o = doorSeen[0];
+  const box = $('door-latest');
+  const seated = !!o && DOOR_SEATED.includes(o.outcome) && o.seat > 0;
+  box.dataset.outcome = o ? o.outcome : '';
+  box.classList.toggle('refused', !!o && !seated);
+  box.classList.toggle('mismatch', !!o && o.outcome === 'mismatch');
+  $('door-seat').textContent = seated ? T.doorSeat(o.seat) : o ? T.outcome[o.outcome] || o.outcome : '';
+  $('door-who').textContent = seated ? T.doorWho(o) : '';
+  $('door-text').textContent = o ? o.text : T.doorWaiting;
+  const list = $('door-recent');
+  list.replaceChildren();
+  for (const x of doorSeen) {
+    const ok = x.outcome === 'checked_in' || x.outcome === 'again';
+    const li = el(
+      'li',
+      ok ? '' : 'bad',
+      [localTime(x.at), x.seat > 0 ? T.seat(x.seat) : T.none, x.name || T.none, T.outcome[x.outcome] || x.outcome].join('　'),
+    );
+    li.dataset.outcome = x.outcome;
+    list.append(li);
+  }
+}
+
+/* One "event: door" of the feed: a card read at a reader. */
+function onDoor(data) {
+  let o;
+  try {
+    o = JSON.parse(data);
+  } catch (e) {
+    return;
+  }
+  doorSeen = [o, ...doorSeen].slice(0, DOOR_KEEP);
+  $('door').hidden = false;
+  renderDoor();
+  doorPhoto(o);
+  refresh(); /* the tile's 已核验, the readers' state */
+}
+
 /* ---- the feed ---- */
 
 function stopFeed() {
@@ -681,10 +804,13 @@ async function startFeed() {
         const block = buf.slice(0, end);
         buf = buf.slice(end + 2);
         let event = 'message';
+        const data = [];
         for (const line of block.split('\n')) {
           if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
         }
         if (event === 'room') refresh();
+        else if (event === 'door') onDoor(data.join('\n'));
       }
     }
   } catch (e) {
@@ -710,6 +836,9 @@ document.addEventListener('DOMContentLoaded', () => {
   $('pending-title').textContent = T.pendingTitle;
   $('pending-none').textContent = T.pendingNone;
   $('sync-title').textContent = T.syncTitle;
+  $('door-title').textContent = T.doorTitle;
+  $('door-recent-title').textContent = T.doorRecent;
+  renderDoor();
   $('extend-label').textContent = T.extendLabel;
   $('move-label').textContent = T.moveLabel;
   $('incident-label').textContent = T.incidentLabel;

@@ -60,16 +60,17 @@ function stop(signal = 'SIGTERM') {
 }
 
 /* (Re)starts the daemon on room.port (a free one the first time), its exam
- * clock OFFSET seconds ahead, with EXTRA in its environment (test knobs);
- * resolves once it says it is listening. */
-async function serve(offset = 0, extra = {}) {
+ * clock OFFSET seconds ahead, with EXTRA in its environment (test knobs) and
+ * ARGS after serve's own (--id-reader ...); resolves once it says it is
+ * listening. */
+async function serve(offset = 0, extra = {}, args = []) {
   await stop('SIGTERM');
   if (!room.port) room.port = await freePort();
   const log = fs.openSync(path.join(env.WORK, 'room.log'), 'a');
   for (let attempt = 0; attempt < 20; attempt++) {
     const child = spawn(
       env.EXAMROOM,
-      ['--data', env.ROOM_DATA, 'serve', '--listen', `127.0.0.1:${room.port}`],
+      ['--data', env.ROOM_DATA, 'serve', '--listen', `127.0.0.1:${room.port}`, ...args],
       {
         env: { ...env, ...extra, EXAMROOM_CLOCK_OFFSET: String(Math.round(offset)) },
         stdio: ['ignore', 'pipe', log],
