@@ -250,8 +250,10 @@ async function pairing() {
       if (r.status === 410 && r.body.error === 'pairing_rejected') {
         /* Refused by the proctor: said so, and a new code only when asked. */
         $('pair-code').textContent = '';
+        $('pair-hint').textContent = ''; /* no code to tell */
         $('pair-state').textContent = r.body.message;
         await askAgain();
+        $('pair-hint').textContent = T.pairHint;
         save(LS.pairing, null);
         continue;
       }

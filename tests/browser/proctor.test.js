@@ -228,6 +228,8 @@ test('reject a pairing request: the terminal says so and asks for a new code on 
   await item.waitFor({ state: 'detached', timeout: 10000 });
   await term.locator('#pair-state', { hasText: '监考老师没有批准这次配对' }).waitFor({ timeout: 20000 });
   await term.locator('#pair-again').waitFor({ state: 'visible' });
+  /* No code on screen, so no "tell the proctor the code" either. */
+  assert.equal((await term.locator('#pair-hint').innerText()).trim(), '');
   await term.screenshot({ path: path.join(ART, 'terminal-pair-rejected.png') });
   /* Stays refused until asked (and across a reload). */
   await term.reload();
@@ -240,6 +242,7 @@ test('reject a pairing request: the terminal says so and asks for a new code on 
     { timeout: 20000 },
   );
   const fresh = (await codeEl.innerText()).trim();
+  assert.equal((await term.locator('#pair-hint').innerText()).trim(), '请举手，把配对码告诉监考老师。');
   await page.locator(`#pending li[data-code="${fresh}"]`).waitFor({ timeout: 10000 });
   await page.locator(`#pending li[data-code="${fresh}"] button[data-reject]`).click();
   await page.locator(`#pending li[data-code="${fresh}"]`).waitFor({ state: 'detached', timeout: 10000 });
