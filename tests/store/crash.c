@@ -1,5 +1,9 @@
 /* Crash test of the room store (make test): no acknowledged answer is ever
- * lost to kill -9.
+ * lost to kill -9. Built with POWERLOSS it is the power-cut test
+ * (powerloss_store, issue 17): the store is on plfs (tests/powerloss/plfs.c),
+ * and where a kill -9 leaves the kernel's page cache whole, here every write
+ * not yet fsync'd (with its directory) is lost at each cut, which comes with
+ * the kill.
  *
  * A child process saves answers through the asynchronous API as fast as it
  * can (64 writers in flight) and, from each callback, reports the
@@ -10,8 +14,19 @@
  * rev, with its change in the answer log. The next child starts from the
  * file the last one left (so each start also recovers a crashed WAL).
  *
- *   crash [KILLS [SEED]]      prints the figures; exit 0 when all held */
+ *   crash [KILLS [SEED]]                  prints the figures; exit 0 when
+ *   powerloss_store PLFS [CUTS [SEED]]    all held (77: no FUSE here) */
 #include "internal.h"
+
+#ifdef POWERLOSS
+#include "plmount.h"
+#define NAME "powerloss_store"
+#define LOSS "cut"
+static struct plmount m;
+#else
+#define NAME "crash"
+#define LOSS "kill"
+#endif
 
 #include <errno.h>
 #include <poll.h>
@@ -33,14 +48,14 @@ struct record {
     int64_t rev;
 };
 
-static char dir[64], path[128];
+static char dir[128], path[160];
 static int64_t acked[N_CANDS][N_ITEMS]; /* the highest rev acknowledged */
 static int logged[N_CANDS][N_ITEMS];    /* that rev was seen in the answer log */
 static int64_t log_seen;                /* the answer log's rows read so far */
 
 static void die(const char *what)
 {
-    fprintf(stderr, "crash: %s\n", what);
+    fprintf(stderr, NAME ": %s\n", what);
     exit(1);
 }
 
@@ -70,7 +85,7 @@ static void on_saved(int status, const struct store_ack *ack, void *arg)
     struct record r = {w->key / N_ITEMS, w->key % N_ITEMS, ack->rev};
 
     if (status != 0) {
-        fprintf(stderr, "crash child: save failed: %s\n", er_name(status));
+        fprintf(stderr, NAME " child: save failed: %s\n", er_name(status));
         _exit(3);
     }
     /* Reported only now: the callback runs after the commit is durable. */
@@ -245,11 +260,11 @@ static long verify(void)
     long checked = 0;
 
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        die("cannot open the store after the kill");
+        die("cannot open the store after the " LOSS);
     prepare(db, "PRAGMA integrity_check", &check);
     if (sqlite3_step(check) != SQLITE_ROW ||
         strcmp((const char *)sqlite3_column_text(check, 0), "ok") != 0)
-        die("integrity_check failed after the kill");
+        die("integrity_check failed after the " LOSS);
     read_log(db);
     prepare(db,
             "SELECT a.rev, a.answer FROM answers a JOIN candidates c ON c.id = a.candidate_id"
@@ -273,13 +288,13 @@ static long verify(void)
             snprintf(want, sizeof(want), "%lld", (long long)rev);
             /* At or above the acknowledged rev, and the row is whole. */
             if (rev < acked[c][i] || strcmp(text, want) != 0) {
-                fprintf(stderr, "crash: %s %s: acknowledged rev %lld, stored %lld (%s)\n", ticket,
+                fprintf(stderr, NAME ": %s %s: acknowledged rev %lld, stored %lld (%s)\n", ticket,
                         item, (long long)acked[c][i], (long long)rev, text);
                 die("an acknowledged answer was lost");
             }
             sqlite3_reset(get);
             if (!logged[c][i]) {
-                fprintf(stderr, "crash: %s %s: rev %lld not in the log\n", ticket, item,
+                fprintf(stderr, NAME ": %s %s: rev %lld not in the log\n", ticket, item,
                         (long long)acked[c][i]);
                 die("an acknowledged change is missing from the answer log");
             }
@@ -340,32 +355,58 @@ static long one_round(int round, unsigned *seed, int *early)
     }
     if (!eof)
         n += drain(fds[0], t0 + delay, &eof);
+#ifdef POWERLOSS
+    pl_cut(&m); /* the power fails: the file system and the process at once */
+#endif
     kill(pid, SIGKILL);
     if (waitpid(pid, &status, 0) != pid)
         die("waitpid");
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-        fprintf(stderr, "crash: the child ended by itself (status %d)\n", status);
-        die("the writer failed before the kill");
+        fprintf(stderr, NAME ": the child ended by itself (status %d)\n", status);
+        die("the writer failed before the " LOSS);
     }
     while (!eof)
         n += drain(fds[0], now_s() + 1, &eof);
     close(fds[0]);
+#ifdef POWERLOSS
+    pl_unmount(&m);
+    if (pl_mount(&m) != 0)
+        die("could not mount again after the cut");
+#endif
     return n;
 }
 
 int main(int argc, char **argv)
 {
-    int kills = argc > 1 ? atoi(argv[1]) : 30, busy_rounds = 0;
-    unsigned seed = argc > 2 ? (unsigned)atoi(argv[2]) : (unsigned)time(NULL) ^ (unsigned)getpid();
+#ifdef POWERLOSS
+    const int a = 2; /* argv[1] is plfs */
+    int rc;
+#else
+    const int a = 1;
+#endif
+    int kills = argc > a ? atoi(argv[a]) : 30, busy_rounds = 0;
+    unsigned seed =
+        argc > a + 1 ? (unsigned)atoi(argv[a + 1]) : (unsigned)time(NULL) ^ (unsigned)getpid();
     long total = 0, checked = 0;
     double t0 = now_s();
 
     log_set_level(LOG_LEVEL_ERROR);
+#ifdef POWERLOSS
+    if (argc < 2) {
+        fprintf(stderr, "usage: powerloss_store PLFS [CUTS [SEED]]\n");
+        return 2;
+    }
+    rc = pl_setup(&m, argv[1]);
+    if (rc != 0)
+        return rc == PL_SKIP ? PL_SKIP : 1;
+    snprintf(dir, sizeof(dir), "%s", m.mnt);
+#else
     snprintf(dir, sizeof(dir), "/tmp/examroom-crash-XXXXXX");
     if (mkdtemp(dir) == NULL)
         die("mkdtemp");
+#endif
     snprintf(path, sizeof(path), "%s/room.db", dir);
-    printf("crash: %d kills, seed %u, store %s\n", kills, seed, path);
+    printf(NAME ": %d " LOSS "s, seed %u, store %s\n", kills, seed, path);
     run_make_store();
     for (int round = 0; round < kills; round++) {
         int early;
@@ -375,16 +416,19 @@ int main(int argc, char **argv)
         total += n;
         checked += c;
         busy_rounds += n > 0;
-        printf("crash: kill %2d%s: %6ld saves acknowledged, %4ld keys checked: all there\n",
+        printf(NAME ": " LOSS " %2d%s: %6ld saves acknowledged, %4ld keys checked: all there\n",
                round + 1, early ? " (early)" : "        ", n, c);
     }
-    printf("crash: %d kills in %.1f s; %ld acknowledged saves, %ld key checks; none lost\n", kills,
-           now_s() - t0, total, checked);
+    printf(NAME ": %d " LOSS "s in %.1f s; %ld acknowledged saves, %ld key checks; none lost\n",
+           kills, now_s() - t0, total, checked);
     /* A run where the writer hardly wrote would prove nothing. */
     if (busy_rounds < kills * 2 / 3 || total < 1000)
         die("too few acknowledged saves to judge");
+#ifdef POWERLOSS
+    pl_teardown(&m);
+#else
     {
-        char p2[160];
+        char p2[192];
 
         snprintf(p2, sizeof(p2), "%s-wal", path);
         remove(p2);
@@ -393,5 +437,6 @@ int main(int argc, char **argv)
         remove(path);
         rmdir(dir);
     }
+#endif
     return 0;
 }
