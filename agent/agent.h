@@ -57,7 +57,12 @@ struct room_contact {
     int64_t last_contact, clock_offset;
 };
 int room_read_contact(const struct room *r, struct room_contact *c);
+/* Writes the contact file whole and durably (fsync'd, renamed, the directory
+ * fsync'd): a command's call. The daemon writes it on the thread pool:
+ * room_contact_file() gives the path and the line to write. */
 void room_note_contact(const struct room *r, int64_t center_time);
+int room_contact_file(const struct room *r, int64_t center_time, char path[ROOM_PATH_MAX],
+                      char line[64]);
 
 /* ---- packages (package.c) ---- */
 
@@ -196,6 +201,7 @@ struct daemon {
     struct ratelimit signin_fails; /* failed sign-ins, per terminal (signin.c) */
     struct ratelimit unlock_fails; /* wrong unlock codes, per address (proctor.c) */
     struct ratelimit flag_presses; /* 信息有误 presses on their way, per candidate (signin.c) */
+    int contact_busy;              /* the contact file being written (background.c) */
     int unlock_busy;               /* an unlock's KDF on the thread pool (proctor.c) */
     struct MHD_Daemon *mhd;
     uv_poll_t mhd_poll; /* on libmicrohttpd's epoll descriptor */
@@ -223,10 +229,11 @@ struct daemon {
     /* The center link (background.c). */
     struct sync_client *client;
     struct sync_engine *engine;
-    struct pkg_reader *pkg;           /* the verified package, for session keys */
-    struct photos *photos;            /* where its photos are (photo.c) */
-    int photos_state;                 /* 1 indexing, 0 ready, < 0 the package failed */
-    json_t *papers[PKG_MAX_SESSIONS]; /* each session's papers, once unlocked (exam.c) */
+    struct pkg_reader *pkg;            /* the verified package, for session keys */
+    struct photos *photos;             /* where its photos are (photo.c) */
+    int photos_state;                  /* 1 indexing, 0 ready, < 0 the package failed */
+    json_t *papers[PKG_MAX_SESSIONS];  /* each session's papers, once unlocked (exam.c) */
+    int paper_error[PKG_MAX_SESSIONS]; /* why a session's papers failed to open: not tried again */
     /* Results on their way to the store, one at a time (submit.c). */
     struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
     struct result_job *results;

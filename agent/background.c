@@ -51,6 +51,46 @@ static int64_t center_now(const struct daemon *d)
 
 /* ---- uploads ---- */
 
+/* The contact file after an upload round: its fsyncs on the thread pool,
+ * one write at a time (a round while one is under way skips its own). */
+struct contact_job {
+    uv_work_t req;
+    struct daemon *d;
+    char path[ROOM_PATH_MAX], line[64];
+};
+
+static void contact_work(uv_work_t *req)
+{
+    struct contact_job *j = req->data;
+
+    fs_write_atomic(j->path, j->line, strlen(j->line), 0600);
+}
+
+static void contact_done(uv_work_t *req, int status)
+{
+    struct contact_job *j = req->data;
+
+    (void)status;
+    j->d->contact_busy = 0;
+    free(j);
+}
+
+static void note_contact(struct daemon *d)
+{
+    struct contact_job *j;
+
+    if (d->contact_busy || (j = calloc(1, sizeof(*j))) == NULL)
+        return;
+    j->req.data = j;
+    j->d = d;
+    if (room_contact_file(&d->r, center_now(d), j->path, j->line) != 0 ||
+        uv_queue_work(&d->r.loop, &j->req, contact_work, contact_done) != 0) {
+        free(j);
+        return;
+    }
+    d->contact_busy = 1;
+}
+
 static void on_pass(const struct sync_outcome *o, void *arg)
 {
     struct daemon *d = arg;
@@ -61,7 +101,7 @@ static void on_pass(const struct sync_outcome *o, void *arg)
     d->sync_status = o->status;
     if (o->status == 0) {
         d->backoff_ms = 0;
-        room_note_contact(&d->r, center_now(d));
+        note_contact(d);
         if (o->uploaded > 0)
             log_info("uploaded %lld records, %lld left", (long long)o->uploaded,
                      (long long)o->pending);
@@ -207,12 +247,17 @@ static void on_key(struct sync_response *r, void *arg)
     json_t *doc = NULL;
     int rc = sync_answer_error(r);
 
-    if (rc == 0 && (doc = json_loadb((const char *)r->body, r->len, 0, NULL)) != NULL)
+    if (rc == 0 && (doc = json_loadb((const char *)r->body, r->len, 0, NULL)) == NULL)
+        rc = ER_SYNC_PROTOCOL;
+    if (rc == 0)
         rc = code_decode(json_string_value(json_object_get(doc, "unlock_code"))
                              ? json_string_value(json_object_get(doc, "unlock_code"))
                              : "",
                          CODE_UNLOCK_BITS, code);
-    if (rc == 0 && !d->stopping && background_unlock(d, k->session, code, key_unlocked, k) == 0) {
+    /* A key that cannot be used (no package yet, out of memory) backs off
+     * and is logged like a refused one. */
+    if (rc == 0 && !d->stopping &&
+        (rc = background_unlock(d, k->session, code, key_unlocked, k)) == 0) {
         OPENSSL_cleanse(code, sizeof(code));
         json_decref(doc);
         return; /* scrypt off the loop; key_unlocked goes on */

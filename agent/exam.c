@@ -123,8 +123,8 @@ static json_t *session_papers(struct daemon *d, const char *session, const struc
 
     if (i < 0 || d->pkg == NULL || x->sealed_len == 0)
         return NULL;
-    if (d->papers[i] != NULL)
-        return d->papers[i];
+    if (d->papers[i] != NULL || d->paper_error[i] < 0)
+        return d->papers[i]; /* a package that failed once fails each time: once is enough */
     room_session_label(session, label, sizeof(label));
     rc = key_open_secret(d->r.wrap, label, x->sealed, x->sealed_len, key);
     snprintf(name, sizeof(name), "paper/%s", session);
@@ -134,8 +134,11 @@ static json_t *session_papers(struct daemon *d, const char *session, const struc
     if (rc == 0 && (d->papers[i] = json_loadb(text, len, 0, NULL)) == NULL)
         rc = ER_PKG_CORRUPT;
     free(text);
-    if (rc < 0)
+    if (rc < 0) {
+        if (rc != ER_NOMEM)
+            d->paper_error[i] = rc;
         log_error("paper of session %s: %s", session, er_name(rc));
+    }
     return d->papers[i];
 }
 

@@ -218,11 +218,16 @@ static json_t *check(struct daemon *d, const char *device, const struct idr_card
     } else {
         int same = same_name(card->name, C.name);
 
-        rc = store_check_in(d->r.st, C.id, now, saved, (void *)(intptr_t)C.id);
-        if (rc == 0 && !same) {
+        /* The mismatch first: a check-in whose incident could not be
+         * written is not recorded either, so the next swipe writes both
+         * (checked in, the swipe would only say "again"). */
+        rc = 0;
+        if (!same) {
             snprintf(why, sizeof(why), MSG_MISMATCH, card->name, C.name);
             rc = mismatch_incident(d, device, C.id, C.seat, C.session, C.ticket, why, card, now);
         }
+        if (rc == 0)
+            rc = store_check_in(d->r.st, C.id, now, saved, (void *)(intptr_t)C.id);
         if (rc < 0)
             snprintf(text, sizeof(text), "%s", MSG_NO_STORE);
         else if (same)

@@ -170,18 +170,25 @@ int room_read_contact(const struct room *r, struct room_contact *c)
     return 0;
 }
 
-void room_note_contact(const struct room *r, int64_t center_time)
+int room_contact_file(const struct room *r, int64_t center_time, char path[ROOM_PATH_MAX],
+                      char line[64])
 {
-    char path[ROOM_PATH_MAX], line[64];
     int64_t now = time(NULL);
 
     if (room_path(r, "center-contact", path) < 0)
-        return;
-    snprintf(line, sizeof(line), "%lld %lld\n", (long long)now,
+        return ER_INTERNAL;
+    snprintf(line, 64, "%lld %lld\n", (long long)now,
              (long long)(center_time > 0 ? center_time - now : 0));
-    /* Best effort, but whole and durable: fsync'd, renamed, the directory
-     * fsync'd. */
-    fs_write_atomic(path, line, strlen(line), 0600);
+    return 0;
+}
+
+void room_note_contact(const struct room *r, int64_t center_time)
+{
+    char path[ROOM_PATH_MAX], line[64];
+
+    /* Best effort, but whole and durable. */
+    if (room_contact_file(r, center_time, path, line) == 0)
+        fs_write_atomic(path, line, strlen(line), 0600);
 }
 
 /* ---- one call to the center, waited for ---- */

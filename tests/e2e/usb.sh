@@ -192,13 +192,16 @@ check "no result or event was uploaded after the receipt" \
     test "$(grep -c 'POST /v1/\(results\|events\)' "$tmp/center.log")" -eq 0
 check_scores "after the online sync" 24
 
-# And the daemon does upload what no receipt covers (the check above can fail).
+# And the daemon does upload what no receipt covers (the check above can fail),
+# noting the contact (written off its loop, on the thread pool) for status.
+rm -f "$tmp/room/center-contact"
 expect 0 "1 results, 0 events" "$mkresults" "$tmp/room" 1 30 0
 for _ in $(seq 150); do
-    grep -q 'POST /v1/results' "$tmp/center.log" && break
+    grep -q 'POST /v1/results' "$tmp/center.log" && [ -s "$tmp/room/center-contact" ] && break
     sleep 0.1
 done
 check "the daemon uploads a new result" grep -q 'POST /v1/results' "$tmp/center.log"
+check "and notes the contact with the center" test -s "$tmp/room/center-contact"
 expect 0 "确认：0 条；尚待上传：0 条" $R sync --wait
 check_scores "after the new result" 25
 
