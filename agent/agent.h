@@ -255,6 +255,7 @@ struct daemon {
      * needs a check-in there first (serve --require-checkin). */
     struct idreaders *readers;
     int require_checkin;
+    struct seat_cards *seat_cards; /* seats' card readers, made at the first call (seatcard.c) */
 };
 
 /* Section name of a verified package, decrypted into *out (malloc'd, one
@@ -381,6 +382,7 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_import_receipt(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pair(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_card_reader(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -34,13 +34,38 @@ static int copy_string(json_t *doc, const char *field, char *out, size_t max)
 }
 
 int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1],
-                    char id[API_IDNUM_MAX + 1])
+                    char id[API_IDNUM_MAX + 1], int *card)
 {
     json_t *doc = object_of(body, len);
+    const json_t *c = json_object_get(doc, "card");
     int rc = doc == NULL ? ER_API_BODY : copy_string(doc, "ticket", ticket, API_TICKET_MAX);
 
-    if (rc == 0)
+    *card = json_is_true(c);
+    if (c != NULL && !json_is_boolean(c))
+        rc = ER_API_BODY;
+    if (rc == 0 && *card)
+        id[0] = '\0';
+    else if (rc == 0)
         rc = copy_string(doc, "id_number", id, API_IDNUM_MAX);
+    json_decref(doc);
+    return rc;
+}
+
+int api_card_body(const char *body, size_t len, uint8_t text[API_CARD_TEXT], int *removed)
+{
+    json_t *doc = object_of(body, len);
+    const json_t *r = json_object_get(doc, "removed"), *t = json_object_get(doc, "text");
+    int rc = ER_API_BODY;
+
+    *removed = 0;
+    if (doc != NULL && json_is_true(r) && t == NULL) {
+        *removed = 1;
+        rc = 0;
+    } else if (doc != NULL && r == NULL && json_is_string(t) &&
+               json_string_length(t) == 2 * API_CARD_TEXT &&
+               hex_decode(json_string_value(t), text, API_CARD_TEXT) == 0) {
+        rc = 0;
+    }
     json_decref(doc);
     return rc;
 }

@@ -13,10 +13,20 @@
 #define API_IDNUM_MAX  100 /* bytes of an ID number as typed */
 #define API_ANSWER_MAX 256 /* bytes of an answer (STORE_ANSWER_MAX) */
 
-/* POST /api/v1/signin {ticket, id_number}: both strings, within their
- * limits, copied out. ER_API_BODY otherwise. */
+/* POST /api/v1/signin {ticket, id_number} or {ticket, card: true}: the
+ * ticket and the ID number strings, within their limits, copied out; with
+ * "card": true the ID number is the one the seat's card reader read (the
+ * agent's, never the browser's): id_number may be absent, id is "" and
+ * *card 1. ER_API_BODY otherwise. */
 int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1],
-                    char id[API_IDNUM_MAX + 1]);
+                    char id[API_IDNUM_MAX + 1], int *card);
+
+/* POST /api/v1/reader/card from a seat's card reader: {"text": HEX} with the
+ * card's 256-byte text block (512 hex digits), copied out (*removed 0); or
+ * {"removed": true} when the card was taken off (*removed 1).
+ * ER_API_BODY otherwise. */
+#define API_CARD_TEXT 256
+int api_card_body(const char *body, size_t len, uint8_t text[API_CARD_TEXT], int *removed);
 
 /* POST /api/v1/proctor/login {password}: a string of 1..API_PASSWORD_MAX
  * bytes, copied out. ER_API_BODY otherwise. */

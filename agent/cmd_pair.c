@@ -1,6 +1,6 @@
-/* examroom pair list [--json] | approve CODE [--seat N] | reject CODE | revoke SEAT: the proctor
- * pairs the room's computers, through the running daemon's local admin
- * channel (loopback, and the token serve keeps in the data directory). */
+/* examroom pair list [--json] | approve CODE [--seat N] | reject CODE | revoke SEAT [--reader]:
+ * the proctor pairs the room's computers and the seats' ID card readers, through the running
+ * daemon's local admin channel (loopback, and the token serve keeps in the data directory). */
 #include "agent.h"
 
 #include <curl/curl.h>
@@ -28,16 +28,19 @@ static int list(const struct room *r, int as_json)
             printf("%s\n", text);
         free(text);
     } else if (rc == 0) {
-        printf("%-10s %-8s %s\n", "配对码", "状态", "座位");
+        printf("%-10s %-8s %-8s %s\n", "配对码", "设备", "状态", "座位");
         json_array_foreach(json_object_get(doc, "terminals"), i, t)
         {
             const char *state = json_string_value(json_object_get(t, "state"));
             int seat = (int)json_integer_value(json_object_get(t, "seat"));
+            const char *device = json_string_value(json_object_get(t, "device"));
 
             for (size_t k = 0; k < 3; k++)
                 if (state != NULL && strcmp(state, words[k][0]) == 0)
                     state = words[k][1];
-            printf("%-10s %-8s %s%.0d\n", json_string_value(json_object_get(t, "pairing_code")),
+            printf("%-10s %-8s %-8s %s%.0d\n",
+                   json_string_value(json_object_get(t, "pairing_code")),
+                   device != NULL && strcmp(device, "reader") == 0 ? "读卡器" : "考生机",
                    state ? state : "", seat > 0 ? "" : "-", seat);
         }
     }
@@ -52,7 +55,7 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
     long status = 0;
     json_t *doc = NULL;
     char path[128], body[64] = "{}", shown[16];
-    int rc, bad = 0;
+    int rc, bad = 0, reader;
 
     if (argc < 2)
         return cli_fail(ctx, ER_USAGE);
@@ -86,8 +89,11 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
             return cli_fail_detail(ctx, rc, "配对码“%s”无效。", argv[2]);
         code_encode(raw, PAIR_CODE_BITS, 4, shown, sizeof(shown));
         snprintf(path, sizeof(path), "/admin/v1/terminals/%s/reject", shown);
-    } else if (strcmp(argv[1], "revoke") == 0 && argc == 3 && atoi(argv[2]) > 0) {
+    } else if (strcmp(argv[1], "revoke") == 0 && atoi(argv[2] ? argv[2] : "") > 0 &&
+               (argc == 3 || (argc == 4 && strcmp(argv[3], "--reader") == 0))) {
         snprintf(path, sizeof(path), "/admin/v1/seats/%d/revoke", atoi(argv[2]));
+        if (argc == 4)
+            snprintf(body, sizeof(body), "{\"device\":\"reader\"}");
     } else {
         return cli_fail(ctx, ER_USAGE);
     }
@@ -95,12 +101,16 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
     if (rc == 0)
         rc = room_admin_call(&r, "POST", path, body, &status, &doc);
     room_close(&r);
+    reader = json_is_string(json_object_get(doc, "device")) &&
+             strcmp(json_string_value(json_object_get(doc, "device")), "reader") == 0;
     if (rc == 0 && status == 200 && strcmp(argv[1], "reject") == 0)
         printf("已拒绝配对码 %s。该终端会显示配对未获批准，可重新申请配对码。\n", shown);
     else if (rc == 0 && status == 200)
-        printf(strcmp(argv[1], "approve") == 0 ? "已批准配对码 %s，终端为 %lld 号座位。\n"
-                                               : "已撤销%s %lld 号座位的终端。\n",
+        printf(strcmp(argv[1], "approve") == 0 ? "已批准配对码 %s，%s为 %lld 号座位。\n"
+                                               : "已撤销%s%s %lld 号座位的%s。\n",
                strcmp(argv[1], "approve") == 0 ? shown : "",
-               (long long)json_integer_value(json_object_get(doc, "seat")));
+               strcmp(argv[1], "approve") == 0 ? (reader ? "读卡器" : "终端") : "",
+               (long long)json_integer_value(json_object_get(doc, "seat")),
+               reader ? "读卡器" : "终端");
     return room_admin_outcome(ctx, rc, status, doc);
 }

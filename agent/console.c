@@ -114,12 +114,19 @@ static void on_terminal(const struct store_terminal *t, void *arg)
     struct snapshot *s = arg;
 
     if (t->state == STORE_TERM_PENDING) {
-        json_array_append_new(s->pending, json_pack("{s:s, s:I}", "pairing_code", t->pairing_code,
-                                                    "created_at", (json_int_t)t->created_at));
+        json_array_append_new(s->pending,
+                              json_pack("{s:s, s:I, s:s}", "pairing_code", t->pairing_code,
+                                        "created_at", (json_int_t)t->created_at, "device",
+                                        store_term_kinds[t->kind % 2]));
         return;
     }
     if (t->state != STORE_TERM_APPROVED || t->seat <= 0)
         return;
+    if (t->kind == STORE_TERM_READER) { /* the seat's card reader, beside its terminal */
+        json_object_set_new(seat_row(s, t->seat), "card_reader",
+                            json_pack("{s:I}", "paired_at", (json_int_t)t->created_at));
+        return;
+    }
     s->paired++;
     {
         struct daemon *d = s->d;

@@ -32,10 +32,18 @@
 #define MSG_SEAT_TAKEN "该座位已有配对的终端。请先撤销（examroom pair revoke 座位号）或换一个座位。"
 #define MSG_NOT_PENDING                                                                            \
     "没有待批准的这个配对码（可能已批准、已撤销，或座位号不存在）。请核对后重试。"
-#define MSG_NO_SEAT   "座位号无效。"
-#define MSG_REJECTED  "监考老师没有批准这次配对。请举手向监考老师说明，然后点击“重新申请配对码”。"
-#define MSG_PAIR_RATE "这台电脑申请配对过于频繁，请一分钟后再试。"
-#define MSG_POLL_RATE "这台电脑查询配对结果过于频繁，请一分钟后再试。"
+#define MSG_NO_SEAT     "座位号无效。"
+#define MSG_REJECTED    "监考老师没有批准这次配对。请举手向监考老师说明，然后点击“重新申请配对码”。"
+#define MSG_PAIR_RATE   "这台电脑申请配对过于频繁，请一分钟后再试。"
+#define MSG_POLL_RATE   "这台电脑查询配对结果过于频繁，请一分钟后再试。"
+#define MSG_NO_TERMINAL "该座位没有已配对的终端。"
+#define MSG_NO_READER   "该座位没有已配对的读卡器。"
+#define MSG_DEVICE      "请求内容无效：device 只能是 terminal 或 reader。请检查后重试。"
+#define MSG_READER_SEAT                                                                                                    \
+    "读卡器必须指定座位号：请填写它所在电脑的座位号后再批准（examroom pair approve 配对码 " \
+    "--seat 座位号）。"
+#define MSG_READER_TAKEN                                                                           \
+    "该座位已有配对的读卡器。请先撤销（examroom pair revoke 座位号 --reader）或换一个座位。"
 
 /* ---- plumbing ---- */
 
@@ -220,13 +228,36 @@ static int rate_allowed(struct http_req *q, struct ratelimit *rl, const struct r
     return rc != RATELIMIT_HELD;
 }
 
+/* The device a pairing call is about: an empty body, or {"device":
+ * "terminal" | "reader"}. -1 for anything else. */
+static int device_of(const struct http_req *q)
+{
+    json_t *doc, *v;
+    int kind = -1;
+
+    if (q->len == 0)
+        return STORE_TERM_TERMINAL;
+    doc = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, NULL);
+    v = json_object_get(doc, "device");
+    if (json_is_object(doc) && v == NULL)
+        kind = STORE_TERM_TERMINAL;
+    else if (json_is_string(v))
+        for (int k = 0; k < 2; k++)
+            if (strcmp(json_string_value(v), store_term_kinds[k]) == 0)
+                kind = k;
+    json_decref(doc);
+    return kind;
+}
+
 static enum MHD_Result ask_to_pair(struct http_req *q)
 {
     uint8_t raw[CODE_BYTES(PAIR_CODE_BITS)], secret[32], hash[STORE_HASH_LEN];
-    int rc;
+    int rc, kind = device_of(q);
 
     if (!rate_allowed(q, &q->d->pair_asks, &pair_rule))
         return daemon_error(q->conn, MHD_HTTP_TOO_MANY_REQUESTS, "too_many", MSG_PAIR_RATE);
+    if (kind < 0)
+        return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_device", MSG_DEVICE);
     rc = code_random(PAIR_CODE_BITS, raw);
 
     if (rc == 0)
@@ -238,7 +269,8 @@ static enum MHD_Result ask_to_pair(struct http_req *q)
     if (rc == 0) {
         hex_encode(secret, sizeof(secret), q->token);
         sha256(q->token, strlen(q->token), hash);
-        rc = store_add_terminal(q->d->r.st, q->code, hash, on_terminal_added, q);
+        rc = store_add_terminal(q->d->r.st, q->code, hash, (enum store_term_kind)kind,
+                                on_terminal_added, q);
     }
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rc < 0) {
@@ -338,9 +370,10 @@ static void list_one(const struct store_terminal *t, void *arg)
 {
     static const char *const states[] = {"pending", "approved", "revoked"};
 
-    json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I}", "pairing_code", t->pairing_code,
-                                         "state", states[t->state % 3], "seat", t->seat,
-                                         "created_at", (json_int_t)t->created_at));
+    json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I, s:s}", "pairing_code",
+                                         t->pairing_code, "state", states[t->state % 3], "seat",
+                                         t->seat, "created_at", (json_int_t)t->created_at, "device",
+                                         store_term_kinds[t->kind % 2]));
 }
 
 static void on_approved(int status, const struct store_ack *ack, void *arg)
@@ -350,13 +383,15 @@ static void on_approved(int status, const struct store_ack *ack, void *arg)
     (void)ack;
     if (status == 0)
         answer_later(q, MHD_HTTP_OK,
-                     json_pack("{s:s, s:i}", "pairing_code", q->code, "seat", q->seat));
+                     json_pack("{s:s, s:i, s:s}", "pairing_code", q->code, "seat", q->seat,
+                               "device", store_term_kinds[q->kind % 2]));
     else if (status == ER_STORE_NOT_FOUND)
         answer_later(q, MHD_HTTP_NOT_FOUND,
                      json_pack("{s:s, s:s}", "error", "not_pending", "message", MSG_NOT_PENDING));
     else if (status == ER_STORE_CONFLICT)
         answer_later(q, MHD_HTTP_CONFLICT,
-                     json_pack("{s:s, s:s}", "error", "seat_taken", "message", MSG_SEAT_TAKEN));
+                     json_pack("{s:s, s:s}", "error", "seat_taken", "message",
+                               q->kind == STORE_TERM_READER ? MSG_READER_TAKEN : MSG_SEAT_TAKEN));
     else
         answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
@@ -371,7 +406,8 @@ static void mark_taken(const struct store_terminal *t, void *arg)
 {
     struct free_seat *f = arg;
 
-    if (t->state == STORE_TERM_APPROVED && t->seat > 0 && t->seat < 10000)
+    if (t->state == STORE_TERM_APPROVED && t->kind == STORE_TERM_TERMINAL && t->seat > 0 &&
+        t->seat < 10000)
         f->taken[t->seat] = 1;
 }
 
@@ -399,6 +435,28 @@ static int lowest_free_seat(struct daemon *d)
     return seat;
 }
 
+struct code_kind {
+    const char *code;
+    int kind;
+};
+
+static void match_kind(const struct store_terminal *t, void *arg)
+{
+    struct code_kind *c = arg;
+
+    if (t->state == STORE_TERM_PENDING && strcmp(t->pairing_code, c->code) == 0)
+        c->kind = (int)t->kind;
+}
+
+/* The kind of the pending request with this code (a terminal if none). */
+static int kind_of_code(struct daemon *d, const char *code)
+{
+    struct code_kind c = {code, STORE_TERM_TERMINAL};
+
+    store_foreach_terminal(d->r.st, match_kind, &c);
+    return c.kind;
+}
+
 static enum MHD_Result approve(struct http_req *q, const char *code)
 {
     json_t *doc = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, NULL);
@@ -410,6 +468,12 @@ static enum MHD_Result approve(struct http_req *q, const char *code)
         strlen(code) >= sizeof(q->code)) {
         json_decref(doc);
         return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_seat", MSG_NO_SEAT);
+    }
+    /* A reader is where its PC is: the proctor says which seat that is. */
+    q->kind = kind_of_code(q->d, code);
+    if (seat == NULL && q->kind == STORE_TERM_READER) {
+        json_decref(doc);
+        return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "reader_needs_seat", MSG_READER_SEAT);
     }
     q->seat = seat != NULL ? (int)json_integer_value(seat) : lowest_free_seat(q->d);
     if (q->seat <= 0) {
@@ -464,13 +528,14 @@ static int seat_of(const char *text)
 struct find_seat {
     int seat;
     int64_t id;
+    int kind;
 };
 
 static void match_seat(const struct store_terminal *t, void *arg)
 {
     struct find_seat *f = arg;
 
-    if (t->state == STORE_TERM_APPROVED && t->seat == f->seat)
+    if (t->state == STORE_TERM_APPROVED && t->seat == f->seat && (int)t->kind == f->kind)
         f->id = t->id;
 }
 
@@ -480,7 +545,9 @@ static void on_revoked(int status, const struct store_ack *ack, void *arg)
 
     (void)ack;
     if (status == 0)
-        answer_later(q, MHD_HTTP_OK, json_pack("{s:i}", "seat", q->seat));
+        answer_later(
+            q, MHD_HTTP_OK,
+            json_pack("{s:i, s:s}", "seat", q->seat, "device", store_term_kinds[q->kind % 2]));
     else
         answer_later(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                      json_pack("{s:s, s:s}", "error", "store", "message", MSG_STORE));
@@ -489,11 +556,15 @@ static void on_revoked(int status, const struct store_ack *ack, void *arg)
 static enum MHD_Result revoke(struct http_req *q, const char *seat_text)
 {
     int seat = seat_of(seat_text); /* the router let only a seat through */
-    struct find_seat f = {seat, 0};
+    struct find_seat f = {seat, 0, device_of(q)};
 
+    if (f.kind < 0)
+        return daemon_error(q->conn, MHD_HTTP_BAD_REQUEST, "bad_device", MSG_DEVICE);
+    q->kind = f.kind;
     store_foreach_terminal(q->d->r.st, match_seat, &f);
     if (f.id == 0)
-        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_terminal", "该座位没有已配对的终端。");
+        return daemon_error(q->conn, MHD_HTTP_NOT_FOUND, "no_terminal",
+                            f.kind == STORE_TERM_READER ? MSG_NO_READER : MSG_NO_TERMINAL);
     q->seat = seat;
     if (store_revoke_terminal(q->d->r.st, f.id, on_revoked, q) < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_STORE);
@@ -655,6 +726,9 @@ static const struct route routes[] = {
     R1("POST", "/admin/v1/sessions/*/unlock", P_NAME, ADMIN, http_unlock),
     R1("GET", "/admin/v1/candidates/*/photo", P_TICKET, ADMIN, http_admin_photo),
     R0("POST", "/api/v1/flag", CANDIDATE, http_flag),
+    R0("GET", "/api/v1/terminal/card", TERMINAL, http_terminal_card),
+    R0("GET", "/api/v1/reader", TERMINAL, http_reader),
+    R0("POST", "/api/v1/reader/card", TERMINAL, http_reader_card),
 };
 
 #define PARAM_MAX 64 /* > API_TICKET_MAX and any code, item or name */

@@ -20,6 +20,7 @@ struct http_req {
     int64_t candidate; /* whose answer is on its way (answers.c) */
     char token[65];
     int seat;
+    int kind; /* the device a pairing being approved is for (enum store_term_kind) */
     /* a call of several writes: those still on their way, the first
      * failure, the answer once all are durable, and what a failure says
      * (a conflict may say something of its own) */
@@ -89,11 +90,54 @@ void idreaders_free(struct daemon *d);
  * counts of frames, bad checksums, bad lengths, noise bytes, timeouts,
  * last: the last card's outcome or null}]. */
 json_t *idreaders_json(struct daemon *d);
+/* The reader driver itself, for the door above and for a seat's reader
+ * (examroom card-reader): what a card does is the set's callbacks. card
+ * gets a card put on a reader (once while it lies there), decoded and as
+ * read (the 256-byte text block), and returns its outcome, kept as the
+ * reader's "last" (the set owns it; NULL: none); removed (may be NULL)
+ * hears that the card handled was taken away. */
+struct idr_events {
+    json_t *(*card)(void *ctx, const char *device, const struct idr_card *card,
+                    const uint8_t *text);
+    void (*removed)(void *ctx, const char *device);
+};
+int idr_set_start(uv_loop_t *loop, char *const *paths, size_t n, const struct idr_events *ev,
+                  void *ctx, struct idreaders **out);
+void idr_set_stop(struct idreaders *s);
+void idr_set_free(struct idreaders *s);
+json_t *idr_set_json(struct idreaders *s);
 /* A card read at the door (idreader_door.c): checked against the roster,
  * written, logged and put on the feed. Returns the outcome (the caller
  * owns it): {kind "door", outcome, text, seat, ticket, session, name, at,
  * device}. */
 json_t *door_card(struct daemon *d, const char *device, const struct idr_card *card);
+/* Do a card's name and the roster's match, spaces and full-width forms
+ * aside (idreader_door.c)? */
+int idcard_same_name(const char *a, const char *b);
+/* The incident of a card whose name differs from the roster's (a
+ * candidate-information mismatch for the center), with every field of the
+ * card; source names where it was read (a door reader's device, "座位 N").
+ * 0 once queued, or an ER_*. */
+int idcard_mismatch_incident(struct daemon *d, const char *source, int64_t cand, int seat,
+                             const char *session, const char *ticket, const char *text,
+                             const struct idr_card *card, int64_t now);
+
+/* A seat's card reader (seatcard.c; examroom card-reader on the room PC,
+ * paired as a device of kind reader). GET /api/v1/reader: the reader's
+ * heartbeat, {seat}. POST /api/v1/reader/card: a card put on it (its text
+ * block), or taken off; kept for the seat's terminal for SEATCARD_TTL_S.
+ * GET /api/v1/terminal/card: the terminal's view, {card_reader, card}. */
+#define SEATCARD_TTL_S 300
+enum MHD_Result http_reader(struct http_req *q);
+enum MHD_Result http_reader_card(struct http_req *q);
+enum MHD_Result http_terminal_card(struct http_req *q);
+/* The card lying on seat's reader now, if its ID number is on the roster:
+ * copied to card, 0; ER_STORE_NOT_FOUND if none. For a sign-in with
+ * "card": true, which takes its ID number from here, never the browser. */
+int seatcard_get(struct daemon *d, int seat, struct idr_card *card);
+/* Forgets seat's card (a sign-in used it). */
+void seatcard_clear(struct daemon *d, int seat);
+void seatcard_free(struct daemon *d);
 /* An event of its own on the console's feed (console.c): "event: NAME"
  * with data json (one line). */
 void feed_notice(struct daemon *d, const char *name, const char *json);

@@ -80,7 +80,7 @@ static void clock_text(int64_t t, char *out, size_t outsz)
 
 /* Names as the card and the roster write them: spaces (the card pads, a
  * roster may hold a full-width one) do not count. */
-static int same_name(const char *a, const char *b)
+int idcard_same_name(const char *a, const char *b)
 {
     char x[256], y[256];
     size_t i = 0, j = 0;
@@ -111,7 +111,7 @@ static void saved(int status, const struct store_ack *ack, void *arg)
 
 /* The incident of a card that differs from the roster, with the card's
  * data: the center's candidate-information change request. */
-static int mismatch_incident(struct daemon *d, const char *device, int64_t cand, int seat,
+int idcard_mismatch_incident(struct daemon *d, const char *device, int64_t cand, int seat,
                              const char *session, const char *ticket, const char *text,
                              const struct idr_card *card, int64_t now)
 {
@@ -216,7 +216,7 @@ static json_t *check(struct daemon *d, const char *device, const struct idr_card
         snprintf(text, sizeof(text), MSG_AGAIN, C.seat, C.name, C.ticket, when);
         out = outcome("again", text, C.seat, C.ticket, C.session, C.name, now);
     } else {
-        int same = same_name(card->name, C.name);
+        int same = idcard_same_name(card->name, C.name);
 
         /* The mismatch first: a check-in whose incident could not be
          * written is not recorded either, so the next swipe writes both
@@ -224,7 +224,8 @@ static json_t *check(struct daemon *d, const char *device, const struct idr_card
         rc = 0;
         if (!same) {
             snprintf(why, sizeof(why), MSG_MISMATCH, card->name, C.name);
-            rc = mismatch_incident(d, device, C.id, C.seat, C.session, C.ticket, why, card, now);
+            rc = idcard_mismatch_incident(d, device, C.id, C.seat, C.session, C.ticket, why, card,
+                                          now);
         }
         if (rc == 0)
             rc = store_check_in(d->r.st, C.id, now, saved, (void *)(intptr_t)C.id);

@@ -8,7 +8,10 @@
  * closed (its poll handle freed in the close callback) and opened again
  * every RETRY_MS; a reader that does not answer within REPLY_MS is reset.
  * Each reader's state is in GET /admin/v1/room ("id_readers") and so in
- * examroom status. */
+ * examroom status.
+ *
+ * The same driver runs a seat's reader in examroom card-reader (on the room
+ * PC, cmd_cardreader.c): what a card read does is the set's callbacks. */
 #define _DEFAULT_SOURCE /* cfmakeraw */
 #include "http.h"
 #include "idreader.h"
@@ -51,6 +54,7 @@ struct reader {
     int have_reply; /* a reply arrived in this read */
     uint8_t sw3;    /* its status */
     struct idr_card card;
+    uint8_t text[IDR_TEXT_LEN]; /* the card's text block as read */
     int card_ok;
     char last_id[sizeof(((struct idr_card *)0)->id_number)]; /* the card on it, handled */
     enum reader_state state;
@@ -63,7 +67,9 @@ struct reader {
 #define READERS_MAX 8
 
 struct idreaders {
-    struct daemon *d;
+    uv_loop_t *loop;
+    const struct idr_events *ev;
+    void *ctx;
     size_t n;
     int open_handles, stopping;
     struct reader r[READERS_MAX];
@@ -142,6 +148,8 @@ static void take_reply(const struct idr_reply *rep, void *arg)
     r->have_reply = 1;
     r->sw3 = rep->sw3;
     r->card_ok = r->step == STEP_READ && rep->sw3 == IDR_OK && idr_decode_read(rep, &r->card) == 0;
+    if (r->card_ok) /* idr_decode_read checked: the lengths, then the text */
+        memcpy(r->text, rep->data + 4, IDR_TEXT_LEN);
 }
 
 /* A reply to the command in flight: on to the next step. */
@@ -167,7 +175,10 @@ static void advance(struct reader *r)
         send_command(r, IDR_SELECT_CARD, STEP_SELECT);
         return;
     } else if (was == STEP_FIND) {
-        r->last_id[0] = '\0'; /* no card: the next one is new, even the same */
+        /* No card: the next one is new, even the same. */
+        if (r->last_id[0] != '\0' && r->set->ev->removed != NULL)
+            r->set->ev->removed(r->set->ctx, r->path);
+        r->last_id[0] = '\0';
     } else if (was == STEP_SELECT && r->sw3 == IDR_OK) {
         send_command(r, IDR_READ_TEXT, STEP_READ);
         return;
@@ -176,7 +187,7 @@ static void advance(struct reader *r)
         if (strcmp(r->card.id_number, r->last_id) != 0) {
             snprintf(r->last_id, sizeof(r->last_id), "%s", r->card.id_number);
             json_decref(r->last);
-            r->last = door_card(r->set->d, r->path, &r->card);
+            r->last = r->set->ev->card(r->set->ctx, r->path, &r->card, r->text);
         }
     }
     arm(r, POLL_MS);
@@ -255,7 +266,7 @@ static int open_device(struct reader *r)
     t.c_cc[VTIME] = 0;
     tcsetattr(fd, TCSANOW, &t);
     r->poll = malloc(sizeof(*r->poll));
-    if (r->poll == NULL || uv_poll_init(&r->set->d->r.loop, r->poll, fd) < 0) {
+    if (r->poll == NULL || uv_poll_init(r->set->loop, r->poll, fd) < 0) {
         free(r->poll);
         r->poll = NULL;
         close(fd);
@@ -305,10 +316,12 @@ static void reader_tick(uv_timer_t *t)
 
 /* ---- the set ---- */
 
-int idreaders_start(struct daemon *d, char *const *paths, size_t n)
+int idr_set_start(uv_loop_t *loop, char *const *paths, size_t n, const struct idr_events *ev,
+                  void *ctx, struct idreaders **out)
 {
     struct idreaders *s;
 
+    *out = NULL;
     if (n == 0)
         return 0;
     if (n > READERS_MAX)
@@ -316,7 +329,9 @@ int idreaders_start(struct daemon *d, char *const *paths, size_t n)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ER_NOMEM;
-    s->d = d;
+    s->loop = loop;
+    s->ev = ev;
+    s->ctx = ctx;
     s->n = n;
     for (size_t i = 0; i < n; i++) {
         struct reader *r = &s->r[i];
@@ -325,12 +340,12 @@ int idreaders_start(struct daemon *d, char *const *paths, size_t n)
         r->fd = -1;
         snprintf(r->path, sizeof(r->path), "%s", paths[i]);
         idr_parser_init(&r->parser);
-        uv_timer_init(&d->r.loop, &r->timer);
+        uv_timer_init(loop, &r->timer);
         r->timer.data = r;
         s->open_handles++;
         uv_timer_start(&r->timer, reader_tick, 0, 0);
     }
-    d->readers = s;
+    *out = s;
     return 0;
 }
 
@@ -341,10 +356,8 @@ static void on_timer_closed(uv_handle_t *h)
     r->set->open_handles--;
 }
 
-void idreaders_stop(struct daemon *d)
+void idr_set_stop(struct idreaders *s)
 {
-    struct idreaders *s = d->readers;
-
     if (s == NULL || s->stopping)
         return;
     s->stopping = 1;
@@ -361,21 +374,17 @@ void idreaders_stop(struct daemon *d)
     }
 }
 
-void idreaders_free(struct daemon *d)
+void idr_set_free(struct idreaders *s)
 {
-    struct idreaders *s = d->readers;
-
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n; i++)
         json_decref(s->r[i].last);
     free(s);
-    d->readers = NULL;
 }
 
-json_t *idreaders_json(struct daemon *d)
+json_t *idr_set_json(struct idreaders *s)
 {
-    struct idreaders *s = d->readers;
     json_t *list = json_array();
 
     for (size_t i = 0; s != NULL && i < s->n; i++) {
@@ -391,4 +400,36 @@ json_t *idreaders_json(struct daemon *d)
                                         (json_int_t)r->timeouts, "last", r->last));
     }
     return list;
+}
+
+/* ---- the door's readers (serve --id-reader) ---- */
+
+static json_t *at_door(void *ctx, const char *device, const struct idr_card *card,
+                       const uint8_t text[IDR_TEXT_LEN])
+{
+    (void)text;
+    return door_card(ctx, device, card);
+}
+
+static const struct idr_events door_events = {.card = at_door};
+
+int idreaders_start(struct daemon *d, char *const *paths, size_t n)
+{
+    return idr_set_start(&d->r.loop, paths, n, &door_events, d, &d->readers);
+}
+
+void idreaders_stop(struct daemon *d)
+{
+    idr_set_stop(d->readers);
+}
+
+void idreaders_free(struct daemon *d)
+{
+    idr_set_free(d->readers);
+    d->readers = NULL;
+}
+
+json_t *idreaders_json(struct daemon *d)
+{
+    return idr_set_json(d->readers);
 }

@@ -712,6 +712,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     background_free(d);
     feed_free(d);
     idreaders_free(d);
+    seatcard_free(d);
     room_close(&d->r); /* closes the store: queued writes finish first */
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* the lock goes last: nothing of ours is left running */

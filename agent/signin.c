@@ -10,6 +10,7 @@
  * the one rule the proctor's actions use too. */
 #include "api.h"
 #include "http.h"
+#include "idreader.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -34,12 +35,16 @@
 #define MSG_ELSEWHERE                                                                              \
     "您已签到，座位是 %d 号，不能在其他座位的电脑上再次签到。请到 %d " \
     "号座位继续考试；如需换座位，请联系监考老师。"
-#define MSG_ABSENT   "您已被登记为缺考，不能签到。如有疑问，请联系监考老师。"
-#define MSG_CHECKIN  "请先到考场门口刷身份证核验，核验通过后再签到。"
-#define MSG_HELD     "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
-#define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
-#define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
-#define MSG_MOVED    "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
+#define MSG_ABSENT  "您已被登记为缺考，不能签到。如有疑问，请联系监考老师。"
+#define MSG_CHECKIN "请先到考场门口刷身份证核验，核验通过后再签到。"
+#define MSG_NO_CARD                                                                                                                                 \
+    "没有读到身份证。请把身份证放在本座位的阅读器上，读取后再点击“登录”；也可以手工输入身份证号码" \
+    "。"
+#define MSG_CARD_NAME "证件信息与名单不符：姓名 %s（名单 %s）"
+#define MSG_HELD      "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
+#define MSG_SAVE      "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
+#define MSG_INCIDENT  "%d 号座位的电脑连续 %d 次签到失败。"
+#define MSG_MOVED     "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
 #define MSG_REVOKED                                                                                \
     "这台电脑的配对刚被监考老师撤销，签到未完成。请联系监考老师为本座位重新配对电脑后再签到。"
 #define MSG_FLAGGED   "已通知监考老师，请举手等候。"
@@ -116,6 +121,8 @@ static void take_terminal(const struct store_terminal *t, void *arg)
 {
     struct terminal_found *f = arg;
 
+    if (t->kind != STORE_TERM_TERMINAL)
+        return; /* a seat's card reader signs nobody in */
     f->id = t->id;
     f->seat = t->seat;
     f->found = 1;
@@ -352,6 +359,7 @@ static void signed_in_done(int status, const struct store_ack *ack, void *arg)
     (void)ack;
     q->ready = NULL;
     if (status == 0) {
+        seatcard_clear(q->d, q->seat); /* a card once, for one sign-in */
         answer_later(q, MHD_HTTP_OK, a);
         return;
     }
@@ -381,7 +389,7 @@ static void signed_in_done(int status, const struct store_ack *ack, void *arg)
  * store checking there that the seat and the terminal are still as read;
  * answers once it is durable. */
 static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const struct sess *x,
-                               const struct terminal_found *t)
+                               const struct terminal_found *t, int by_card)
 {
     uint8_t raw[32], hash[STORE_HASH_LEN];
     char token[65], *body = NULL;
@@ -401,9 +409,11 @@ static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const s
                          (json_int_t)x->starts_at, "ends_at", (json_int_t)x->ends_at, "state",
                          store_session_state_name(x->state));
     OPENSSL_cleanse(token, sizeof(token));
-    ev = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind", "attendance", "session", k->s.session,
+    /* id_check: how the ID number was given, read from the card at the
+     * seat or typed. */
+    ev = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s}", "kind", "attendance", "session", k->s.session,
                    "ticket", k->s.ticket, "seat", k->s.seat, "at",
-                   (json_int_t)(daemon_now_ms() / 1000));
+                   (json_int_t)(daemon_now_ms() / 1000), "id_check", by_card ? "card" : "typed");
     body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ev);
     event.body = body;
@@ -453,8 +463,9 @@ enum MHD_Result http_signin(struct http_req *q)
     char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1];
     uint8_t hash[STORE_HASH_LEN];
     struct ratelimit_key key;
+    struct idr_card card;
     int64_t now = daemon_now_ms() / 1000;
-    int fmt, w;
+    int fmt, w, by_card;
     enum MHD_Result r;
 
     if (token != NULL) {
@@ -467,8 +478,14 @@ enum MHD_Result http_signin(struct http_req *q)
     terminal_key(t.id, &key);
     if (ratelimit_held(&q->d->signin_fails, &key, now) > 0)
         return refuse(q, MHD_HTTP_TOO_MANY_REQUESTS, "held", MSG_HELD);
-    if (api_signin_body(q->body, q->len, ticket, id) < 0)
+    if (api_signin_body(q->body, q->len, ticket, id, &by_card) < 0)
         return refuse(q, MHD_HTTP_BAD_REQUEST, "fields", MSG_FIELDS);
+    /* "card": the ID number the seat's reader read (seatcard.c), not one
+     * the browser sends. */
+    if (by_card && seatcard_get(q->d, t.seat, &card) < 0)
+        return refuse(q, MHD_HTTP_CONFLICT, "no_card", MSG_NO_CARD);
+    if (by_card)
+        snprintf(id, sizeof(id), "%s", card.id_number);
     find_candidate(q->d, ticket, now, &k);
     if (!k.found) {
         r = refuse(q, MHD_HTTP_NOT_FOUND, "wrong_ticket", MSG_NO_TICKET);
@@ -530,7 +547,16 @@ enum MHD_Result http_signin(struct http_req *q)
         /* Failures are not forgotten on a success: a terminal could
          * otherwise sign its own candidate in between guesses and never be
          * held. They expire with the window. */
-        return sign_in(q, &k, &x, &t);
+        if (by_card && !idcard_same_name(card.name, k.name)) {
+            char why[400], source[32];
+
+            snprintf(why, sizeof(why), MSG_CARD_NAME, card.name, k.name);
+            snprintf(source, sizeof(source), "seat %d", t.seat);
+            if (idcard_mismatch_incident(q->d, source, k.s.id, t.seat, k.s.session, k.s.ticket, why,
+                                         &card, now) < 0)
+                return refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
+        }
+        return sign_in(q, &k, &x, &t, by_card);
     }
     count_failure(q, t.id, t.seat);
     return r;

@@ -108,6 +108,8 @@
     X(ER_API_BODY, -170)                                                                           \
     X(ER_API_ANSWER, -171)                                                                         \
     X(ER_DAEMON_RUNNING, -172)                                                                     \
+    X(ER_READER_SERVER, -173)                                                                      \
+    X(ER_READER_REVOKED, -174)                                                                     \
     X(ER_USB_TRUNCATED, -180)                                                                      \
     X(ER_USB_CORRUPT, -181)                                                                        \
     X(ER_USB_NOT_BUNDLE, -182)                                                                     \

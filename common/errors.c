@@ -125,6 +125,12 @@ static const char *const sentences[] = {
     [-ER_PAIR_REFUSED] = "考场服务拒绝了这个操作。请按上面的提示处理后重试。",
     [-ER_API_BODY] = "请求内容不完整或格式不正确。请刷新页面后重试。",
     [-ER_API_ANSWER] = "答案不符合这道题的题型，没有保存。请刷新页面后重试。",
+    [-ER_READER_SERVER] =
+        "连不上考场服务器，或它的应答无效。请检查网线和 --server 地址（考场服务器的 "
+        "http://地址:端口），确认 examroom serve 正在运行后重试。",
+    [-ER_READER_REVOKED] =
+        "这个读卡器的配对未获批准或已被撤销。请重新运行 examroom card-reader 申请"
+        "新的配对码，并请监考老师批准。",
     [-ER_DAEMON_RUNNING] =
         "这个数据目录已有一个 examroom serve 在运行，不能再启动一个。"
         "请先停止它（systemctl stop examroom，或结束该进程），或换一个 --data 目录。",

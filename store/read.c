@@ -287,6 +287,7 @@ static void terminal_row(sqlite3_stmt *s, struct store_terminal *t)
         .created_at = INT(s, 5),
         .secret_hash =
             sqlite3_column_bytes(s, 6) == STORE_HASH_LEN ? sqlite3_column_blob(s, 6) : NULL,
+        .kind = store_state_index(store_term_kinds, 2, TEXT(s, 7)),
     };
 }
 

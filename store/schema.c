@@ -178,6 +178,14 @@ static const char *const migrations[] = {
      * number uses. */
     ("ALTER TABLE candidates ADD COLUMN checked_in_at INTEGER;"
      "CREATE INDEX candidates_id_number ON candidates (id_number);"),
+
+    /* 7: an ID card reader at a seat pairs as a terminal does, as a device
+     * of its own kind: a seat holds one approved device of each kind (the
+     * room PC, and the reader beside it). */
+    ("ALTER TABLE terminals ADD COLUMN kind TEXT NOT NULL DEFAULT 'terminal'"
+     " CHECK (kind IN ('terminal', 'reader'));"
+     "DROP INDEX terminals_seat;"
+     "CREATE UNIQUE INDEX terminals_seat ON terminals (seat, kind) WHERE state = 'approved';"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -234,6 +242,7 @@ int store_session_state_from(const char *name)
     return index_of(store_session_states, STORE_SESSION_STATE_COUNT, name);
 }
 const char *const store_term_states[3] = {"pending", "approved", "revoked"};
+const char *const store_term_kinds[2] = {"terminal", "reader"};
 const char *const store_event_kinds[3] = {"attendance", "incident", "audit"};
 const char *const store_outbox_kinds[2] = {"result", "event"};
 
@@ -304,8 +313,8 @@ const char *const store_wsql[W_COUNT] = {
                           " WHERE candidate_id = ?1 AND ended_at IS NULL",
     [W_SIGNIN_END_TERM] = "UPDATE signins SET ended_at = ?2"
                           " WHERE terminal_id = ?1 AND ended_at IS NULL",
-    [W_TERM_INSERT] = "INSERT INTO terminals (pairing_code, created_at, secret_hash)"
-                      " VALUES (?1, ?2, ?3)",
+    [W_TERM_INSERT] = "INSERT INTO terminals (pairing_code, created_at, secret_hash, kind)"
+                      " VALUES (?1, ?2, ?3, ?4)",
     [W_TERM_APPROVE] = "UPDATE terminals SET state = 'approved', token_hash = ?2, seat = ?3,"
                        " approved_at = ?4 WHERE pairing_code = ?1 AND state = 'pending'",
     [W_TERM_REVOKE] = "UPDATE terminals SET state = 'revoked' WHERE id = ?1 AND state = 'approved'",
@@ -392,11 +401,11 @@ const char *const store_rsql[R_COUNT] = {
                      " AND s.ended_at IS NULL AND s.id ="
                      " (SELECT max(id) FROM signins WHERE candidate_id = s.candidate_id))",
     [R_SEATS] = "SELECT seat, label, spare FROM seats ORDER BY seat",
-    [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash"
-                   " FROM terminals"
+    [R_TERM_ALL] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash,"
+                   " kind FROM terminals"
                    " ORDER BY state = 'revoked', seat, created_at",
-    [R_TERM_FIND] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash"
-                    " FROM terminals"
+    [R_TERM_FIND] = "SELECT id, pairing_code, token_hash, seat, state, created_at, secret_hash,"
+                    " kind FROM terminals"
                     " WHERE token_hash = ?1 AND state = 'approved'",
     [R_SIGNIN_FIND] = SIGNIN_SELECT " WHERE s.token_hash = ?1",
     [R_SIGNIN_LAST] = SIGNIN_SELECT " WHERE s.candidate_id = ?1 ORDER BY s.id DESC LIMIT 1",

@@ -31,7 +31,7 @@
 #include <uv.h>
 
 /* Latest schema version (PRAGMA user_version) this build writes. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 #define STORE_UID_LEN     16  /* ids of results, events and outbox rows */
 #define STORE_HASH_LEN    32  /* SHA-256 */
@@ -287,6 +287,11 @@ int store_foreach_seat(struct store *st, void (*fn)(const struct store_seat *, v
 /* ---- terminals and sign-ins ----------------------------------------------- */
 
 enum store_term_state { STORE_TERM_PENDING, STORE_TERM_APPROVED, STORE_TERM_REVOKED };
+/* What a paired device is: a room PC (the kiosk browser), or an ID card
+ * reader beside one (examroom card-reader). A seat has at most one approved
+ * device of each kind. */
+enum store_term_kind { STORE_TERM_TERMINAL, STORE_TERM_READER };
+extern const char *const store_term_kinds[2];
 
 struct store_terminal {
     int64_t id;
@@ -296,13 +301,15 @@ struct store_terminal {
     enum store_term_state state;
     int64_t created_at;
     const uint8_t *secret_hash; /* of its pairing secret; NULL if it asked before schema 4 */
+    enum store_term_kind kind;
 };
 
-/* A terminal asks to pair, with the hash of the secret it is answered
- * (which its pickup must show; NULL: none): ack->id is its id.
- * ER_STORE_CONFLICT: code taken. */
+/* A terminal (or a reader: kind) asks to pair, with the hash of the secret
+ * it is answered (which its pickup must show; NULL: none): ack->id is its
+ * id. ER_STORE_CONFLICT: code taken. */
 int store_add_terminal(struct store *st, const char *pairing_code,
-                       const uint8_t secret_hash[STORE_HASH_LEN], store_done_cb cb, void *arg);
+                       const uint8_t secret_hash[STORE_HASH_LEN], enum store_term_kind kind,
+                       store_done_cb cb, void *arg);
 /* The proctor approves: the terminal gets a seat, and the hash of its token
  * now or (token_hash NULL) once it picks the token up. The token itself is
  * never stored. ER_STORE_NOT_FOUND unless pending. */

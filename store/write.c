@@ -278,12 +278,14 @@ int store_move_candidate(struct store *st, int64_t candidate_id, int seat, store
 }
 
 int store_add_terminal(struct store *st, const char *pairing_code,
-                       const uint8_t secret_hash[STORE_HASH_LEN], store_done_cb cb, void *arg)
+                       const uint8_t secret_hash[STORE_HASH_LEN], enum store_term_kind kind,
+                       store_done_cb cb, void *arg)
 {
-    if (pairing_code == NULL || pairing_code[0] == '\0')
+    if (pairing_code == NULL || pairing_code[0] == '\0' || (unsigned)kind > STORE_TERM_READER)
         return ER_USAGE;
     const struct param ps[] = {PT(pairing_code), PI(now_s()),
-                               secret_hash != NULL ? PB(secret_hash, STORE_HASH_LEN) : PN};
+                               secret_hash != NULL ? PB(secret_hash, STORE_HASH_LEN) : PN,
+                               PT(store_term_kinds[kind])};
     return one_step(st, W_TERM_INSERT, STEP_ROWID, NP(ps), ps, cb, arg);
 }
 

@@ -57,6 +57,8 @@ const T = {
   pendingTitle: '待配对的终端',
   pendingNone: '没有待配对的终端。',
   pendingAt: (t) => `${t} 申请`,
+  pendingReader: '座位读卡器：请选它所在电脑的座位',
+  noReaderSeat: '没有可配读卡器的座位（座位需先配好考生机）',
   toSeat: '配到座位',
   approve: '批准',
   noFreeSeat: '没有空座位',
@@ -431,8 +433,11 @@ function renderSeats(session) {
   }
 }
 
-/* Seats with no terminal: where a pairing can go. */
+/* Seats with no terminal: where a pairing can go. A seat's card reader
+ * goes beside a paired terminal, one per seat. */
 const seatsWithoutTerminal = () => room.seats.filter((s) => !s.terminal).map((s) => s.seat);
+const seatsForReader = () =>
+  room.seats.filter((s) => s.terminal && !s.card_reader).map((s) => s.seat);
 /* Seats with no candidate of the session: where a candidate can move. */
 const seatsWithoutCandidate = (session) =>
   room.seats.filter((s) => !candidateOf(s, session)).map((s) => s.seat);
@@ -454,11 +459,16 @@ function renderPending() {
     [...list.querySelectorAll('li')].map((li) => [li.dataset.code, li.querySelector('select').value]),
   );
   list.replaceChildren();
-  const free = seatsWithoutTerminal();
+  const forTerminal = seatsWithoutTerminal();
+  const forReader = seatsForReader();
   for (const p of room.pending) {
+    const reader = p.device === 'reader';
+    const free = reader ? forReader : forTerminal;
     const li = el('li');
     li.dataset.code = p.pairing_code;
+    li.dataset.device = p.device || 'terminal';
     li.append(el('div', 'code', p.pairing_code));
+    if (reader) li.append(el('div', '', T.pendingReader));
     li.append(el('div', 'muted', T.pendingAt(localTime(p.created_at))));
     const row = el('div', 'row');
     const sel = el('select');
@@ -467,7 +477,7 @@ function renderPending() {
     if (open.has(p.pairing_code) && free.map(String).includes(open.get(p.pairing_code))) {
       sel.value = open.get(p.pairing_code);
     }
-    const b = el('button', 'primary', free.length ? T.approve : T.noFreeSeat);
+    const b = el('button', 'primary', free.length ? T.approve : reader ? T.noReaderSeat : T.noFreeSeat);
     b.type = 'button';
     b.disabled = free.length === 0;
     b.addEventListener('click', () => approve(p.pairing_code, Number(sel.value)));

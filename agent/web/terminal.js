@@ -23,6 +23,7 @@ const T = {
   idnum: '证件号码',
   signin: '登录',
   signingIn: '正在登录…',
+  cardHint: '请把身份证放在阅读器上，证件号码会自动填入；也可以手工输入。',
   needFields: '请输入准考证号和证件号码。',
   idCheck: '证件号码校验位不对，请逐位核对',
   netError: '无法连接考场服务器，请稍候再试；如持续出现，请举手告知监考老师。',
@@ -103,6 +104,7 @@ const LS = {
 const POLL_MS = 2000;
 const RESYNC_MS = 30000;
 const HEARTBEAT_MS = 10000; /* the proctor marks a PC silent for 30 s 失联 */
+const CARD_POLL_MS = 1000; /* the seat's card reader, while the sign-in form shows */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 4000;
 
@@ -273,6 +275,42 @@ async function pairing() {
 
 /* ---- sign-in ---- */
 
+/* The seat's ID card reader (examroom card-reader beside this PC): while
+ * the form shows, the server is asked for the card lying on it. Its ID
+ * number fills the form, read-only; the sign-in then says "card": true and
+ * the server takes the number from its own record of the card, not from
+ * this page. A card taken off empties the field again. */
+let cardFilled = false;
+let cardTimer = null;
+function setCard(card) {
+  const field = $('idnum');
+  const filled = !!(card && card.id_number);
+  if (filled) field.value = card.id_number;
+  else if (cardFilled) field.value = '';
+  field.readOnly = filled;
+  cardFilled = filled;
+}
+async function pollCard() {
+  cardTimer = null;
+  if (screen !== 'signin' || !terminal) return;
+  try {
+    const r = await call('GET', '/terminal/card', terminal.token);
+    if (screen !== 'signin') return;
+    const state = $('card-state');
+    if (r.status === 200 && r.body.card_reader) {
+      state.hidden = false;
+      state.textContent = r.body.card ? r.body.card.message : T.cardHint;
+      setCard(r.body.card);
+    } else {
+      state.hidden = true;
+      setCard(null);
+    }
+  } catch (e) {
+    /* the network: the next poll */
+  }
+  if (screen === 'signin') cardTimer = setTimeout(pollCard, CARD_POLL_MS);
+}
+
 let signinBusy = false;
 function signin(message) {
   stopExam();
@@ -284,6 +322,7 @@ function signin(message) {
   $('signin-button').textContent = T.signin;
   $('signin-error').textContent = message || '';
   $('ticket').focus();
+  if (!cardTimer) pollCard();
 }
 
 async function submitSignin(ev) {
@@ -293,11 +332,14 @@ async function submitSignin(ev) {
   const typed = $('idnum').value;
   let id = normalise(typed);
   const err = $('signin-error');
+  const byCard = cardFilled;
   if (!ticket || !id) {
     err.textContent = T.needFields;
     return;
   }
-  if (/^\d{17}[\dX]$/.test(id)) {
+  if (byCard) {
+    /* the server's card: nothing to check here */
+  } else if (/^\d{17}[\dX]$/.test(id)) {
     if (!idCheckOk(id)) {
       err.textContent = T.idCheck;
       $('idnum').focus();
@@ -309,7 +351,8 @@ async function submitSignin(ev) {
   signinBusy = true;
   err.textContent = T.signingIn;
   try {
-    const r = await call('POST', '/signin', terminal.token, { ticket, id_number: id });
+    const body = byCard ? { ticket, card: true } : { ticket, id_number: id };
+    const r = await call('POST', '/signin', terminal.token, body);
     if (r.status === 200) {
       err.textContent = '';
       candidate = {
@@ -323,6 +366,7 @@ async function submitSignin(ev) {
       save(LS.candidate, candidate);
       $('ticket').value = '';
       $('idnum').value = '';
+      setCard(null);
       confirmScreen();
     } else if (r.status === 401 && r.body.error === 'not_paired') {
       /* The proctor revoked this PC: pair again. */

@@ -15,7 +15,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { room: daemon, serve, stop, sleep, freePort, planRows } = require('./room.js');
+const { room: daemon, cli, serve, stop, sleep, freePort, planRows } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
@@ -153,5 +153,75 @@ test('the door panel: check-in with seat and photo, another session, a mismatch,
   /* (阅读器已断开 at once; a second later, retried: 找不到设备.) */
   assert.match(await reader.innerText(), /：未连接（(阅读器已断开|未连接：找不到设备)/);
   await page.locator('#door').screenshot({ path: path.join(ART, 'door-unplugged.png') });
+  assert.deepEqual(page.errors, []);
+});
+
+/* A seat's card reader (issue 14): `examroom card-reader` on the room PC
+ * drives a second simulated reader, paired for the seat by the proctor;
+ * the terminal at that seat fills in the ID number from the card lying on
+ * it (read-only), and the sign-in takes it from the server. */
+test("a seat's card reader fills in the terminal's sign-in", async () => {
+  const p = first[2];
+  assert.ok(p, 'a third candidate of S1');
+  const link = path.join(env.WORK, 'reader1');
+  const ctlFile = path.join(env.WORK, 'reader1.ctl');
+  const seatCtl = (...lines) => {
+    fs.writeFileSync(`${ctlFile}.new`, `${lines.join('\n')}\n`);
+    fs.renameSync(`${ctlFile}.new`, ctlFile);
+  };
+  seatCtl('mode=normal', 'plugged=1');
+  const sim2 = spawn(env.SIMREADER, [link, ctlFile], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !fs.existsSync(link); i++) await sleep(100);
+  /* The seat's PC first: a reader goes beside a paired terminal. */
+  const term = await page.context().newPage();
+  await term.goto(`http://127.0.0.1:${daemon.port}/`);
+  await term.locator('#screen-pairing').waitFor({ state: 'visible', timeout: 20000 });
+  await term.waitForFunction(() => /\S/.test(document.getElementById('pair-code').textContent));
+  cli('pair', 'approve', (await term.locator('#pair-code').innerText()).trim(), '--seat', String(p.seat));
+  await term.locator('#screen-signin').waitFor({ state: 'visible', timeout: 20000 });
+  let out = '';
+  const bridge = spawn(
+    env.EXAMROOM,
+    ['--data', path.join(env.WORK, 'pc'), 'card-reader', '--server', `http://127.0.0.1:${daemon.port}`, '--device', link],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  bridge.stdout.on('data', (d) => (out += d));
+  try {
+    for (let i = 0; i < 100 && !/读卡器配对码：/.test(out); i++) await sleep(100);
+    const code = /读卡器配对码：(\S+)/.exec(out)[1];
+    /* The proctor approves it in the console, for the seat of its PC. */
+    const pending = page.locator(`#pending li[data-code="${code}"][data-device="reader"]`);
+    await pending.waitFor({ timeout: 15000 });
+    assert.match(await pending.innerText(), /座位读卡器/);
+    await pending.locator('select').selectOption(String(p.seat));
+    await pending.locator('button.primary').click();
+    for (let i = 0; i < 100 && !/已配对/.test(out); i++) await sleep(100);
+    assert.match(out, new RegExp(`已配对：本读卡器属于 ${p.seat} 号座位`));
+
+    await term.locator('#card-state', { hasText: '请把身份证放在阅读器上' }).waitFor({ timeout: 15000 });
+    assert.equal(await term.locator('#idnum').inputValue(), '');
+
+    seatCtl('mode=normal', 'plugged=1', `card=${p.name}|${p.id}`);
+    await term.locator('#card-state', { hasText: `已读取身份证：${p.name}` }).waitFor({ timeout: 15000 });
+    assert.equal(await term.locator('#idnum').inputValue(), p.id);
+    assert.equal(await term.locator('#idnum').evaluate((e) => e.readOnly), true);
+    await term.fill('#ticket', p.ticket);
+    await term.screenshot({ path: path.join(ART, 'terminal-card.png') });
+
+    /* Taken off before signing in: the field empties again. */
+    seatCtl('mode=normal', 'plugged=1');
+    await term.waitForFunction(() => document.getElementById('idnum').value === '', null, { timeout: 15000 });
+    assert.equal(await term.locator('#idnum').evaluate((e) => e.readOnly), false);
+
+    seatCtl('mode=normal', 'plugged=1', `card=${p.name}|${p.id}`);
+    await term.waitForFunction((id) => document.getElementById('idnum').value === id, p.id, { timeout: 15000 });
+    await term.press('#ticket', 'Enter');
+    await term.locator('#screen-confirm').waitFor({ state: 'visible', timeout: 15000 });
+    assert.match(await term.locator('#screen-confirm').innerText(), new RegExp(p.name));
+    await term.close();
+  } finally {
+    bridge.kill('SIGTERM');
+    sim2.kill('SIGTERM');
+  }
   assert.deepEqual(page.errors, []);
 });

@@ -60,7 +60,7 @@ curl -s -w ' %{http_code}' -H "Authorization: Bearer $(printf '0%.0s' $(seq 64))
 check "an unknown code: 404" grep -q ' 404$' "$tmp/unknown"
 check "a pending code without its secret: the same answer ($(cat "$tmp/nosecret"))" cmp -s "$tmp/unknown" "$tmp/nosecret"
 check "with another secret: the same answer" cmp -s "$tmp/unknown" "$tmp/badsecret"
-expect 0 "$(rx "$code") *待批准" $R pair list
+expect 0 "$(rx "$code") *考生机 *待批准" $R pair list
 # The proctor types the code from the screen: case does not matter.
 expect 0 "终端为 2 号座位" $R pair approve "$(echo "$code" | tr 'A-Z' 'a-z')" --seat 2
 check "approved, another PC polling the code without the secret gets no token (404)" \
@@ -74,7 +74,7 @@ polls=$(for _ in $(seq 121); do
 done | sort | uniq -c | tr -s ' \n' ' ')
 check "121 polls in a row from one PC: 120 answered, then 429 ($polls)" \
     test "$polls" = " 120 404 1 429 "
-expect 0 "$(rx "$code") *已配对 *2" $R pair list
+expect 0 "$(rx "$code") *考生机 *已配对 *2" $R pair list
 expect 0 "\"pairing_code\": \"$(rx "$code")\"" $R pair list --json
 $R pair list --json >"$tmp/list.json"
 check "pair list --json: the code approved, at seat 2" \
@@ -232,7 +232,7 @@ check "an approval with the seat twice gets 400" \
 
 expect 0 "已撤销 2 号座位" $R pair revoke 2
 expect 1 "该座位没有已配对的终端" $R pair revoke 2
-expect 0 "$(rx "$code") *已撤销" $R pair list
+expect 0 "$(rx "$code") *考生机 *已撤销" $R pair list
 
 # A second serve on the same data directory is refused, naming the running
 # one's PID; the first keeps its admin files and answers its token; once it

@@ -36,12 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const types[] = {"single", "multiple", "judge", "other"};
     char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1], answer[API_ANSWER_MAX + 1],
         password[API_PASSWORD_MAX + 1];
+    uint8_t text[API_CARD_TEXT];
     const char *body = (const char *)data;
-    int rc = api_signin_body(body, size, ticket, id);
+    int card = -1, removed = -1, rc = api_signin_body(body, size, ticket, id, &card);
 
     FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
     if (rc == 0)
-        FUZZ_CHECK(strlen(ticket) <= API_TICKET_MAX && strlen(id) <= API_IDNUM_MAX);
+        FUZZ_CHECK(strlen(ticket) <= API_TICKET_MAX && strlen(id) <= API_IDNUM_MAX &&
+                   (card == 0 || (card == 1 && id[0] == '\0')));
+    rc = api_card_body(body, size, text, &removed);
+    FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
+    FUZZ_CHECK(removed == 0 || (rc == 0 && removed == 1));
     rc = api_password_body(body, size, password);
     FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
     if (rc == 0)

@@ -330,7 +330,7 @@ static int64_t add_terminal(struct room *r, const char *code, int seat)
     int64_t id;
 
     sha256(FUZZ_PAIRING_SECRET, strlen(FUZZ_PAIRING_SECRET), hash);
-    write_wait(r, store_add_terminal(r->st, code, hash, room_done, &w), &w);
+    write_wait(r, store_add_terminal(r->st, code, hash, STORE_TERM_TERMINAL, room_done, &w), &w);
     id = w.ack.id;
     if (seat == 0)
         return id;

@@ -569,12 +569,12 @@ static void terminals(void **state)
     memset(h3, 3, sizeof(h3));
     open_store(f);
     load_roster(f);
-    assert_int_equal(store_add_terminal(f->st, "K7M2", h3, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", h3, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     id = d.ack.id;
     assert_true(id > 0);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_CONFLICT);
     assert_int_equal(store_find_terminal(f->st, h1, copy_term, &got), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
@@ -592,7 +592,7 @@ static void terminals(void **state)
     assert_int_equal(store_approve_terminal(f->st, "K7M2", h2, 3, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
     memset(&d, 0, sizeof(d));
-    assert_int_equal(store_add_terminal(f->st, "Q9Z1", NULL, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "Q9Z1", NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     memset(&d, 0, sizeof(d));
     assert_int_equal(store_approve_terminal(f->st, "Q9Z1", h2, 2, on_done, &d), 0);
@@ -620,6 +620,29 @@ static void terminals(void **state)
     memset(&d, 0, sizeof(d));
     assert_int_equal(store_issue_terminal_token(f->st, id, h1, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), ER_STORE_NOT_FOUND);
+
+    /* An ID card reader pairs beside the seat's terminal: one of each kind
+     * per seat, found with its kind; a second reader there is refused. */
+    memset(h3, 9, sizeof(h3));
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_terminal(f->st, "R1D1", NULL, STORE_TERM_READER, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_approve_terminal(f->st, "R1D1", h3, 2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    assert_int_equal(store_find_terminal(f->st, h3, copy_term, &got), 0);
+    assert_int_equal(got.kind, STORE_TERM_READER);
+    assert_int_equal(got.seat, 2);
+    assert_int_equal(store_find_terminal(f->st, h2, copy_term, &got), 0);
+    assert_int_equal(got.kind, STORE_TERM_TERMINAL);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_terminal(f->st, "R2D2", NULL, STORE_TERM_READER, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), 0);
+    memset(&d, 0, sizeof(d));
+    memset(h1, 10, sizeof(h1));
+    assert_int_equal(store_approve_terminal(f->st, "R2D2", h1, 2, on_done, &d), 0);
+    assert_int_equal(wait_for(f, &d), ER_STORE_CONFLICT);
+    assert_int_equal(store_add_terminal(f->st, "R3D3", NULL, 2, on_done, &d), ER_USAGE);
 }
 
 static void copy_signin(const struct store_signin *g, void *arg)
@@ -641,7 +664,7 @@ static void signins(void **state)
     open_store(f);
     load_roster(f);
     cand = cand_id(f, "S1", "T002");
-    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
     /* Only at an approved terminal. */
@@ -687,7 +710,7 @@ static void candidate_tokens(void **state)
     open_store(f);
     load_roster(f);
     cand = cand_id(f, "S1", "T002");
-    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
     memset(&d, 0, sizeof(d));
@@ -726,7 +749,7 @@ static void moves_and_revokes_end_candidate_tokens(void **state)
     load_roster(f);
     cand = cand_id(f, "S1", "T002");
     other = cand_id(f, "S1", "T001");
-    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, "K7M2", NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     term = d.ack.id;
     memset(&d, 0, sizeof(d));
@@ -793,7 +816,7 @@ static int64_t approved_terminal(struct fx *f, const char *code, int seat, const
     struct done d = {0};
     int64_t id;
 
-    assert_int_equal(store_add_terminal(f->st, code, NULL, on_done, &d), 0);
+    assert_int_equal(store_add_terminal(f->st, code, NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
     assert_int_equal(wait_for(f, &d), 0);
     id = d.ack.id;
     memset(&d, 0, sizeof(d));

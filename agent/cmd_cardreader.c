@@ -1,0 +1,402 @@
+/* examroom card-reader --server URL --device DEV [--state FILE]: runs on a
+ * room PC with an ID card reader beside it (issue 14). It pairs with the
+ * room's server as a reader (the proctor approves its code for the PC's
+ * seat, as for a terminal), keeps its token in the state file (0600), and
+ * then drives the reader with the door's driver (idreader_serve.c) on its
+ * own libuv loop: each card put on the reader goes to the server (the
+ * card's text block; the server decodes and judges it), each card taken off
+ * too, and a heartbeat every 5 s. The seat's terminal then shows the card
+ * and fills in the ID number; the sign-in takes it from the server.
+ *
+ * HTTP calls run on the thread pool, one at a time and in order, so the
+ * loop that answers the reader never waits for the network. Output: one
+ * line per card and per change of state, for the journal. Exit status 0 on
+ * SIGTERM/SIGINT; 1 when the pairing is refused or revoked (the state file
+ * is removed: a restart asks for a new code). */
+#include "http.h"
+#include "idreader.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEARTBEAT_MS 5000
+#define PAIR_POLL_S  2
+
+/* What the technician and the journal read (zh-CN, in one place). */
+#define MSG_CODE                                                                                                                \
+    "读卡器配对码：%s\n请监考老师在监考台“配对”中批准，或在考场服务器上执行 examroom pair " \
+    "approve %s --seat 座位号（这台电脑的座位号）。\n"
+#define MSG_PAIRED  "已配对：本读卡器属于 %d 号座位。\n"
+#define MSG_RUNNING "读卡器 %s 已启动，请把身份证放在阅读器上。\n"
+#define MSG_CARD    "座位 %d：%s\n"
+#define MSG_SERVER  "考场服务器暂时连不上（%s），稍后自动重试。\n"
+#define MSG_STATE   "无法保存配对信息到 %s（%s）。请检查该目录的权限。"
+#define MSG_BAD_DEV "读卡器设备 %s：%s\n"
+
+struct reply {
+    char *body;
+    size_t len;
+};
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+    struct reply *r = arg;
+    char *b = realloc(r->body, r->len + size * n + 1);
+
+    if (b == NULL)
+        return 0;
+    r->body = b;
+    memcpy(r->body + r->len, p, size * n);
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+/* One blocking call to the room's server: its status and JSON body (NULL
+ * if none). 0, or ER_READER_SERVER when it cannot be reached. */
+static int call(const char *server, const char *method, const char *path, const char *bearer,
+                const char *body, long *status, json_t **doc)
+{
+    char url[600], auth[200];
+    struct reply rep = {0};
+    struct curl_slist *h = NULL;
+    CURL *c = curl_easy_init();
+    CURLcode res;
+
+    *doc = NULL;
+    *status = 0;
+    if (c == NULL)
+        return ER_NOMEM;
+    snprintf(url, sizeof(url), "%s%s", server, path);
+    if (bearer != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+        h = curl_slist_append(h, auth);
+    }
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
+    res = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (res == CURLE_OK)
+        *doc = json_loads(rep.body ? rep.body : "", 0, NULL);
+    free(rep.body);
+    return res == CURLE_OK ? 0 : ER_READER_SERVER;
+}
+
+/* ---- pairing, before the loop runs ---- */
+
+struct bridge {
+    const char *server, *state;
+    char token[80];
+    int seat;
+    uv_loop_t loop;
+    uv_timer_t heartbeat;
+    uv_signal_t sigterm, sigint;
+    struct idreaders *readers;
+    /* calls waiting for the thread pool, in order; one in flight */
+    struct job *head, *tail;
+    int busy, stopping, revoked;
+    uv_work_t work;
+};
+
+static int load_state(struct bridge *b)
+{
+    json_t *doc = json_load_file(b->state, 0, NULL);
+    int rc;
+
+    rc = ER_STORE_NOT_FOUND;
+    /* A token for another server is no token here. */
+    if (json_is_string(json_object_get(doc, "token")) &&
+        json_is_integer(json_object_get(doc, "seat")) &&
+        json_is_string(json_object_get(doc, "server")) &&
+        strcmp(json_string_value(json_object_get(doc, "server")), b->server) == 0 &&
+        json_string_length(json_object_get(doc, "token")) < sizeof(b->token)) {
+        snprintf(b->token, sizeof(b->token), "%s",
+                 json_string_value(json_object_get(doc, "token")));
+        b->seat = (int)json_integer_value(json_object_get(doc, "seat"));
+        rc = 0;
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static int save_state(const struct cli_ctx *ctx, struct bridge *b)
+{
+    json_t *doc =
+        json_pack("{s:s, s:s, s:i}", "server", b->server, "token", b->token, "seat", b->seat);
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = text != NULL ? fs_write_atomic(b->state, text, strlen(text), 0600) : ER_NOMEM;
+
+    json_decref(doc);
+    free(text);
+    if (rc < 0)
+        return cli_fail_detail(ctx, rc, MSG_STATE, b->state, er_strerror(rc));
+    return 0;
+}
+
+/* Asks for a code, shows it, and waits for the proctor. 0, or an exit
+ * status already reported. */
+static int pair(const struct cli_ctx *ctx, struct bridge *b)
+{
+    char code[40], secret[80], path[128];
+    long status;
+    json_t *doc;
+    int rc = call(b->server, "POST", "/api/v1/terminals", NULL, "{\"device\":\"reader\"}", &status,
+                  &doc);
+
+    if (rc == 0 && status != 201) {
+        const char *m = json_string_value(json_object_get(doc, "message"));
+
+        rc = cli_fail_detail(ctx, ER_PAIR_REFUSED, "%s", m != NULL ? m : "");
+        json_decref(doc);
+        return rc;
+    }
+    if (rc < 0 || !json_is_string(json_object_get(doc, "pairing_code")) ||
+        !json_is_string(json_object_get(doc, "pairing_secret"))) {
+        json_decref(doc);
+        return cli_fail(ctx, ER_READER_SERVER);
+    }
+    snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(doc, "pairing_code")));
+    snprintf(secret, sizeof(secret), "%s",
+             json_string_value(json_object_get(doc, "pairing_secret")));
+    json_decref(doc);
+    printf(MSG_CODE, code, code);
+    fflush(stdout);
+    snprintf(path, sizeof(path), "/api/v1/terminals/%s", code);
+    for (;;) {
+        sleep(PAIR_POLL_S);
+        rc = call(b->server, "GET", path, secret, NULL, &status, &doc);
+        if (rc == 0 && status == 200 && json_is_string(json_object_get(doc, "terminal_token")) &&
+            json_string_length(json_object_get(doc, "terminal_token")) < sizeof(b->token)) {
+            snprintf(b->token, sizeof(b->token), "%s",
+                     json_string_value(json_object_get(doc, "terminal_token")));
+            b->seat = (int)json_integer_value(json_object_get(doc, "seat"));
+            json_decref(doc);
+            printf(MSG_PAIRED, b->seat);
+            fflush(stdout);
+            return save_state(ctx, b);
+        }
+        if (rc == 0 && (status == 410 || status == 404)) {
+            json_decref(doc);
+            return cli_fail(ctx, ER_READER_REVOKED);
+        }
+        if (rc < 0) {
+            printf(MSG_SERVER, er_name(rc));
+            fflush(stdout);
+        }
+        json_decref(doc);
+    }
+}
+
+/* ---- the loop: the reader, and the calls on the thread pool ---- */
+
+struct job {
+    struct job *next;
+    char method[8], path[40];
+    char *body; /* malloc'd, or NULL */
+    long status;
+    json_t *doc;
+    int rc;
+};
+
+static void run_next(struct bridge *b);
+
+static void job_work(uv_work_t *w)
+{
+    struct bridge *b = w->data;
+    struct job *j = b->head;
+
+    j->rc = call(b->server, j->method, j->path, b->token, j->body, &j->status, &j->doc);
+}
+
+static void stop(struct bridge *b);
+
+static void job_done(uv_work_t *w, int status)
+{
+    struct bridge *b = w->data;
+    struct job *j = b->head;
+    const char *m = json_string_value(json_object_get(j->doc, "message"));
+
+    (void)status;
+    b->head = j->next;
+    if (b->head == NULL)
+        b->tail = NULL;
+    b->busy = 0;
+    if (j->rc < 0) {
+        printf(MSG_SERVER, er_name(j->rc));
+    } else if (j->status == 401) {
+        b->revoked = 1;
+        stop(b);
+    } else if (m != NULL && strcmp(j->path, "/api/v1/reader/card") == 0) {
+        printf(MSG_CARD, b->seat, m);
+    }
+    fflush(stdout);
+    json_decref(j->doc);
+    free(j->body);
+    free(j);
+    run_next(b);
+}
+
+static void run_next(struct bridge *b)
+{
+    if (b->busy || b->head == NULL || b->stopping)
+        return;
+    b->busy = 1;
+    b->work.data = b;
+    if (uv_queue_work(&b->loop, &b->work, job_work, job_done) < 0)
+        b->busy = 0;
+}
+
+/* Queues a call (body is taken). A heartbeat is not queued behind another. */
+static void enqueue(struct bridge *b, const char *method, const char *path, char *body)
+{
+    struct job *j;
+
+    if (b->stopping || (body == NULL && b->head != NULL) || (j = calloc(1, sizeof(*j))) == NULL) {
+        free(body);
+        return;
+    }
+    snprintf(j->method, sizeof(j->method), "%s", method);
+    snprintf(j->path, sizeof(j->path), "%s", path);
+    j->body = body;
+    if (b->tail != NULL)
+        b->tail->next = j;
+    else
+        b->head = j;
+    b->tail = j;
+    run_next(b);
+}
+
+static json_t *on_card(void *ctx, const char *device, const struct idr_card *card,
+                       const uint8_t *text)
+{
+    struct bridge *b = ctx;
+    char hex[2 * IDR_TEXT_LEN + 1], *body = malloc(2 * IDR_TEXT_LEN + 16);
+
+    (void)device;
+    (void)card; /* the server decodes the text itself */
+    hex_encode(text, IDR_TEXT_LEN, hex);
+    if (body != NULL)
+        snprintf(body, 2 * IDR_TEXT_LEN + 16, "{\"text\":\"%s\"}", hex);
+    if (body != NULL)
+        enqueue(b, "POST", "/api/v1/reader/card", body);
+    return NULL;
+}
+
+static void on_removed(void *ctx, const char *device)
+{
+    struct bridge *b = ctx;
+
+    (void)device;
+    enqueue(b, "POST", "/api/v1/reader/card", strdup("{\"removed\":true}"));
+}
+
+static const struct idr_events events = {.card = on_card, .removed = on_removed};
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    enqueue(t->data, "GET", "/api/v1/reader", NULL);
+}
+
+static void stop(struct bridge *b)
+{
+    if (b->stopping)
+        return;
+    b->stopping = 1;
+    idr_set_stop(b->readers);
+    uv_close((uv_handle_t *)&b->heartbeat, NULL);
+    uv_close((uv_handle_t *)&b->sigterm, NULL);
+    uv_close((uv_handle_t *)&b->sigint, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    stop(s->data);
+}
+
+int cmd_card_reader(struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const names[] = {"--server", "--device", "--state", NULL};
+    struct bridge *b;
+    char state[ROOM_PATH_MAX], *device;
+    int bad = 0, rc;
+
+    b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return cli_fail(ctx, ER_NOMEM);
+    b->server = cli_option(argc, argv, "--server", &bad);
+    device = (char *)cli_option(argc, argv, "--device", &bad);
+    b->state = cli_option(argc, argv, "--state", &bad);
+    if (bad || b->server == NULL || device == NULL || cli_check_options(argc, argv, 1, names) < 0 ||
+        (strncmp(b->server, "http://", 7) != 0 && strncmp(b->server, "https://", 8) != 0)) {
+        free(b);
+        return cli_fail(ctx, ER_USAGE);
+    }
+    if (b->state == NULL) {
+        snprintf(state, sizeof(state), "%s/card-reader.json", ctx->data_dir);
+        if (fs_mkdir_p(ctx->data_dir, 0700) < 0) {
+            rc = cli_fail_detail(ctx, ER_IO, MSG_STATE, state, strerror(errno));
+            free(b);
+            return rc;
+        }
+        b->state = state;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = load_state(b) == 0 ? 0 : pair(ctx, b);
+    if (rc != 0) {
+        free(b);
+        return rc;
+    }
+    uv_loop_init(&b->loop);
+    rc = idr_set_start(&b->loop, &device, 1, &events, b, &b->readers);
+    if (rc < 0) {
+        uv_loop_close(&b->loop);
+        free(b);
+        return cli_fail(ctx, rc);
+    }
+    uv_timer_init(&b->loop, &b->heartbeat);
+    b->heartbeat.data = b;
+    uv_timer_start(&b->heartbeat, on_heartbeat, 0, HEARTBEAT_MS);
+    uv_signal_init(&b->loop, &b->sigterm);
+    uv_signal_init(&b->loop, &b->sigint);
+    b->sigterm.data = b->sigint.data = b;
+    uv_signal_start(&b->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&b->sigint, on_signal, SIGINT);
+    printf(MSG_RUNNING, device);
+    fflush(stdout);
+    uv_run(&b->loop, UV_RUN_DEFAULT);
+    idr_set_free(b->readers);
+    uv_loop_close(&b->loop);
+    /* Jobs never run (stopping): free what is left. */
+    while (b->head != NULL) {
+        struct job *j = b->head;
+
+        b->head = j->next;
+        free(j->body);
+        free(j);
+    }
+    rc = 0;
+    if (b->revoked) {
+        unlink(b->state);
+        rc = cli_fail(ctx, ER_READER_REVOKED);
+    }
+    free(b);
+    return rc;
+}
