@@ -42,7 +42,7 @@ cleanup() {
     [ -n "$listener" ] && kill "$listener" 2>/dev/null
     [ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve"
     [ -n "$installed" ] && dpkg --purge examroom >/dev/null 2>&1
-    rm -f /etc/examroom/deb-test.conf # should a failed purge have left it
+    rm -f /etc/examroom/deb-test.conf /etc/examroom/card-reader.conf # should a failed purge have left them
     rmdir /etc/examroom 2>/dev/null
     if [ -n "$had_lib_room" ]; then rm -rf /var/lib/examroom/deb-test; else rm -rf /var/lib/examroom; fi
     [ -n "$had_lib_center" ] || rm -rf /var/lib/examcenter
@@ -115,9 +115,11 @@ done
 # The units, as systemd reads them (the commands they start exist, the
 # manual pages of Documentation= too): no complaint at all.
 cp /etc/examroom/room.conf.example /etc/examroom/deb-test.conf
-systemd-analyze verify examroom@deb-test.service examcenter.service >"$tmp/verify.out" 2>&1
+cp /etc/examroom/card-reader.conf.example /etc/examroom/card-reader.conf
+systemd-analyze verify examroom@deb-test.service examcenter.service \
+    examroom-card-reader.service >"$tmp/verify.out" 2>&1
 rc=$?
-check "systemd-analyze verify examroom@deb-test.service examcenter.service: $(cat "$tmp/verify.out")" \
+check "systemd-analyze verify examroom@deb-test.service examcenter.service examroom-card-reader.service: $(cat "$tmp/verify.out")" \
     sh -c "[ $rc -eq 0 ] && ! grep -q . '$tmp/verify.out'"
 unit=/usr/lib/systemd/system/examroom@.service
 for line in Type=notify User=examroom StateDirectory=examroom/%i EnvironmentFile=/etc/examroom/%i.conf \
