@@ -64,33 +64,31 @@ int room_admin_outcome(const struct cli_ctx *ctx, int rc, long status, json_t *d
     return rc;
 }
 
-int room_admin_call(const struct room *r, const char *method, const char *path, const char *body,
-                    long *status, json_t **doc)
+int room_http(const char *url, const char *method, const char *bearer, const char *body,
+              long timeout_s, long *status, json_t **doc)
 {
-    char token[80], addr[64], url[256], auth[128];
+    char auth[200];
     struct reply rep = {0};
     struct curl_slist *h = NULL;
-    CURL *c;
+    CURL *c = curl_easy_init();
     CURLcode res;
-    int rc = read_line(r, "admin-token", token, sizeof(token));
 
-    if (rc == 0)
-        rc = read_line(r, "admin-address", addr, sizeof(addr));
-    if (rc < 0)
-        return rc;
-    snprintf(url, sizeof(url), "http://%s%s", addr, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-    c = curl_easy_init();
+    *doc = NULL;
+    *status = 0;
     if (c == NULL)
         return ER_NOMEM;
-    h = curl_slist_append(h, auth);
+    if (bearer != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+        h = curl_slist_append(h, auth);
+    }
     h = curl_slist_append(h, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* also called from the thread pool */
     if (body != NULL)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -99,11 +97,27 @@ int room_admin_call(const struct room *r, const char *method, const char *path, 
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    if (res != CURLE_OK) {
-        free(rep.body);
-        return ER_DAEMON_DOWN;
-    }
-    *doc = json_loads(rep.body ? rep.body : "", 0, NULL);
+    if (res == CURLE_OK)
+        *doc = json_loads(rep.body ? rep.body : "", 0, NULL);
     free(rep.body);
+    return res == CURLE_OK ? 0 : -1;
+}
+
+int room_admin_call(const struct room *r, const char *method, const char *path, const char *body,
+                    long *status, json_t **doc)
+{
+    char token[80], addr[64], url[256];
+    int rc = read_line(r, "admin-token", token, sizeof(token));
+
+    if (rc == 0)
+        rc = read_line(r, "admin-address", addr, sizeof(addr));
+    if (rc < 0)
+        return rc;
+    snprintf(url, sizeof(url), "http://%s%s", addr, path);
+    rc = room_http(url, method, token, body, 30, status, doc);
+    if (rc == ER_NOMEM)
+        return rc;
+    if (rc < 0)
+        return ER_DAEMON_DOWN;
     return *doc != NULL ? 0 : ER_SYNC_PROTOCOL;
 }

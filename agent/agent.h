@@ -356,6 +356,12 @@ json_t *room_incidents(struct room *r);
 int cmd_proctor(struct cli_ctx *ctx, int argc,
                 char **argv); /* extend, move, absent, incident, submit */
 
+/* One HTTP call (admin_client.c; libcurl, blocking; no signals: safe on
+ * the thread pool) with a bearer token (or NULL) and a JSON body (or NULL):
+ * the status and the answer's JSON (NULL if it is none). 0; -1 when nothing
+ * came back (the server unreachable, a timeout); ER_NOMEM. */
+int room_http(const char *url, const char *method, const char *bearer, const char *body,
+              long timeout_s, long *status, json_t **doc);
 /* One call over the daemon's local admin channel (admin_client.c): *status
  * the HTTP status, *doc the JSON answer (the caller frees it).
  * ER_DAEMON_DOWN when serve is not running. */

@@ -16,7 +16,7 @@
 #include "http.h"
 #include "idreader.h"
 
-#include <curl/curl.h>
+#include <curl/curl.h> /* curl_global_init */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,65 +38,17 @@
 #define MSG_STATE   "无法保存配对信息到 %s（%s）。请检查该目录的权限。"
 #define MSG_BAD_DEV "读卡器设备 %s：%s\n"
 
-struct reply {
-    char *body;
-    size_t len;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-    struct reply *r = arg;
-    char *b = realloc(r->body, r->len + size * n + 1);
-
-    if (b == NULL)
-        return 0;
-    r->body = b;
-    memcpy(r->body + r->len, p, size * n);
-    r->len += size * n;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
 /* One blocking call to the room's server: its status and JSON body (NULL
  * if none). 0, or ER_READER_SERVER when it cannot be reached. */
 static int call(const char *server, const char *method, const char *path, const char *bearer,
                 const char *body, long *status, json_t **doc)
 {
-    char url[600], auth[200];
-    struct reply rep = {0};
-    struct curl_slist *h = NULL;
-    CURL *c = curl_easy_init();
-    CURLcode res;
+    char url[600];
+    int rc;
 
-    *doc = NULL;
-    *status = 0;
-    if (c == NULL)
-        return ER_NOMEM;
     snprintf(url, sizeof(url), "%s%s", server, path);
-    if (bearer != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
-        h = curl_slist_append(h, auth);
-    }
-    h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (body != NULL)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-    res = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (res == CURLE_OK)
-        *doc = json_loads(rep.body ? rep.body : "", 0, NULL);
-    free(rep.body);
-    return res == CURLE_OK ? 0 : ER_READER_SERVER;
+    rc = room_http(url, method, bearer, body, 10, status, doc);
+    return rc == -1 ? ER_READER_SERVER : rc;
 }
 
 /* ---- pairing, before the loop runs ---- */
@@ -188,9 +140,13 @@ static int pair(const struct cli_ctx *ctx, struct bridge *b)
                      json_string_value(json_object_get(doc, "terminal_token")));
             b->seat = (int)json_integer_value(json_object_get(doc, "seat"));
             json_decref(doc);
-            printf(MSG_PAIRED, b->seat);
-            fflush(stdout);
-            return save_state(ctx, b);
+            /* Kept before it is said: a restart now needs no new code. */
+            rc = save_state(ctx, b);
+            if (rc == 0) {
+                printf(MSG_PAIRED, b->seat);
+                fflush(stdout);
+            }
+            return rc;
         }
         if (rc == 0 && (status == 410 || status == 404)) {
             json_decref(doc);

@@ -126,14 +126,6 @@ check "status --json has the readers" sh -c "$R status --json | grep -q '\"bad_c
 
 # --require-checkin: everyone checked in at the door signs in at their seat;
 # the one who skipped the door is refused, with its own message.
-pair() {
-    asked=$(curl -s -X POST "$u/api/v1/terminals")
-    code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
-    secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
-    $R pair approve "$code" --seat "$1" >/dev/null || return 1
-    curl -s -H "Authorization: Bearer $secret" "$u/api/v1/terminals/$code" |
-        sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
-}
 signin() {
     curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $1" \
         -H 'Content-Type: application/json' \

@@ -53,14 +53,6 @@ rpid=$!
 port=$(wait_ready "$tmp/room.out")
 u="http://127.0.0.1:$port"
 
-pair() {
-    asked=$(curl -s -X POST "$u/api/v1/terminals")
-    code=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
-    secret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
-    $R pair approve "$code" --seat "$1" >/dev/null || return 1
-    curl -s -H "Authorization: Bearer $secret" "$u/api/v1/terminals/$code" |
-        sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
-}
 # get TOKEN PATH: the body into $tmp/body, the status on stdout.
 get() { curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$u$2"; }
 post() {
