@@ -51,21 +51,29 @@ int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1
     return rc;
 }
 
-int api_card_body(const char *body, size_t len, uint8_t text[API_CARD_TEXT], int *removed)
+int api_card_body(const char *body, size_t len, uint8_t text[API_CARD_TEXT],
+                  char read[API_READ_MAX + 1], int64_t *age_ms, int *none)
 {
     json_t *doc = object_of(body, len);
-    const json_t *r = json_object_get(doc, "removed"), *t = json_object_get(doc, "text");
+    const json_t *t = json_object_get(doc, "text"), *age = json_object_get(doc, "age_ms");
     int rc = ER_API_BODY;
 
-    *removed = 0;
-    if (doc != NULL && json_is_true(r) && t == NULL) {
-        *removed = 1;
+    *none = 0;
+    *age_ms = 0;
+    read[0] = '\0';
+    if (doc != NULL && json_is_true(json_object_get(doc, "none")) && json_object_size(doc) == 1) {
+        *none = 1;
         rc = 0;
-    } else if (doc != NULL && r == NULL && json_is_string(t) &&
+    } else if (doc != NULL && json_object_size(doc) == 3 && json_is_string(t) &&
                json_string_length(t) == 2 * API_CARD_TEXT &&
-               hex_decode(json_string_value(t), text, API_CARD_TEXT) == 0) {
+               hex_decode(json_string_value(t), text, API_CARD_TEXT) == 0 && json_is_integer(age) &&
+               json_integer_value(age) >= 0 && copy_string(doc, "read", read, API_READ_MAX) == 0 &&
+               read[0] != '\0' && strspn(read, "0123456789abcdef") == strlen(read)) {
+        *age_ms = (int64_t)json_integer_value(age);
         rc = 0;
     }
+    if (rc < 0)
+        read[0] = '\0';
     json_decref(doc);
     return rc;
 }

@@ -21,12 +21,16 @@
 int api_signin_body(const char *body, size_t len, char ticket[API_TICKET_MAX + 1],
                     char id[API_IDNUM_MAX + 1], int *card);
 
-/* POST /api/v1/reader/card from a seat's card reader: {"text": HEX} with the
- * card's 256-byte text block (512 hex digits), copied out (*removed 0); or
- * {"removed": true} when the card was taken off (*removed 1).
- * ER_API_BODY otherwise. */
+/* POST /api/v1/reader/card from a seat's card reader, every 5 s and at
+ * once when a card is read: the last card read, {"text": HEX, "read": ID,
+ * "age_ms": N} (its 256-byte text block in 512 hex digits; ID, 1 to 32
+ * lower-case hex digits, names this read of it; N >= 0 how long ago it was
+ * read), copied out with *none 0; or {"none": true}, no card read lately
+ * (*none 1). ER_API_BODY otherwise. */
 #define API_CARD_TEXT 256
-int api_card_body(const char *body, size_t len, uint8_t text[API_CARD_TEXT], int *removed);
+#define API_READ_MAX  32
+int api_card_body(const char *body, size_t len, uint8_t text[API_CARD_TEXT],
+                  char read[API_READ_MAX + 1], int64_t *age_ms, int *none);
 
 /* POST /api/v1/proctor/login {password}: a string of 1..API_PASSWORD_MAX
  * bytes, copied out. ER_API_BODY otherwise. */

@@ -3,16 +3,19 @@
  * room's server as a reader (the proctor approves its code for the PC's
  * seat, as for a terminal), keeps its token in the state file (0600), and
  * then drives the reader with the door's driver (idreader_serve.c) on its
- * own libuv loop: each card put on the reader goes to the server (the
- * card's text block; the server decodes and judges it), each card taken off
- * too, and a heartbeat every 5 s. The seat's terminal then shows the card
- * and fills in the ID number; the sign-in takes it from the server.
+ * own libuv loop. The last card read goes to the server (the card's text
+ * block, an id of this read and its age; the server decodes and judges it)
+ * at once and again every 5 s, which is also the reader's heartbeat: a call
+ * that failed, or a server that restarted, is made good by the next. A card
+ * is sent for SEATCARD_TTL_S after its read. The seat's terminal then shows
+ * the card; the sign-in takes its ID number from the server.
  *
  * HTTP calls run on the thread pool, one at a time and in order, so the
  * loop that answers the reader never waits for the network. Output: one
- * line per card and per change of state, for the journal. Exit status 0 on
- * SIGTERM/SIGINT; 1 when the pairing is refused or revoked (the state file
- * is removed: a restart asks for a new code). */
+ * line whenever what the server says changes, for the journal. Exit status
+ * 0 on SIGTERM/SIGINT; 1 when the pairing is refused, or revoked (the
+ * server says not_paired twice running: the state file is removed, and a
+ * restart asks for a new code). */
 #include "http.h"
 #include "idreader.h"
 
@@ -24,19 +27,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HEARTBEAT_MS 5000
-#define PAIR_POLL_S  2
+#define HEARTBEAT_MS  5000
+#define REVOKED_AFTER 2 /* not_paired answers in a row */
+#define PAIR_POLL_S   2
 
 /* What the technician and the journal read (zh-CN, in one place). */
-#define MSG_CODE                                                                                                                \
-    "读卡器配对码：%s\n请监考老师在监考台“配对”中批准，或在考场服务器上执行 examroom pair " \
-    "approve %s --seat 座位号（这台电脑的座位号）。\n"
-#define MSG_PAIRED  "已配对：本读卡器属于 %d 号座位。\n"
-#define MSG_RUNNING "读卡器 %s 已启动，请把身份证放在阅读器上。\n"
+#define MSG_CODE                                                                                                                 \
+    "阅读器配对码：%s\n请监考老师在监考台的“待配对的终端”中批准，或在考场服务器上执行 " \
+    "examroom pair approve %s --seat 座位号（这台电脑的座位号）。\n"
+#define MSG_PAIRED  "已配对：本阅读器属于 %d 号座位。\n"
+#define MSG_RUNNING "阅读器 %s 已启动，请把身份证放在阅读器上。\n"
 #define MSG_CARD    "座位 %d：%s\n"
-#define MSG_SERVER  "考场服务器暂时连不上（%s），稍后自动重试。\n"
+#define MSG_SERVER  "考场服务器暂时连不上（%s），5 秒后自动重试。\n"
 #define MSG_STATE   "无法保存配对信息到 %s（%s）。请检查该目录的权限。"
-#define MSG_BAD_DEV "读卡器设备 %s：%s\n"
 
 /* One blocking call to the room's server: its status and JSON body (NULL
  * if none). 0, or ER_READER_SERVER when it cannot be reached. */
@@ -54,7 +57,8 @@ static int call(const char *server, const char *method, const char *path, const 
 /* ---- pairing, before the loop runs ---- */
 
 struct bridge {
-    const char *server, *state;
+    char server[512];
+    const char *state;
     char token[80];
     int seat;
     uv_loop_t loop;
@@ -63,8 +67,14 @@ struct bridge {
     struct idreaders *readers;
     /* calls waiting for the thread pool, in order; one in flight */
     struct job *head, *tail;
-    int busy, stopping, revoked;
+    int busy, stopping, revoked, refusals;
     uv_work_t work;
+    /* the last card read: its text block, this read's id, when (loop ms) */
+    uint8_t text[IDR_TEXT_LEN];
+    char read[17];
+    uint64_t read_at;
+    int has_card;
+    char said[512]; /* what the server said last, printed once */
 };
 
 static int load_state(struct bridge *b)
@@ -149,8 +159,12 @@ static int pair(const struct cli_ctx *ctx, struct bridge *b)
             return rc;
         }
         if (rc == 0 && (status == 410 || status == 404)) {
+            const char *m = json_string_value(json_object_get(doc, "message"));
+
+            rc = m != NULL ? cli_fail_detail(ctx, ER_READER_REVOKED, "%s", m)
+                           : cli_fail(ctx, ER_READER_REVOKED);
             json_decref(doc);
-            return cli_fail(ctx, ER_READER_REVOKED);
+            return rc;
         }
         if (rc < 0) {
             printf(MSG_SERVER, er_name(rc));
@@ -188,21 +202,32 @@ static void job_done(uv_work_t *w, int status)
     struct bridge *b = w->data;
     struct job *j = b->head;
     const char *m = json_string_value(json_object_get(j->doc, "message"));
+    const char *e = json_string_value(json_object_get(j->doc, "error"));
+    char line[600];
 
     (void)status;
     b->head = j->next;
     if (b->head == NULL)
         b->tail = NULL;
     b->busy = 0;
-    if (j->rc < 0) {
-        printf(MSG_SERVER, er_name(j->rc));
-    } else if (j->status == 401) {
+    line[0] = '\0';
+    if (j->rc < 0)
+        snprintf(line, sizeof(line), MSG_SERVER, er_name(j->rc));
+    else if (m != NULL)
+        snprintf(line, sizeof(line), MSG_CARD, b->seat, m);
+    /* Revoked: said so twice running, not once (a store that failed a
+     * read answers 401 too). */
+    b->refusals = j->rc == 0 && j->status == 401 && e != NULL && strcmp(e, "not_paired") == 0
+                      ? b->refusals + 1
+                      : 0;
+    if (b->refusals >= REVOKED_AFTER) {
         b->revoked = 1;
         stop(b);
-    } else if (m != NULL && strcmp(j->path, "/api/v1/reader/card") == 0) {
-        printf(MSG_CARD, b->seat, m);
+    } else if (line[0] != '\0' && strcmp(line, b->said) != 0) {
+        fputs(line, stdout);
+        fflush(stdout);
+        snprintf(b->said, sizeof(b->said), "%s", line);
     }
-    fflush(stdout);
     json_decref(j->doc);
     free(j->body);
     free(j);
@@ -219,12 +244,12 @@ static void run_next(struct bridge *b)
         b->busy = 0;
 }
 
-/* Queues a call (body is taken). A heartbeat is not queued behind another. */
+/* Queues a call (body is taken). */
 static void enqueue(struct bridge *b, const char *method, const char *path, char *body)
 {
     struct job *j;
 
-    if (b->stopping || (body == NULL && b->head != NULL) || (j = calloc(1, sizeof(*j))) == NULL) {
+    if (b->stopping || (j = calloc(1, sizeof(*j))) == NULL) {
         free(body);
         return;
     }
@@ -239,35 +264,50 @@ static void enqueue(struct bridge *b, const char *method, const char *path, char
     run_next(b);
 }
 
+/* Sends the last card read (or none): at once after a read; on the
+ * heartbeat only when no call is waiting already. */
+static void send_state(struct bridge *b, int now)
+{
+    uint64_t age = uv_now(&b->loop) - b->read_at;
+    char hex[2 * IDR_TEXT_LEN + 1], *body = malloc(2 * IDR_TEXT_LEN + 96);
+
+    if (body == NULL || (!now && b->head != NULL)) {
+        free(body);
+        return;
+    }
+    if (b->has_card && age < (uint64_t)SEATCARD_TTL_S * 1000) {
+        hex_encode(b->text, IDR_TEXT_LEN, hex);
+        snprintf(body, 2 * IDR_TEXT_LEN + 96, "{\"text\":\"%s\",\"read\":\"%s\",\"age_ms\":%llu}",
+                 hex, b->read, (unsigned long long)age);
+    } else {
+        snprintf(body, 2 * IDR_TEXT_LEN + 96, "{\"none\":true}");
+    }
+    enqueue(b, "POST", "/api/v1/reader/card", body);
+}
+
 static json_t *on_card(void *ctx, const char *device, const struct idr_card *card,
                        const uint8_t *text)
 {
     struct bridge *b = ctx;
-    char hex[2 * IDR_TEXT_LEN + 1], *body = malloc(2 * IDR_TEXT_LEN + 16);
+    uint8_t id[8];
 
     (void)device;
     (void)card; /* the server decodes the text itself */
-    hex_encode(text, IDR_TEXT_LEN, hex);
-    if (body != NULL)
-        snprintf(body, 2 * IDR_TEXT_LEN + 16, "{\"text\":\"%s\"}", hex);
-    if (body != NULL)
-        enqueue(b, "POST", "/api/v1/reader/card", body);
+    if (crypto_random(id, sizeof(id)) < 0)
+        return NULL;
+    hex_encode(id, sizeof(id), b->read);
+    memcpy(b->text, text, IDR_TEXT_LEN);
+    b->read_at = uv_now(&b->loop);
+    b->has_card = 1;
+    send_state(b, 1);
     return NULL;
 }
 
-static void on_removed(void *ctx, const char *device)
-{
-    struct bridge *b = ctx;
-
-    (void)device;
-    enqueue(b, "POST", "/api/v1/reader/card", strdup("{\"removed\":true}"));
-}
-
-static const struct idr_events events = {.card = on_card, .removed = on_removed};
+static const struct idr_events events = {.card = on_card};
 
 static void on_heartbeat(uv_timer_t *t)
 {
-    enqueue(t->data, "GET", "/api/v1/reader", NULL);
+    send_state(t->data, 0);
 }
 
 static void stop(struct bridge *b)
@@ -292,19 +332,25 @@ int cmd_card_reader(struct cli_ctx *ctx, int argc, char **argv)
     static const char *const names[] = {"--server", "--device", "--state", NULL};
     struct bridge *b;
     char state[ROOM_PATH_MAX], *device;
+    const char *server;
     int bad = 0, rc;
 
     b = calloc(1, sizeof(*b));
     if (b == NULL)
         return cli_fail(ctx, ER_NOMEM);
-    b->server = cli_option(argc, argv, "--server", &bad);
+    server = cli_option(argc, argv, "--server", &bad);
     device = (char *)cli_option(argc, argv, "--device", &bad);
     b->state = cli_option(argc, argv, "--state", &bad);
-    if (bad || b->server == NULL || device == NULL || cli_check_options(argc, argv, 1, names) < 0 ||
-        (strncmp(b->server, "http://", 7) != 0 && strncmp(b->server, "https://", 8) != 0)) {
+    if (bad || server == NULL || device == NULL || cli_check_options(argc, argv, 1, names) < 0 ||
+        (strncmp(server, "http://", 7) != 0 && strncmp(server, "https://", 8) != 0) ||
+        strlen(server) >= sizeof(b->server)) {
         free(b);
         return cli_fail(ctx, ER_USAGE);
     }
+    /* "http://host:8080/" and "http://host:8080" are one server. */
+    snprintf(b->server, sizeof(b->server), "%s", server);
+    for (size_t n = strlen(b->server); n > 8 && b->server[n - 1] == '/'; n--)
+        b->server[n - 1] = '\0';
     if (b->state == NULL) {
         snprintf(state, sizeof(state), "%s/card-reader.json", ctx->data_dir);
         if (fs_mkdir_p(ctx->data_dir, 0700) < 0) {

@@ -40,7 +40,7 @@ static int list(const struct room *r, int as_json)
                     state = words[k][1];
             printf("%-10s %-8s %-8s %s%.0d\n",
                    json_string_value(json_object_get(t, "pairing_code")),
-                   device != NULL && strcmp(device, "reader") == 0 ? "读卡器" : "考生机",
+                   device != NULL && strcmp(device, "reader") == 0 ? "阅读器" : "考生机",
                    state ? state : "", seat > 0 ? "" : "-", seat);
         }
     }
@@ -109,8 +109,8 @@ int cmd_pair(struct cli_ctx *ctx, int argc, char **argv)
         printf(strcmp(argv[1], "approve") == 0 ? "已批准配对码 %s，%s为 %lld 号座位。\n"
                                                : "已撤销%s%s %lld 号座位的%s。\n",
                strcmp(argv[1], "approve") == 0 ? shown : "",
-               strcmp(argv[1], "approve") == 0 ? (reader ? "读卡器" : "终端") : "",
+               strcmp(argv[1], "approve") == 0 ? (reader ? "阅读器" : "终端") : "",
                (long long)json_integer_value(json_object_get(doc, "seat")),
-               reader ? "读卡器" : "终端");
+               reader ? "阅读器" : "终端");
     return room_admin_outcome(ctx, rc, status, doc);
 }

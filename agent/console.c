@@ -465,7 +465,7 @@ static void count_silent(const struct store_terminal *t, void *arg)
 {
     struct silent_count *c = arg;
 
-    if (t->state == STORE_TERM_APPROVED && t->seat > 0)
+    if (t->state == STORE_TERM_APPROVED && t->kind == STORE_TERM_TERMINAL && t->seat > 0)
         c->n += seat_silent(c->d, t->seat, c->now_ms);
 }
 

@@ -37,13 +37,13 @@
 #define MSG_PAIR_RATE   "这台电脑申请配对过于频繁，请一分钟后再试。"
 #define MSG_POLL_RATE   "这台电脑查询配对结果过于频繁，请一分钟后再试。"
 #define MSG_NO_TERMINAL "该座位没有已配对的终端。"
-#define MSG_NO_READER   "该座位没有已配对的读卡器。"
+#define MSG_NO_READER   "该座位没有已配对的阅读器。"
 #define MSG_DEVICE      "请求内容无效：device 只能是 terminal 或 reader。请检查后重试。"
 #define MSG_READER_SEAT                                                                                                    \
-    "读卡器必须指定座位号：请填写它所在电脑的座位号后再批准（examroom pair approve 配对码 " \
+    "阅读器必须指定座位号：请填写它所在电脑的座位号后再批准（examroom pair approve 配对码 " \
     "--seat 座位号）。"
 #define MSG_READER_TAKEN                                                                           \
-    "该座位已有配对的读卡器。请先撤销（examroom pair revoke 座位号 --reader）或换一个座位。"
+    "该座位已有配对的阅读器。请先撤销（examroom pair revoke 座位号 --reader）或换一个座位。"
 
 /* ---- plumbing ---- */
 
@@ -544,6 +544,8 @@ static void on_revoked(int status, const struct store_ack *ack, void *arg)
     struct http_req *q = arg;
 
     (void)ack;
+    if (status == 0 && q->kind == STORE_TERM_READER)
+        seatcard_reader_gone(q->d, q->seat); /* its card is not to be used a moment longer */
     if (status == 0)
         answer_later(
             q, MHD_HTTP_OK,
@@ -727,7 +729,6 @@ static const struct route routes[] = {
     R1("GET", "/admin/v1/candidates/*/photo", P_TICKET, ADMIN, http_admin_photo),
     R0("POST", "/api/v1/flag", CANDIDATE, http_flag),
     R0("GET", "/api/v1/terminal/card", TERMINAL, http_terminal_card),
-    R0("GET", "/api/v1/reader", TERMINAL, http_reader),
     R0("POST", "/api/v1/reader/card", TERMINAL, http_reader_card),
 };
 

@@ -91,15 +91,13 @@ void idreaders_free(struct daemon *d);
  * last: the last card's outcome or null}]. */
 json_t *idreaders_json(struct daemon *d);
 /* The reader driver itself, for the door above and for a seat's reader
- * (examroom card-reader): what a card does is the set's callbacks. card
+ * (examroom card-reader): what a card does is the set's callback. card
  * gets a card put on a reader (once while it lies there), decoded and as
  * read (the 256-byte text block), and returns its outcome, kept as the
- * reader's "last" (the set owns it; NULL: none); removed (may be NULL)
- * hears that the card handled was taken away. */
+ * reader's "last" (the set owns it; NULL: none). */
 struct idr_events {
     json_t *(*card)(void *ctx, const char *device, const struct idr_card *card,
                     const uint8_t *text);
-    void (*removed)(void *ctx, const char *device);
 };
 int idr_set_start(uv_loop_t *loop, char *const *paths, size_t n, const struct idr_events *ev,
                   void *ctx, struct idreaders **out);
@@ -123,20 +121,24 @@ int idcard_mismatch_incident(struct daemon *d, const char *source, int64_t cand,
                              const struct idr_card *card, int64_t now);
 
 /* A seat's card reader (seatcard.c; examroom card-reader on the room PC,
- * paired as a device of kind reader). GET /api/v1/reader: the reader's
- * heartbeat, {seat}. POST /api/v1/reader/card: a card put on it (its text
- * block), or taken off; kept for the seat's terminal for SEATCARD_TTL_S.
- * GET /api/v1/terminal/card: the terminal's view, {card_reader, card}. */
-#define SEATCARD_TTL_S 300
-enum MHD_Result http_reader(struct http_req *q);
+ * paired as a device of kind reader). POST /api/v1/reader/card: the last
+ * card it read, at once and every 5 s (only from the address of the seat's
+ * terminal). GET /api/v1/terminal/card: the terminal's view, {seat,
+ * card_reader, card: {read, outcome, message, name, id_masked} or null}. A
+ * card is good for SEATCARD_TTL_S after its read, for one sign-in. */
+#define SEATCARD_TTL_S 120
 enum MHD_Result http_reader_card(struct http_req *q);
 enum MHD_Result http_terminal_card(struct http_req *q);
-/* The card lying on seat's reader now, if its ID number is on the roster:
- * copied to card, 0; ER_STORE_NOT_FOUND if none. For a sign-in with
+/* The card read at seat that a sign-in may take, if its ID number is on the
+ * roster: copied to card, 0; ER_STORE_NOT_FOUND if none. For a sign-in with
  * "card": true, which takes its ID number from here, never the browser. */
 int seatcard_get(struct daemon *d, int seat, struct idr_card *card);
-/* Forgets seat's card (a sign-in used it). */
-void seatcard_clear(struct daemon *d, int seat);
+/* A sign-in at seat took its card. */
+void seatcard_used(struct daemon *d, int seat);
+/* seat's reader was revoked: its card and its liveness go at once. */
+void seatcard_reader_gone(struct daemon *d, int seat);
+/* seat's terminal called (q): where from, which its reader must match. */
+void seatcard_terminal_call(struct http_req *q, int seat);
 void seatcard_free(struct daemon *d);
 /* An event of its own on the console's feed (console.c): "event: NAME"
  * with data json (one line). */

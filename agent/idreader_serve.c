@@ -175,10 +175,7 @@ static void advance(struct reader *r)
         send_command(r, IDR_SELECT_CARD, STEP_SELECT);
         return;
     } else if (was == STEP_FIND) {
-        /* No card: the next one is new, even the same. */
-        if (r->last_id[0] != '\0' && r->set->ev->removed != NULL)
-            r->set->ev->removed(r->set->ctx, r->path);
-        r->last_id[0] = '\0';
+        r->last_id[0] = '\0'; /* no card: the next one is new, even the same */
     } else if (was == STEP_SELECT && r->sw3 == IDR_OK) {
         send_command(r, IDR_READ_TEXT, STEP_READ);
         return;

@@ -19,7 +19,7 @@ static const struct cli_command commands[] = {
     {"roster", "[--session S] [--format table|csv|json] [--incidents]", "显示考生名单及每人状态",
      cmd_roster},
     {"pair", "list [--json] | approve CODE [--seat N] | reject CODE | revoke SEAT [--reader]",
-     "考生机和座位读卡器的配对：列出、批准、拒绝、撤销", cmd_pair},
+     "考生机和座位阅读器的配对：列出、批准、拒绝、撤销", cmd_pair},
     {"card-reader", "--server URL --device DEVICE [--state FILE]",
      "在考生机上运行座位身份证阅读器：配对后把读到的身份证送到考场服务器，签到时自动填入",
      cmd_card_reader},

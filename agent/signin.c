@@ -37,14 +37,17 @@
     "号座位继续考试；如需换座位，请联系监考老师。"
 #define MSG_ABSENT  "您已被登记为缺考，不能签到。如有疑问，请联系监考老师。"
 #define MSG_CHECKIN "请先到考场门口刷身份证核验，核验通过后再签到。"
-#define MSG_NO_CARD                                                                                                                                 \
-    "没有读到身份证。请把身份证放在本座位的阅读器上，读取后再点击“登录”；也可以手工输入身份证号码" \
-    "。"
+#define MSG_NO_CARD                                                                                                                     \
+    "没有读到身份证。请把身份证放在本座位的阅读器上（已放好的请取下再放一次），读取后再点击" \
+    "“登录”；也可以点击“手工输入”。"
 #define MSG_CARD_NAME "证件信息与名单不符：姓名 %s（名单 %s）"
-#define MSG_HELD      "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
-#define MSG_SAVE      "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
-#define MSG_INCIDENT  "%d 号座位的电脑连续 %d 次签到失败。"
-#define MSG_MOVED     "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
+#define MSG_CARD_WRONG_ID                                                                                                            \
+    "阅读器上的身份证与准考证号不符。请核对准考证号；如果这不是您本人的身份证，请取下它，" \
+    "放上您自己的身份证，或点击“手工输入”。"
+#define MSG_HELD     "签到失败次数过多，请稍候一分钟再试，或联系监考老师。"
+#define MSG_SAVE     "签到未能保存，请稍后重试；如持续出现，请告知监考老师。"
+#define MSG_INCIDENT "%d 号座位的电脑连续 %d 次签到失败。"
+#define MSG_MOVED    "监考老师已把您的座位调到 %d 号。请到 %d 号座位签到，已保存的答案和剩余时间不变。"
 #define MSG_REVOKED                                                                                \
     "这台电脑的配对刚被监考老师撤销，签到未完成。请联系监考老师为本座位重新配对电脑后再签到。"
 #define MSG_FLAGGED   "已通知监考老师，请举手等候。"
@@ -359,7 +362,7 @@ static void signed_in_done(int status, const struct store_ack *ack, void *arg)
     (void)ack;
     q->ready = NULL;
     if (status == 0) {
-        seatcard_clear(q->d, q->seat); /* a card once, for one sign-in */
+        seatcard_used(q->d, q->seat); /* a card read, for one sign-in */
         answer_later(q, MHD_HTTP_OK, a);
         return;
     }
@@ -451,6 +454,7 @@ enum MHD_Result http_terminal(struct http_req *q)
     if (!t.found)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
     seat_seen(q->d, t.seat);
+    seatcard_terminal_call(q, t.seat);
     return daemon_reply(q->conn, MHD_HTTP_OK, json_pack("{s:i}", "seat", t.seat));
 }
 
@@ -491,7 +495,10 @@ enum MHD_Result http_signin(struct http_req *q)
         r = refuse(q, MHD_HTTP_NOT_FOUND, "wrong_ticket", MSG_NO_TICKET);
     } else if (!id_matches(&k, id, &fmt)) {
         r = refuse(q, fmt < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_FORBIDDEN,
-                   fmt < 0 ? "id_format" : "wrong_id", fmt < 0 ? er_strerror(fmt) : MSG_WRONG_ID);
+                   fmt < 0 ? "id_format" : "wrong_id",
+                   fmt < 0   ? er_strerror(fmt)
+                   : by_card ? MSG_CARD_WRONG_ID
+                             : MSG_WRONG_ID);
     } else if (k.s.state == STORE_CAND_ABSENT ||
                (k.s.state == STORE_CAND_REGISTERED && results_queued(q->d, k.s.id))) {
         /* Marked absent, or being marked (the absent result is on its way:
@@ -547,7 +554,8 @@ enum MHD_Result http_signin(struct http_req *q)
         /* Failures are not forgotten on a success: a terminal could
          * otherwise sign its own candidate in between guesses and never be
          * held. They expire with the window. */
-        if (by_card && !idcard_same_name(card.name, k.name)) {
+        /* At the first sign-in only: one incident a person, as at the door. */
+        if (by_card && k.s.state == STORE_CAND_REGISTERED && !idcard_same_name(card.name, k.name)) {
             char why[400], source[32];
 
             snprintf(why, sizeof(why), MSG_CARD_NAME, card.name, k.name);

@@ -129,7 +129,7 @@ static const char *const sentences[] = {
         "连不上考场服务器，或它的应答无效。请检查网线和 --server 地址（考场服务器的 "
         "http://地址:端口），确认 examroom serve 正在运行后重试。",
     [-ER_READER_REVOKED] =
-        "这个读卡器的配对未获批准或已被撤销。请重新运行 examroom card-reader 申请"
+        "这个阅读器的配对未获批准或已被撤销。请重新运行 examroom card-reader 申请"
         "新的配对码，并请监考老师批准。",
     [-ER_DAEMON_RUNNING] =
         "这个数据目录已有一个 examroom serve 在运行，不能再启动一个。"

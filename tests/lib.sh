@@ -79,6 +79,10 @@ pair() {
         sed -n 's/.*"terminal_token":"\([0-9a-f]*\)".*/\1/p'
 }
 
+# rx TEXT: TEXT as a grep pattern that matches it literally (a pairing
+# code may hold '$', a masked ID number '*').
+rx() { printf '%s' "$1" | sed 's/[]*$.^[\\]/\\&/g'; }
+
 # finish: the closing line ctest and CI read, and the exit status.
 finish() {
     echo "$pass passed, $fail failed"

@@ -23,7 +23,8 @@ const T = {
   idnum: '证件号码',
   signin: '登录',
   signingIn: '正在登录…',
-  cardHint: '请把身份证放在阅读器上，证件号码会自动填入；也可以手工输入。',
+  cardHint: '请把身份证放在阅读器上（已放好的请取下再放一次），证件号码会自动填入；也可以手工输入。',
+  cardManual: '手工输入',
   needFields: '请输入准考证号和证件号码。',
   idCheck: '证件号码校验位不对，请逐位核对',
   netError: '无法连接考场服务器，请稍候再试；如持续出现，请举手告知监考老师。',
@@ -276,39 +277,52 @@ async function pairing() {
 /* ---- sign-in ---- */
 
 /* The seat's ID card reader (examroom card-reader beside this PC): while
- * the form shows, the server is asked for the card lying on it. Its ID
- * number fills the form, read-only; the sign-in then says "card": true and
- * the server takes the number from its own record of the card, not from
- * this page. A card taken off empties the field again. */
+ * the form shows, the server is asked for the card read there. Its ID
+ * number fills the form, masked and read-only; the sign-in then says
+ * "card": true and the server takes the number from its own record of the
+ * card, not from this page. 手工输入 sets that read aside (a card that is
+ * not one's own, a reader gone wrong): the field is the candidate's again
+ * until another card is read. One poll loop at a time: each sign-in screen
+ * starts a new generation and the older loop ends. */
 let cardFilled = false;
-let cardTimer = null;
+let cardIgnored = null; /* the read set aside by 手工输入 */
+let cardGen = 0;
 function setCard(card) {
   const field = $('idnum');
-  const filled = !!(card && card.id_number);
-  if (filled) field.value = card.id_number;
+  const filled = !!(card && card.id_masked && card.read !== cardIgnored);
+  if (filled) field.value = card.id_masked;
   else if (cardFilled) field.value = '';
   field.readOnly = filled;
+  $('card-manual').hidden = !filled;
   cardFilled = filled;
 }
-async function pollCard() {
-  cardTimer = null;
-  if (screen !== 'signin' || !terminal) return;
-  try {
-    const r = await call('GET', '/terminal/card', terminal.token);
-    if (screen !== 'signin') return;
-    const state = $('card-state');
-    if (r.status === 200 && r.body.card_reader) {
-      state.hidden = false;
-      state.textContent = r.body.card ? r.body.card.message : T.cardHint;
-      setCard(r.body.card);
-    } else {
-      state.hidden = true;
-      setCard(null);
+function manualEntry() {
+  if (!cardFilled) return;
+  cardIgnored = $('card-manual').dataset.read || null;
+  setCard(null);
+  $('idnum').focus();
+}
+async function pollCard(gen) {
+  while (screen === 'signin' && terminal && gen === cardGen) {
+    try {
+      const r = await call('GET', '/terminal/card', terminal.token);
+      if (screen !== 'signin' || gen !== cardGen) return;
+      const state = $('card-state');
+      if (r.status === 200 && r.body.card_reader) {
+        const card = r.body.card;
+        state.hidden = false;
+        state.textContent = card && card.read !== cardIgnored ? card.message : T.cardHint;
+        $('card-manual').dataset.read = card ? card.read : '';
+        setCard(card);
+      } else {
+        state.hidden = true;
+        setCard(null);
+      }
+    } catch (e) {
+      /* the network: the next poll */
     }
-  } catch (e) {
-    /* the network: the next poll */
+    await sleep(CARD_POLL_MS);
   }
-  if (screen === 'signin') cardTimer = setTimeout(pollCard, CARD_POLL_MS);
 }
 
 let signinBusy = false;
@@ -322,7 +336,9 @@ function signin(message) {
   $('signin-button').textContent = T.signin;
   $('signin-error').textContent = message || '';
   $('ticket').focus();
-  if (!cardTimer) pollCard();
+  $('card-manual').textContent = T.cardManual;
+  cardGen += 1;
+  pollCard(cardGen);
 }
 
 async function submitSignin(ev) {
@@ -1087,6 +1103,7 @@ function init() {
     b.addEventListener('click', () => setSize(Number(b.dataset.size)));
   setSize(load(LS.size) || 0);
   $('signin-form').addEventListener('submit', submitSignin);
+  $('card-manual').addEventListener('click', manualEntry);
   $('confirm-ok').addEventListener('click', () => {
     candidate.confirmed = true;
     save(LS.candidate, candidate);

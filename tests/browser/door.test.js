@@ -187,34 +187,42 @@ test("a seat's card reader fills in the terminal's sign-in", async () => {
   );
   bridge.stdout.on('data', (d) => (out += d));
   try {
-    for (let i = 0; i < 100 && !/读卡器配对码：/.test(out); i++) await sleep(100);
-    const code = /读卡器配对码：(\S+)/.exec(out)[1];
+    for (let i = 0; i < 100 && !/阅读器配对码：/.test(out); i++) await sleep(100);
+    const code = /阅读器配对码：(\S+)/.exec(out)[1];
     /* The proctor approves it in the console, for the seat of its PC. */
     const pending = page.locator(`#pending li[data-code="${code}"][data-device="reader"]`);
     await pending.waitFor({ timeout: 15000 });
-    assert.match(await pending.innerText(), /座位读卡器/);
+    assert.match(await pending.innerText(), /座位阅读器/);
     await pending.locator('select').selectOption(String(p.seat));
     await pending.locator('button.primary').click();
     for (let i = 0; i < 100 && !/已配对/.test(out); i++) await sleep(100);
-    assert.match(out, new RegExp(`已配对：本读卡器属于 ${p.seat} 号座位`));
+    assert.match(out, new RegExp(`已配对：本阅读器属于 ${p.seat} 号座位`));
 
     await term.locator('#card-state', { hasText: '请把身份证放在阅读器上' }).waitFor({ timeout: 15000 });
     assert.equal(await term.locator('#idnum').inputValue(), '');
 
+    /* A card on the reader: the number filled in, masked, read-only. */
+    const masked = `${p.id.slice(0, 6)}********${p.id.slice(14)}`;
     seatCtl('mode=normal', 'plugged=1', `card=${p.name}|${p.id}`);
     await term.locator('#card-state', { hasText: `已读取身份证：${p.name}` }).waitFor({ timeout: 15000 });
-    assert.equal(await term.locator('#idnum').inputValue(), p.id);
+    assert.equal(await term.locator('#idnum').inputValue(), masked);
     assert.equal(await term.locator('#idnum').evaluate((e) => e.readOnly), true);
     await term.fill('#ticket', p.ticket);
     await term.screenshot({ path: path.join(ART, 'terminal-card.png') });
 
-    /* Taken off before signing in: the field empties again. */
-    seatCtl('mode=normal', 'plugged=1');
-    await term.waitForFunction(() => document.getElementById('idnum').value === '', null, { timeout: 15000 });
+    /* 手工输入: the read set aside, the field the candidate's again. */
+    await term.click('#card-manual');
+    assert.equal(await term.locator('#idnum').inputValue(), '');
     assert.equal(await term.locator('#idnum').evaluate((e) => e.readOnly), false);
+    await sleep(2500); /* polls go on: the set-aside read does not come back */
+    assert.equal(await term.locator('#idnum').inputValue(), '');
+    assert.equal(await term.locator('#card-manual').isVisible(), false);
 
+    /* Put on again (a new read): filled again, and the sign-in by card. */
+    seatCtl('mode=normal', 'plugged=1');
+    await sleep(800);
     seatCtl('mode=normal', 'plugged=1', `card=${p.name}|${p.id}`);
-    await term.waitForFunction((id) => document.getElementById('idnum').value === id, p.id, { timeout: 15000 });
+    await term.waitForFunction((m) => document.getElementById('idnum').value === m, masked, { timeout: 15000 });
     await term.press('#ticket', 'Enter');
     await term.locator('#screen-confirm').waitFor({ state: 'visible', timeout: 15000 });
     assert.match(await term.locator('#screen-confirm').innerText(), new RegExp(p.name));

@@ -43,7 +43,6 @@ poll() {
 }
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # A code as a grep pattern: its check symbol may be * or $.
-rx() { printf '%s' "$1" | sed 's/[]*$.^[\\]/\\&/g'; }
 
 code=$(ask)
 check "a terminal gets a pairing code ($code)" test -n "$code"

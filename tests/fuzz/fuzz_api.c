@@ -37,16 +37,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1], answer[API_ANSWER_MAX + 1],
         password[API_PASSWORD_MAX + 1];
     uint8_t text[API_CARD_TEXT];
+    char read[API_READ_MAX + 1];
+    int64_t age = -1;
     const char *body = (const char *)data;
-    int card = -1, removed = -1, rc = api_signin_body(body, size, ticket, id, &card);
+    int card = -1, none = -1, rc = api_signin_body(body, size, ticket, id, &card);
 
     FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
     if (rc == 0)
         FUZZ_CHECK(strlen(ticket) <= API_TICKET_MAX && strlen(id) <= API_IDNUM_MAX &&
                    (card == 0 || (card == 1 && id[0] == '\0')));
-    rc = api_card_body(body, size, text, &removed);
+    rc = api_card_body(body, size, text, read, &age, &none);
     FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
-    FUZZ_CHECK(removed == 0 || (rc == 0 && removed == 1));
+    FUZZ_CHECK(none == 0 || (rc == 0 && none == 1 && read[0] == '\0'));
+    if (rc == 0 && !none)
+        FUZZ_CHECK(age >= 0 && read[0] != '\0' && strlen(read) <= API_READ_MAX &&
+                   strspn(read, "0123456789abcdef") == strlen(read));
     rc = api_password_body(body, size, password);
     FUZZ_CHECK(rc == 0 || rc == ER_API_BODY);
     if (rc == 0)
