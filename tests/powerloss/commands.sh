@@ -7,8 +7,10 @@
 # directory as before the command or complete: `examroom status` works or
 # says clearly what is not done yet, the command run again completes, and
 # the next step of the flow works. Never a crash, never a "corrupt" error.
-#   - examroom init, register, fetch (the room's data directory on the
-#     mount; the center off it), then serve reaching ready and the roster;
+#   - examroom init, register, fetch, fetch --from (the room's data
+#     directory on the mount; the center off it), then the roster, verify,
+#     and serve reaching ready;
+#   - examroom export (a bundle on the stick is whole or absent);
 #   - examcenter import of a USB bundle (the center's data directory and
 #     the stick on the mount): the receipt, when there is one, only says
 #     what the center's store holds; the import run again gives the same
@@ -185,14 +187,15 @@ after_register() {
     [ "$cut" -eq 0 ] && expect 0 "注册: 计划" $R status
     expect 0 "注册成功" register
     # The center packs for a registered room: after the first register.
-    [ -e "$tmp/packed" ] || { $C pack >/dev/null && touch "$tmp/packed"; }
+    [ -s "$tmp/packed" ] || $C pack >"$tmp/packed"
     expect 0 "已校验通过" fetch
 }
+# after_fetch [--from FILE]
 after_fetch() {
     ok_or_not_yet "status after a fetch cut" $R status
     [ $? -eq 2 ] && return
     [ "$cut" -eq 0 ] && expect 0 "试卷包校验通过" $R verify
-    expect 0 "已校验通过\|已是最新" fetch
+    expect 0 "已校验通过\|已是最新" $R fetch "$@"
     expect 0 "第 1 版" $R status
     expect 0 "试卷包校验通过" $R verify
     check "the roster lists the session's $s1 candidates" \
@@ -205,6 +208,11 @@ cuts register "$tmp/snap.inited" register after_register
 run_whole inited register registered
 cuts fetch "$tmp/snap.registered" fetch after_fetch
 run_whole registered fetch fetched
+# The package from a USB stick: copied in, then installed as a download is.
+pkg=$(grep '\.R01\.' "$tmp/packed")
+fetch_usb() { $R fetch --from "$pkg"; }
+after_fetch_usb() { after_fetch --from "$pkg"; }
+cuts "fetch --from" "$tmp/snap.registered" fetch_usb after_fetch_usb
 
 # The last fetch cut, fetched again, serves: the daemon gets ready.
 mount_plfs
@@ -217,7 +225,7 @@ wait "$spid"
 spid=""
 unmount_plfs
 
-# ---- the USB round trip: examcenter import, examroom import-receipt ------
+# ---- the USB round trip: export, examcenter import, import-receipt -------
 # The center stops; its data directory and the stick go on the disk too.
 kill "$cpid"
 wait "$cpid" 2>/dev/null
@@ -228,14 +236,25 @@ cp -a "$tmp/center" "$tmp/disk/center"
 mkdir "$tmp/disk/stick"
 mount_plfs || exit 1
 $mkresults "$room_data" 12 30 4 >/dev/null || exit 1
-$R export "$tmp/mnt/stick/r01.usb" >/dev/null || exit 1
 unmount_plfs
-# Power cut after export returned: the bundle on the stick.
-if [ ! -s "$tmp/disk/stick/r01.usb" ]; then
-    echo "FAIL: examroom export said it wrote the bundle; the disk kept none"
-    exit 1
-fi
-cp -a "$tmp/disk" "$tmp/snap.exported"
+cp -a "$tmp/disk" "$tmp/snap.results"
+# examroom export: a bundle on the stick after a cut is whole (a center
+# imports all 16 records from it), and export marks nothing.
+export_() { $R export "$tmp/mnt/stick/r01.usb"; }
+after_export() {
+    expect 0 "待上传: 16 条" $R status
+    [ "$cut" -eq 0 ] && check "export said it wrote the bundle: it is there" \
+        test -e "$tmp/mnt/stick/r01.usb"
+    if [ -e "$tmp/mnt/stick/r01.usb" ]; then
+        rm -rf "$tmp/center-try"
+        cp -a "$tmp/mnt/center" "$tmp/center-try"
+        expect 0 "成绩：12 条已在考试中心" $center --data "$tmp/center-try" import \
+            "$tmp/mnt/stick/r01.usb" --receipt "$tmp/receipt.try"
+    fi
+    expect 0 "成绩 12 条，记录 4 条" export_
+}
+cuts "examroom export" "$tmp/snap.results" export_ after_export
+run_whole results export_ exported
 # The receipt this bundle gets (the same bundle gives the same receipt).
 cp -a "$tmp/disk/center" "$tmp/center-ref"
 $center --data "$tmp/center-ref" import "$tmp/disk/stick/r01.usb" --receipt "$tmp/receipt.ref" \
