@@ -17,6 +17,16 @@
  * and BACKING is exactly what the syncs made durable. Unmount and mount
  * again to go on from there.
  *
+ *   plfs BACKING MOUNTPOINT CUT_AT
+ *
+ * cuts the power by itself, exactly at the CUT_AT-th operation that syncs
+ * or changes a name (fsync, fsyncdir, create, mkdir, rename, unlink, rmdir,
+ * truncate; counted from the mount): that operation is not done, and the
+ * process that asked for it is killed (SIGKILL) at the same instant, as the
+ * power would. Writes are not counted: only syncs change what a cut keeps,
+ * so cutting at 1, 2, 3, ... reaches every state a program's syncs can
+ * leave, repeatably. The cut is noted on stderr ("plfs: cut at N").
+ *
  * Simplifications, all on the side of keeping more than a disk might (so a
  * test that fails here fails on a disk too, not the other way round): a
  * directory synced whose own entry is not durable yet is created in BACKING
@@ -57,6 +67,7 @@ static char backing[PATH_MAX], upper[PATH_MAX], shadow_dir[PATH_MAX];
 static int upper_fd = -1;
 static struct node *nodes;
 static volatile sig_atomic_t cut;
+static long counted, cut_at; /* operations counted; 0: no cut of its own */
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -388,6 +399,25 @@ static int sync_dir(const char *d)
             return -EIO;                                                                           \
     } while (0)
 
+/* The CUT_AT-th operation that syncs or changes a name: the power goes
+ * instead, and with it the process that asked. */
+static int cut_here(void)
+{
+    if (cut_at <= 0 || ++counted < cut_at)
+        return 0;
+    cut = 1;
+    kill(fuse_get_context()->pid, SIGKILL);
+    fprintf(stderr, "plfs: cut at %ld\n", counted);
+    return 1;
+}
+
+#define COUNT_OP()                                                                                 \
+    do {                                                                                           \
+        CHECK_CUT();                                                                               \
+        if (cut_here())                                                                            \
+            return -EIO;                                                                           \
+    } while (0)
+
 static void *pl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     (void)conn;
@@ -457,31 +487,31 @@ static int pl_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi
 {
     (void)datasync;
     (void)fi;
-    CHECK_CUT();
+    COUNT_OP();
     return sync_dir(rel(path));
 }
 
 static int pl_mkdir(const char *path, mode_t mode)
 {
-    CHECK_CUT();
+    COUNT_OP();
     return mkdirat(upper_fd, rel(path), mode) == 0 ? 0 : -errno;
 }
 
 static int pl_rmdir(const char *path)
 {
-    CHECK_CUT();
+    COUNT_OP();
     return unlinkat(upper_fd, rel(path), AT_REMOVEDIR) == 0 ? 0 : -errno;
 }
 
 static int pl_unlink(const char *path)
 {
-    CHECK_CUT();
+    COUNT_OP();
     return unlinkat(upper_fd, rel(path), 0) == 0 ? 0 : -errno;
 }
 
 static int pl_rename(const char *from, const char *to, unsigned int flags)
 {
-    CHECK_CUT();
+    COUNT_OP();
     if (flags)
         return -EINVAL;
     return renameat(upper_fd, rel(from), upper_fd, rel(to)) == 0 ? 0 : -errno;
@@ -514,10 +544,10 @@ static int pl_utimens(const char *path, const struct timespec tv[2], struct fuse
 static int pl_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
     struct stat st;
-    int fd = fi ? (int)fi->fh : openat(upper_fd, rel(path), O_WRONLY | O_CLOEXEC);
-    int rc;
+    int fd, rc;
 
-    CHECK_CUT();
+    COUNT_OP();
+    fd = fi ? (int)fi->fh : openat(upper_fd, rel(path), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     rc = fstat(fd, &st) == 0 && ftruncate(fd, size) == 0 ? 0 : -errno;
@@ -534,7 +564,7 @@ static int pl_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     int flags = fi->flags | O_CLOEXEC;
     int fd;
 
-    CHECK_CUT();
+    COUNT_OP();
     /* Made here: a new file, with no durable content yet (its inode may be
      * one a removed file had). */
     fd = openat(upper_fd, rel(path), flags | O_EXCL, mode);
@@ -616,7 +646,7 @@ static int pl_release(const char *path, struct fuse_file_info *fi)
 static int pl_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
     (void)datasync;
-    CHECK_CUT();
+    COUNT_OP();
     (void)path;
     return sync_file((int)fi->fh);
 }
@@ -657,10 +687,12 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_cut};
     char *fargs[] = {argv[0], "-f", "-s", "-o", "fsname=plfs,subtype=plfs", NULL, NULL};
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: plfs BACKING MOUNTPOINT\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: plfs BACKING MOUNTPOINT [CUT_AT]\n");
         return 2;
     }
+    if (argc == 4)
+        cut_at = atol(argv[3]);
     if (realpath(argv[1], backing) == NULL) {
         perror("plfs: backing");
         return 1;
