@@ -107,7 +107,7 @@ static int setup(struct conn *c, char *line, enum mode mode)
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
     curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
-    c->rev = (long)time(NULL) * 1000; /* above anything an earlier run stored */
+    c->rev = (long)time(NULL) * 1000000; /* above anything an earlier run (or wrk) stored */
     return 0;
 }
 
