@@ -162,6 +162,40 @@ struct inflight {
     int n;
 };
 
+/* A signed-in candidate as the requests with their token need them (exam.c). */
+struct signed_in {
+    int64_t id;
+    int seat, extra_seconds;
+    enum store_cand_state state;
+    char session[PKG_MAX_NAME + 1], ticket[64], occupation[128], level[64];
+    char photo[PKG_MAX_NAME + 1];
+};
+/* A candidate's session as the exam page needs it (exam.c). */
+struct exam_session {
+    int found;
+    int64_t starts_at, ends_at;
+    int earliest_submit_minutes;
+    enum store_session_state state;
+    uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
+    size_t sealed_len;
+};
+
+/* What the candidates' requests read of the store, kept while the store's
+ * generation (store_generation()) is the one they were read at (cache.c):
+ * each token's candidate by the token's SHA-256, a few ways per slot, and
+ * each session's row. */
+#define DAEMON_TOKEN_CACHE 1024
+#define DAEMON_TOKEN_WAYS  4
+struct token_cached {
+    uint64_t generation; /* 0: empty */
+    uint8_t hash[32];
+    struct signed_in k;
+};
+struct session_cached {
+    uint64_t generation;
+    struct exam_session x;
+};
+
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
@@ -237,6 +271,8 @@ struct daemon {
     /* Results on their way to the store, one at a time (submit.c). */
     struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
     struct result_job *results;
+    struct token_cached token_cache[DAEMON_TOKEN_CACHE];   /* cache.c */
+    struct session_cached session_cache[PKG_MAX_SESSIONS]; /* cache.c */
     int result_busy, scan_ready;
     int64_t result_current;                    /* the candidate whose result is being written */
     uv_timer_t scan_timer;                     /* auto-submit at each candidate's end */

@@ -155,6 +155,7 @@ struct store {
     int read_depth;   /* store_read_begin() without its end yet */
     int closing;
     unsigned batch_max;
+    uint64_t generation; /* store_generation() */
     store_close_cb close_cb;
     void *close_arg;
     struct store_stats stats;
