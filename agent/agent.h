@@ -270,6 +270,7 @@ struct daemon {
     int paper_error[PKG_MAX_SESSIONS]; /* why a session's papers failed to open: not tried again */
     /* Results on their way to the store, one at a time (submit.c). */
     struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
+    size_t inflight_used;                      /* slots ever taken (answers.c) */
     struct result_job *results;
     struct token_cached token_cache[DAEMON_TOKEN_CACHE];   /* cache.c */
     struct session_cached session_cache[PKG_MAX_SESSIONS]; /* cache.c */
@@ -339,6 +340,10 @@ size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
 
 /* serve.c, for http.c */
 void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */
+/* The same once the loop's present callbacks are done: a group commit's
+ * answers (answer_later) go out together, in one run of libmicrohttpd
+ * instead of one run each. */
+void daemon_kick_soon(struct daemon *d);
 void daemon_stop(struct daemon *d); /* SIGTERM's stop; waits for suspended requests */
 int64_t daemon_now_ms(void);
 

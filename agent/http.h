@@ -16,8 +16,9 @@ struct http_req {
     unsigned status; /* the answer, once an asynchronous call has it */
     json_t *answer;  /* (NULL if it could not be made: the connection is dropped) */
     int answered;
-    char code[40];     /* the pairing code a pending approval is for; an answer's item */
-    int64_t candidate; /* whose answer is on its way (answers.c) */
+    char code[40];             /* the pairing code a pending approval is for; an answer's item */
+    int64_t candidate;         /* whose answer is on its way (answers.c) */
+    struct inflight *inflight; /* and its count of them */
     char token[65];
     int seat;
     /* a call of several writes: those still on their way, the first

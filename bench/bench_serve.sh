@@ -68,7 +68,7 @@ measure() { # CLIENT WHAT
 # P1_PERF=FILE: a profile of the daemon (perf record -g) during one more
 # wrk run of the saves, before the measured ones, into FILE.
 if [ -n "${P1_PERF:-}" ]; then
-    perf record -g -o "$P1_PERF" -p "$rpid" 2>/dev/null &
+    perf record ${P1_PERF_ARGS:--g} -o "$P1_PERF" -p "$rpid" 2>/dev/null &
     perf=$!
     measure wrk serve >/dev/null
     kill -INT $perf
