@@ -3,7 +3,8 @@
 # keep-alive connections, one signed-in candidate each, PUT back to back;
 # beside, in the same run and on the same connections, a no-op handler (GET
 # /api/v1/time, the ceiling of the HTTP stack) and the peer: the same
-# endpoint as a typical team would write it (bench/peer: Node.js 20 +
+# endpoint as a typical team would write it (bench/peer, installed into
+# BUILD_DIR/bench-peer by bench/setup.sh: Node.js 20 +
 # better-sqlite3, WAL, synchronous=FULL) on the same disk. Each is measured
 # P1_RUNS times (3), interleaved, with two clients: wrk (Debian's, one
 # thread, bench/wrk/answers.lua) and bench/loadgen (libcurl multi); the
@@ -19,7 +20,7 @@ cpid="" rpid="" ppid=""
 trap '[ -n "$rpid" ] && kill $rpid 2>/dev/null; [ -n "$cpid" ] && kill $cpid 2>/dev/null; [ -n "$ppid" ] && kill $ppid 2>/dev/null; rm -rf "$tmp"' EXIT
 room=$build/agent/examroom center=$build/center/examcenter
 . "$here/../tests/lib.sh"
-"$here/setup.sh"
+"$here/setup.sh" "$build"
 
 center_and_room --candidates 600 --rooms 1 --start-in 10
 $C pack >/dev/null
@@ -45,7 +46,7 @@ $R roster --session S1 --format csv | tail -n +2 | head -n "$conns" | cut -d, -f
     done | grep . >"$tmp/tokens"
 
 # The peer, its database on the same file system as the room's.
-node "$here/peer/server.js" "$tmp/peer.db" "$tmp/peer-tokens" "$conns" >"$tmp/peer.out" 2>"$tmp/peer.log" &
+node "$build/bench-peer/server.js" "$tmp/peer.db" "$tmp/peer-tokens" "$conns" >"$tmp/peer.out" 2>"$tmp/peer.log" &
 ppid=$!
 p="http://127.0.0.1:$(wait_ready "$tmp/peer.out")"
 

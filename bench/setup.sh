@@ -2,11 +2,16 @@
 # What P1's comparison needs from outside the project, installed only when
 # `make bench` runs (never by make test or make demo): wrk from Debian, and
 # the peer's node modules (better-sqlite3, its native part built by
-# node-gyp when npm has no prebuilt one: python3, make and g++ from Debian).
+# node-gyp when npm has no prebuilt one: python3, make and g++ from Debian),
+# installed with a copy of bench/peer in BUILD_DIR/bench-peer, out of the
+# source tree (whose C files make format and the clang_format test visit).
 # Prints nothing on success; exits 1 naming what is missing.
-#   setup.sh
+#   setup.sh BUILD_DIR
 set -eu
-peer=$(dirname "$0")/peer
+peer=$1/bench-peer
+mkdir -p "$peer"
+cp "$(dirname "$0")"/peer/package.json "$(dirname "$0")"/peer/package-lock.json \
+    "$(dirname "$0")"/peer/server.js "$peer"/
 need=""
 command -v wrk >/dev/null || need="$need wrk"
 command -v node >/dev/null || need="$need nodejs npm"
