@@ -162,6 +162,40 @@ struct inflight {
     int n;
 };
 
+/* A signed-in candidate as the requests with their token need them (exam.c). */
+struct signed_in {
+    int64_t id;
+    int seat, extra_seconds;
+    enum store_cand_state state;
+    char session[PKG_MAX_NAME + 1], ticket[64], occupation[128], level[64];
+    char photo[PKG_MAX_NAME + 1];
+};
+/* A candidate's session as the exam page needs it (exam.c). */
+struct exam_session {
+    int found;
+    int64_t starts_at, ends_at;
+    int earliest_submit_minutes;
+    enum store_session_state state;
+    uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
+    size_t sealed_len;
+};
+
+/* What the candidates' requests read of the store, kept while the store's
+ * generation (store_generation()) is the one they were read at (cache.c):
+ * each token's candidate by the token's SHA-256, a few ways per slot, and
+ * each session's row. */
+#define DAEMON_TOKEN_CACHE 1024
+#define DAEMON_TOKEN_WAYS  4
+struct token_cached {
+    uint64_t generation; /* 0: empty */
+    uint8_t hash[32];
+    struct signed_in k;
+};
+struct session_cached {
+    uint64_t generation;
+    struct exam_session x;
+};
+
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
@@ -236,7 +270,10 @@ struct daemon {
     int paper_error[PKG_MAX_SESSIONS]; /* why a session's papers failed to open: not tried again */
     /* Results on their way to the store, one at a time (submit.c). */
     struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
+    size_t inflight_used;                      /* slots ever taken (answers.c) */
     struct result_job *results;
+    struct token_cached token_cache[DAEMON_TOKEN_CACHE];   /* cache.c */
+    struct session_cached session_cache[PKG_MAX_SESSIONS]; /* cache.c */
     int result_busy, scan_ready;
     int64_t result_current;                    /* the candidate whose result is being written */
     uv_timer_t scan_timer;                     /* auto-submit at each candidate's end */
@@ -304,6 +341,10 @@ size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
 
 /* serve.c, for http.c */
 void daemon_kick(struct daemon *d); /* run libmicrohttpd now: a resumed answer goes out */
+/* The same once the loop's present callbacks are done: a group commit's
+ * answers (answer_later) go out together, in one run of libmicrohttpd
+ * instead of one run each. */
+void daemon_kick_soon(struct daemon *d);
 void daemon_stop(struct daemon *d); /* SIGTERM's stop; waits for suspended requests */
 int64_t daemon_now_ms(void);
 

@@ -26,7 +26,9 @@ static struct inflight *slot_of(struct daemon *d, int64_t candidate, int take)
 {
     struct inflight *free_slot = NULL;
 
-    for (size_t i = 0; i < DAEMON_INFLIGHT; i++) {
+    /* Only the slots ever taken: free ones are taken lowest first, so these
+     * are about as many as the candidates saving at once. */
+    for (size_t i = 0; i < d->inflight_used; i++) {
         struct inflight *f = &d->inflight[i];
 
         if (f->n > 0 && f->candidate == candidate)
@@ -34,6 +36,8 @@ static struct inflight *slot_of(struct daemon *d, int64_t candidate, int take)
         if (f->n == 0 && free_slot == NULL)
             free_slot = f;
     }
+    if (take && free_slot == NULL && d->inflight_used < DAEMON_INFLIGHT)
+        free_slot = &d->inflight[d->inflight_used++];
     if (take && free_slot != NULL)
         free_slot->candidate = candidate;
     return take ? free_slot : NULL;
@@ -49,9 +53,10 @@ int answers_in_flight(const struct daemon *d, int64_t candidate_id)
 static void saved(int status, const struct store_ack *ack, void *arg)
 {
     struct http_req *q = arg;
-    struct inflight *f = slot_of(q->d, q->candidate, 0);
+    struct inflight *f = q->inflight; /* taken by http_put_answer */
 
     /* The last of this candidate's writes: a result waiting for it goes. */
+    q->inflight = NULL;
     if (f != NULL && --f->n == 0)
         results_kick(q->d);
 
@@ -98,5 +103,6 @@ enum MHD_Result http_put_answer(struct http_req *q, const char *item)
     if (rc < 0)
         return daemon_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
     f->n++;
+    q->inflight = f;
     return http_suspend(q);
 }

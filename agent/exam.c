@@ -51,8 +51,13 @@ int http_candidate(struct http_req *q, struct signed_in *k)
     if (token == NULL)
         return ER_STORE_NOT_FOUND;
     sha256(token, strlen(token), hash);
+    if (cache_candidate(q->d, hash, k) == 0) {
+        seat_seen(q->d, k->seat);
+        return 0;
+    }
     if (store_candidate_by_token(q->d->r.st, hash, take_candidate, k) < 0 || k->id == 0)
         return ER_STORE_NOT_FOUND;
+    cache_candidate_keep(q->d, hash, k);
     seat_seen(q->d, k->seat); /* the candidate's terminal is alive */
     return 0;
 }
@@ -194,10 +199,15 @@ const char *exam_state(const struct signed_in *k, const struct exam_session *x, 
 
 int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_session *x)
 {
+    int i = session_index(d, k->session);
+
+    if (cache_session(d, i, x) == 0)
+        return 0;
     *x = (struct exam_session){0};
-    return store_get_session(d->r.st, k->session, take_session, x) < 0 || !x->found
-               ? ER_STORE_NOT_FOUND
-               : 0;
+    if (store_get_session(d->r.st, k->session, take_session, x) < 0 || !x->found)
+        return ER_STORE_NOT_FOUND;
+    cache_session_keep(d, i, x);
+    return 0;
 }
 
 const json_t *exam_items(struct daemon *d, const struct signed_in *k, const struct exam_session *x)

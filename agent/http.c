@@ -76,7 +76,7 @@ void answer_later(struct http_req *q, unsigned status, json_t *body)
         q->suspended = 0;
         d->suspended--;
         MHD_resume_connection(q->conn);
-        daemon_kick(d); /* let libmicrohttpd send it now */
+        daemon_kick_soon(d); /* libmicrohttpd sends it, with the batch's others */
         /* The daemon was asked to stop while this write was on its way. */
         if (d->stopping && d->suspended == 0)
             daemon_stop(d);

@@ -16,8 +16,9 @@ struct http_req {
     unsigned status; /* the answer, once an asynchronous call has it */
     json_t *answer;  /* (NULL if it could not be made: the connection is dropped) */
     int answered;
-    char code[40];     /* the pairing code a pending approval is for; an answer's item */
-    int64_t candidate; /* whose answer is on its way (answers.c) */
+    char code[40];             /* the pairing code a pending approval is for; an answer's item */
+    int64_t candidate;         /* whose answer is on its way (answers.c) */
+    struct inflight *inflight; /* and its count of them */
     char token[65];
     int seat;
     int kind; /* the device a pairing being approved is for (enum store_term_kind) */
@@ -146,27 +147,22 @@ void feed_notice(struct daemon *d, const char *name, const char *json);
 
 /* The candidate whose "Authorization: Bearer" candidate token this is
  * (their latest sign-in), or ER_STORE_NOT_FOUND; http_not_signed_in()
- * answers the 401 (exam.c). */
-struct signed_in {
-    int64_t id;
-    int seat, extra_seconds;
-    enum store_cand_state state;
-    char session[PKG_MAX_NAME + 1], ticket[64], occupation[128], level[64];
-    char photo[PKG_MAX_NAME + 1];
-};
+ * answers the 401 (exam.c). From the daemon's token cache while the store
+ * has not changed since it was read (cache.c). */
 int http_candidate(struct http_req *q, struct signed_in *k);
+/* The token cache (cache.c): the candidate of the token with this SHA-256
+ * as read from the store at its present generation (0), or
+ * ER_STORE_NOT_FOUND; _keep() keeps k, just read, for it. The same for the
+ * session at index in d->sessions. */
+int cache_candidate(struct daemon *d, const uint8_t hash[32], struct signed_in *k);
+void cache_candidate_keep(struct daemon *d, const uint8_t hash[32], const struct signed_in *k);
+int cache_session(struct daemon *d, int index, struct exam_session *x);
+void cache_session_keep(struct daemon *d, int index, const struct exam_session *x);
 void signed_in_copy(struct signed_in *k, const struct store_candidate *c);
 enum MHD_Result http_not_signed_in(struct http_req *q);
 
-/* The candidate's session as the exam page needs it (exam.c). */
-struct exam_session {
-    int found;
-    int64_t starts_at, ends_at;
-    int earliest_submit_minutes;
-    enum store_session_state state;
-    uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
-    size_t sealed_len;
-};
+/* The candidate's session as the exam page needs it (exam.c; from the
+ * daemon's cache while the store has not changed, cache.c). */
 int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_session *x);
 /* "waiting", "locked", "running", "ended", "submitted" or "absent" at now
  * (seconds, the daemon's clock). */

@@ -257,6 +257,14 @@ static void on_mhd_timer(uv_timer_t *t)
     run_mhd(t->data);
 }
 
+void daemon_kick_soon(struct daemon *d)
+{
+    if (d->http_ready)
+        uv_timer_start(&d->mhd_timer, on_mhd_timer, 0, 0);
+    else
+        run_mhd(d);
+}
+
 static void on_mhd_poll(uv_poll_t *p, int status, int events)
 {
     (void)status;

@@ -12,9 +12,11 @@
 #       open and the center stopped (the room offline: the center's intake of
 #       the attendance events would take a core of this machine). Each
 #       terminal signs in its seat's candidate: all 100 at once every 100 ms
-#       (loadgen signin-burst), then back to back (loadgen signin); beside
-#       the same connections against a no-op handler.
-#   bench_roster.sh BUILD_DIR
+#       (loadgen signin-burst), then back to back (loadgen signin), then
+#       open loop at a fixed offered rate (loadgen signin-rate, P2_RATE a
+#       second, 2,000 by default), the latency of each counted from when it
+#       was due; beside the same connections against a no-op handler.
+#   [P2_SECONDS=5] [P2_RATE=2000] [P7_RUNS=7] bench_roster.sh BUILD_DIR
 set -eu
 build=$1
 cands=10000 sessions=20 terms=100
@@ -88,6 +90,9 @@ cpid=""
 noop=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" noop || true)
 burst=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin-burst || true)
 signin=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin || true)
+# Open loop: a fixed offered rate, latency from each sign-in's due time.
+rate=${P2_RATE:-2000}
+open=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin-rate "$rate" || true)
 busy=$(uptime | sed 's/.*load average: //')
 rss=$(kib VmHWM)
 
@@ -103,5 +108,6 @@ sort -n -k2 "$tmp/p7" | awk '{r[NR] = $2; a[NR] = $3; f[NR] = $4; h[NR] = $5; p[
 echo "$noop" | awk '{printf "| no-op handler (GET /api/v1/time), %d connections: requests/s (p50 / p99) | %d (%.2f / %.2f ms) | |\n", $2, $3, $4, $5}'
 echo "$burst" | awk '{printf "| P2: POST /api/v1/signin, %d terminals at once every 100 ms: p50 / **p99**, errors | %.2f / **%.2f ms**, %d | p99 <= 5 ms |\n", $2, $4, $5, $6}'
 echo "$signin" | awk '{printf "| P2: POST /api/v1/signin, %d terminals back to back: sign-ins/s (p50 / **p99**), errors | **%d** (%.2f / **%.2f ms**), %d | p99 <= 5 ms |\n", $2, $3, $4, $5, $6}'
+echo "$open" | awk -v r="$rate" '{printf "| P2 open loop: %d sign-ins/s offered from %d terminals, latency from each one'"'"'s due time: served/s, p50 / **p99**, errors | %d, %.2f / **%.2f ms**, %d | p99 <= 5 ms |\n", r, $2, $3, $4, $5, $6}'
 echo "| daemon peak RSS (VmHWM) after P2 | $((rss / 1024)) MiB | (P6 serving: <= 48 MiB at 256 connections) |"
 echo "| load average at the end (1 / 5 / 15 min) | $busy | |"

@@ -1,18 +1,26 @@
 #!/bin/sh
 # PERFORMANCE.md P1: durable answer saves through `examroom serve`: 256
 # keep-alive connections, one signed-in candidate each, PUT back to back;
-# beside the same connections against a no-op handler (GET /api/v1/time) on
-# the same HTTP stack in the same run. Also the daemon's peak RSS (P6's
-# serving figure).
-#   bench_serve.sh BUILD_DIR
+# beside, in the same run and on the same connections, a no-op handler (GET
+# /api/v1/time, the ceiling of the HTTP stack) and the peer: the same
+# endpoint as a typical team would write it (bench/peer, installed into
+# BUILD_DIR/bench-peer by bench/setup.sh: Node.js 20 +
+# better-sqlite3, WAL, synchronous=FULL) on the same disk. Each is measured
+# P1_RUNS times (3), interleaved, with two clients: wrk (Debian's, one
+# thread, bench/wrk/answers.lua) and bench/loadgen (libcurl multi); the
+# table gives each run, the medians, and the ratios of the medians. Also the
+# daemon's peak RSS (P6's serving figure) and the load average.
+#   [P1_SECONDS=5] [P1_RUNS=3] [P1_PERF=FILE] bench_serve.sh BUILD_DIR
 set -eu
 build=$1
-conns=256 seconds=${P1_SECONDS:-5}
-tmp=$(mktemp -d /tmp/examroom-bench-serve-XXXXXX)
-cpid="" rpid=""
-trap '[ -n "$rpid" ] && kill $rpid 2>/dev/null; [ -n "$cpid" ] && kill $cpid 2>/dev/null; rm -rf "$tmp"' EXIT
+conns=256 seconds=${P1_SECONDS:-5} runs=${P1_RUNS:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /var/tmp/examroom-bench-serve-XXXXXX)
+cpid="" rpid="" ppid=""
+trap '[ -n "$rpid" ] && kill $rpid 2>/dev/null; [ -n "$cpid" ] && kill $cpid 2>/dev/null; [ -n "$ppid" ] && kill $ppid 2>/dev/null; rm -rf "$tmp"' EXIT
 room=$build/agent/examroom center=$build/center/examcenter
-. "$(dirname "$0")/../tests/lib.sh"
+. "$here/../tests/lib.sh"
+"$here/setup.sh" "$build"
 
 center_and_room --candidates 600 --rooms 1 --start-in 10
 $C pack >/dev/null
@@ -37,18 +45,78 @@ $R roster --session S1 --format csv | tail -n +2 | head -n "$conns" | cut -d, -f
         echo # curl's answer has no final newline, nor then has sed's
     done | grep . >"$tmp/tokens"
 
-noop=$("$build/bench/loadgen" "$u" "$tmp/tokens" "$seconds" noop || true)
-save=$("$build/bench/loadgen" "$u" "$tmp/tokens" "$seconds" save || true)
+# The peer, its database on the same file system as the room's.
+node "$build/bench-peer/server.js" "$tmp/peer.db" "$tmp/peer-tokens" "$conns" >"$tmp/peer.out" 2>"$tmp/peer.log" &
+ppid=$!
+p="http://127.0.0.1:$(wait_ready "$tmp/peer.out")"
+
+# One measurement: "REQUESTS/S P50 P99 ERRORS" (0 0 0 -1 when the client
+# failed).
+measure() { # CLIENT WHAT
+    case $2 in
+    noop) url=$u tokens=$tmp/tokens mode=noop ;;
+    serve) url=$u tokens=$tmp/tokens mode=save ;;
+    peer) url=$p tokens=$tmp/peer-tokens mode=save ;;
+    esac
+    if [ "$1" = wrk ]; then
+        wrk -t1 -c"$conns" -d"${seconds}s" --timeout 10s -s "$here/wrk/answers.lua" "$url" -- \
+            "$mode" "$tokens" 2>/dev/null | tail -n 1 | grep -E '^[0-9]+ ' || echo "0 0 0 -1"
+    else
+        "$build/bench/loadgen" "$url" "$tokens" "$seconds" "$mode" 2>/dev/null |
+            cut -d' ' -f3- | grep -E '^[0-9]+ ' || echo "0 0 0 -1"
+    fi
+}
+# P1_PERF=FILE: a profile of the daemon (perf record -g) during one more
+# wrk run of the saves, before the measured ones, into FILE.
+if [ -n "${P1_PERF:-}" ]; then
+    perf record ${P1_PERF_ARGS:--g} -o "$P1_PERF" -p "$rpid" 2>/dev/null &
+    perf=$!
+    measure wrk serve >/dev/null
+    kill -INT $perf
+    wait $perf || true
+fi
+for client in wrk loadgen; do
+    for run in $(seq "$runs"); do
+        for what in noop serve peer; do
+            echo "$client $what $run $(measure "$client" "$what")" >>"$tmp/figures"
+        done
+    done
+done
 rss=$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$rpid/status")
-
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo
-echo "## P1: durable answer saves, $conns keep-alive connections, target >= 25,000/s, p99 <= 20 ms, >= 50 % of the no-op ceiling"
+echo "## P1: durable answer saves, $conns keep-alive connections, $runs runs of ${seconds} s each, load average $load"
+echo "target: serve >= 8x the peer and >= 75 % of the no-op handler, p99 <= 20 ms, 0 errors"
 echo
-echo "| what | requests/s | p50 | p99 | errors |"
-echo "|---|---|---|---|---|"
-echo "$noop" | awk '{printf "| no-op handler (GET /api/v1/time), %d connections: the ceiling | %d | %.2f ms | %.2f ms | %d |\n", $2, $3, $4, $5, $6}'
-echo "$save" | awk '{printf "| PUT /api/v1/answers/1, 200 only once durable, %d candidates | **%d** | %.2f ms | **%.2f ms** | %d |\n", $2, $3, $4, $5, $6}'
-echo "$noop $save" | awk '{printf "| saves against the ceiling | **%.0f %%** | | | |\n", 100 * $9 / $3}'
-echo "| candidates whose tokens were used (signed in) | $(grep -c . "$tmp/tokens") | | | |"
-echo "| daemon peak RSS (VmHWM) serving them | $((rss / 1024)) MiB | | | |"
+echo "| client | what | $(seq "$runs" | sed 's/^/run /' | paste -sd'|' | sed 's/|/ | /g') | median requests/s | median p99 | errors |"
+echo "|---|---|$(seq "$runs" | sed 's/.*/---|/' | tr -d '\n')---|---|---|"
+awk -v runs="$runs" '
+    function median(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { k = $1 " " $2; rate[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; err[k] += $7 }
+    END {
+        split("noop serve peer", whats, " ")
+        name["noop"] = "no-op handler (GET /api/v1/time)"
+        name["serve"] = "**examroom serve**: PUT answers, 200 once durable"
+        name["peer"] = "peer (Node.js 20 + better-sqlite3, WAL, synchronous=FULL)"
+        split("wrk loadgen", clients, " ")
+        for (c = 1; c <= 2; c++) for (w = 1; w <= 3; w++) {
+            k = clients[c] " " whats[w]; line = "| " clients[c] " | " name[whats[w]] " |"
+            for (r = 1; r <= runs; r++) {
+                line = line sprintf(" %d (%.2f / %.2f ms) |", rate[k, r], p50[k, r], p99[k, r])
+                a[r] = rate[k, r]; b[r] = p99[k, r]
+            }
+            m[k] = median(a, runs)
+            printf "%s **%d** | %.2f ms | %d |\n", line, m[k], median(b, runs), err[k]
+        }
+        print ""
+        for (c = 1; c <= 2; c++) {
+            s = m[clients[c] " serve"]; n = m[clients[c] " noop"]; q = m[clients[c] " peer"]
+            printf "- %s, medians: serve / peer **%.1fx**, serve / no-op **%.0f %%**\n", clients[c],
+                   q ? s / q : 0, n ? 100 * s / n : 0
+        }
+    }' "$tmp/figures"
+echo "- daemon peak RSS (VmHWM) serving them: $((rss / 1024)) MiB"

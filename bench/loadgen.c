@@ -2,6 +2,7 @@
  * multi, one easy handle each, one line of TOKENS_FILE each) send requests
  * back to back for a while; prints requests/s and latency percentiles.
  *   loadgen URL_BASE TOKENS_FILE SECONDS save|noop|signin|signin-burst
+ *   loadgen URL_BASE TOKENS_FILE SECONDS signin-rate RATE
  * save: PUT /api/v1/answers/1 {"answer": "A"|"B", "rev": n++}, each
  * connection its own candidate (a line is a candidate token); noop: GET
  * /api/v1/time on the same connections (the ceiling of the HTTP stack);
@@ -11,8 +12,13 @@
  * seat is allowed and gives a new candidate token); signin-burst: the same
  * requests, but all connections at once every 100 ms, each burst waiting for
  * the one before (a room whose terminals sign in together, not back to
- * back: its requests/s is the offered load, not a capacity). Any answer but
- * 200 counts as an error. */
+ * back: its requests/s is the offered load, not a capacity); signin-rate:
+ * open loop, the same requests offered at RATE a second (the i-th due at
+ * start + i / RATE, whatever became of the ones before), each sent on the
+ * first connection free once due, its latency counted from when it was due,
+ * not from when it went out (so a slow answer that holds the next ones back
+ * shows in theirs: no coordinated omission). Any answer but 200 counts as
+ * an error. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +28,16 @@
 #define MAX_CONN       1024
 #define BURST_PERIOD_S 0.1
 
-enum mode { NOOP, SAVE, SIGNIN, BURST };
+enum mode { NOOP, SAVE, SIGNIN, BURST, RATE };
 
-static const char *const mode_names[] = {"noop", "save", "signin", "signin-burst"};
+static const char *const mode_names[] = {"noop", "save", "signin", "signin-burst", "signin-rate"};
 
 struct conn {
     CURL *easy;
     struct curl_slist *headers;
     char body[256];
     long rev;
+    double due; /* signin-rate: when its request was due */
 };
 
 static double now_s(void)
@@ -70,7 +77,7 @@ static void sleep_until(double t)
 static void arm(struct conn *c, const char *base, enum mode mode)
 {
     static const char *const paths[] = {"/api/v1/time", "/api/v1/answers/1", "/api/v1/signin",
-                                        "/api/v1/signin"};
+                                        "/api/v1/signin", "/api/v1/signin"};
     char url[256];
 
     snprintf(url, sizeof(url), "%s%s", base, paths[mode]);
@@ -81,7 +88,7 @@ static void arm(struct conn *c, const char *base, enum mode mode)
                  c->rev % 2 ? "A" : "B", c->rev);
         curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, "PUT");
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
-    } else if (mode == SIGNIN || mode == BURST) {
+    } else if (mode == SIGNIN || mode == BURST || mode == RATE) {
         /* The body was written once (setup); POSTFIELDS does not copy it. */
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
     }
@@ -93,7 +100,7 @@ static int setup(struct conn *c, char *line, enum mode mode)
 {
     char auth[300], token[160], ticket[64], id[64];
 
-    if (mode == SIGNIN || mode == BURST) {
+    if (mode == SIGNIN || mode == BURST || mode == RATE) {
         if (sscanf(line, "%159s %63s %63s", token, ticket, id) != 3)
             return -1;
         snprintf(c->body, sizeof(c->body), "{\"ticket\":\"%s\",\"id_number\":\"%s\"}", ticket, id);
@@ -107,28 +114,32 @@ static int setup(struct conn *c, char *line, enum mode mode)
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
     curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
-    c->rev = (long)time(NULL) * 1000; /* above anything an earlier run stored */
+    c->rev = (long)time(NULL) * 1000000; /* above anything an earlier run (or wrk) stored */
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     static struct conn conns[MAX_CONN];
+    static struct conn *idle[MAX_CONN];
     static double lat[4000000];
     char line[256];
-    size_t n = 0, done = 0, errors = 0, active = 0;
-    double start, end, seconds, burst;
+    size_t n = 0, done = 0, errors = 0, active = 0, n_idle = 0, sent = 0;
+    double start, end, seconds, burst, rate = 0;
     CURLM *multi;
     FILE *f;
     int running;
     long first_error = 0;
     enum mode mode = NOOP;
 
-    while (argc == 5 && mode <= BURST && strcmp(argv[4], mode_names[mode]) != 0)
+    while (argc >= 5 && mode <= RATE && strcmp(argv[4], mode_names[mode]) != 0)
         mode++;
-    if (argc != 5 || mode > BURST || (f = fopen(argv[2], "r")) == NULL) {
-        fprintf(stderr,
-                "usage: loadgen URL_BASE TOKENS_FILE SECONDS save|noop|signin|signin-burst\n");
+    if (mode == RATE && argc == 6)
+        rate = atof(argv[5]);
+    if (argc != (mode == RATE ? 6 : 5) || mode > RATE || (mode == RATE && rate <= 0) ||
+        (f = fopen(argv[2], "r")) == NULL) {
+        fprintf(stderr, "usage: loadgen URL_BASE TOKENS_FILE SECONDS "
+                        "save|noop|signin|signin-burst|signin-rate RATE\n");
         return 2;
     }
     seconds = atof(argv[3]);
@@ -141,12 +152,16 @@ int main(int argc, char **argv)
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '\0' || setup(c, line, mode) < 0)
             continue;
+        n++;
+        if (mode == RATE) { /* sent when due */
+            idle[n_idle++] = c;
+            continue;
+        }
         arm(c, argv[1], mode);
         curl_multi_add_handle(multi, c->easy);
-        n++;
     }
     fclose(f);
-    active = n;
+    active = mode == RATE ? 0 : n;
     start = burst = now_s();
     end = start + seconds;
     do {
@@ -168,10 +183,12 @@ int main(int argc, char **argv)
                 if (errors++ == 0)
                     first_error = m->data.result != CURLE_OK ? -(long)m->data.result : status;
             } else if (done < sizeof(lat) / sizeof(lat[0]))
-                lat[done++] = (double)t / 1000.0; /* ms */
+                lat[done++] = mode == RATE ? (now_s() - c->due) * 1000.0 : (double)t / 1000.0;
             curl_multi_remove_handle(multi, c->easy);
             active--;
-            if (mode != BURST && now_s() < end) {
+            if (mode == RATE) {
+                idle[n_idle++] = c;
+            } else if (mode != BURST && now_s() < end) {
                 arm(c, argv[1], mode);
                 curl_multi_add_handle(multi, c->easy);
                 active++;
@@ -186,9 +203,32 @@ int main(int argc, char **argv)
                 active++;
             }
         }
-        if (running)
-            curl_multi_poll(multi, NULL, 0, 100, NULL);
-    } while (running || now_s() < end);
+        /* signin-rate: every request due by now, each on a free connection
+         * (those due while none is free wait, their clock running). */
+        while (mode == RATE && n_idle > 0 && start + (double)sent / rate <= now_s() &&
+               start + (double)sent / rate < end) {
+            struct conn *c = idle[--n_idle];
+
+            c->due = start + (double)sent++ / rate;
+            arm(c, argv[1], mode);
+            curl_multi_add_handle(multi, c->easy);
+            active++;
+        }
+        if (running || mode == RATE) {
+            int wait_ms = 100;
+
+            if (mode == RATE && n_idle > 0) { /* until the next is due */
+                double due = start + (double)sent / rate, next = due - now_s();
+
+                wait_ms = next <= 0 ? 0 : next < 0.1 ? (int)(next * 1000) : 100;
+                if (next > 0 && wait_ms == 0) { /* under a millisecond: no spinning */
+                    sleep_until(due);
+                    continue;
+                }
+            }
+            curl_multi_poll(multi, NULL, 0, wait_ms, NULL);
+        }
+    } while (running || active > 0 || now_s() < end);
     seconds = now_s() - start;
     qsort(lat, done, sizeof(lat[0]), cmp);
     printf("%s %zu %.0f %.2f %.2f %zu\n", mode_names[mode], n, (double)done / seconds,

@@ -153,8 +153,10 @@ struct store {
     int busy;
     int in_callbacks; /* after_batch() is running callbacks */
     int read_depth;   /* store_read_begin() without its end yet */
+    int read_open;    /* its transaction begun, at its first read */
     int closing;
     unsigned batch_max;
+    uint64_t generation; /* store_generation() */
     store_close_cb close_cb;
     void *close_arg;
     struct store_stats stats;

@@ -45,10 +45,26 @@ static void blob(sqlite3_stmt *s, int i, uint8_t *out, size_t n)
         memset(out, 0, n);
 }
 
+/* A read inside store_read_begin()/end(): the read transaction (a
+ * deferred BEGIN, whose snapshot is taken at its first read anyway) is
+ * begun here, at the first read, so a request that reads nothing (its
+ * candidate from the daemon's cache) costs no BEGIN and no COMMIT. */
+static int read_step(struct store *st, sqlite3_stmt *s)
+{
+    if (st->read_depth > 0 && !st->read_open) {
+        sqlite3_stmt *b = st->rs[R_BEGIN];
+
+        sqlite3_step(b);
+        sqlite3_reset(b);
+        st->read_open = 1;
+    }
+    return sqlite3_step(s);
+}
+
 int store_get_room(struct store *st, void (*fn)(const struct store_room *, void *), void *arg)
 {
     sqlite3_stmt *s = st->rs[R_ROOM];
-    int rc = sqlite3_step(s), n = 0;
+    int rc = read_step(st, s), n = 0;
 
     if (rc == SQLITE_ROW) {
         struct store_room r = {
@@ -85,7 +101,7 @@ int store_get_registration(struct store *st, const char *plan_id,
                            void (*fn)(const struct store_registration *, void *), void *arg)
 {
     sqlite3_stmt *s = with_text(st, R_REG, plan_id, NULL);
-    int rc = sqlite3_step(s), n = 0;
+    int rc = read_step(st, s), n = 0;
 
     if (rc == SQLITE_ROW) {
         struct store_registration r;
@@ -104,7 +120,7 @@ int store_foreach_registration(struct store *st,
     sqlite3_stmt *s = st->rs[R_REG_ALL];
     int rc, n = 0;
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_registration r;
 
         registration_row(s, &r);
@@ -118,7 +134,7 @@ int store_latest_package(struct store *st, const char *plan_id,
                          void (*fn)(const struct store_package *, void *), void *arg)
 {
     sqlite3_stmt *s = with_text(st, R_PKG_LATEST, plan_id, NULL);
-    int rc = sqlite3_step(s), n = 0;
+    int rc = read_step(st, s), n = 0;
 
     if (rc == SQLITE_ROW) {
         struct store_package p = {
@@ -155,7 +171,7 @@ int store_get_session(struct store *st, const char *session_id,
                       void (*fn)(const struct store_session *, void *), void *arg)
 {
     sqlite3_stmt *s = with_text(st, R_SESSION, session_id, NULL);
-    int rc = sqlite3_step(s), n = 0;
+    int rc = read_step(st, s), n = 0;
 
     if (rc == SQLITE_ROW) {
         struct store_session r;
@@ -174,7 +190,7 @@ int store_foreach_session(struct store *st, void (*fn)(const struct store_sessio
     sqlite3_stmt *s = st->rs[R_SESSIONS];
     int rc, n = 0;
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_session r;
 
         session_row(s, &r);
@@ -210,7 +226,7 @@ static int candidates(struct store *st, sqlite3_stmt *s, int want_one,
 {
     int rc, n = 0;
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_candidate c;
 
         candidate_row(s, &c);
@@ -266,7 +282,7 @@ int store_foreach_seat(struct store *st, void (*fn)(const struct store_seat *, v
     sqlite3_stmt *s = st->rs[R_SEATS];
     int rc, n = 0;
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_seat seat = {(int)INT(s, 0), TEXT(s, 1), (int)INT(s, 2)};
 
         fn(&seat, arg);
@@ -298,7 +314,7 @@ int store_find_terminal(struct store *st, const uint8_t token_hash[STORE_HASH_LE
     int rc, n = 0;
 
     sqlite3_bind_blob(s, 1, token_hash, STORE_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(s);
+    rc = read_step(st, s);
     if (rc == SQLITE_ROW) {
         struct store_terminal t;
 
@@ -316,7 +332,7 @@ int store_foreach_terminal(struct store *st, void (*fn)(const struct store_termi
     sqlite3_stmt *s = st->rs[R_TERM_ALL];
     int rc, n = 0;
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_terminal t;
 
         terminal_row(s, &t);
@@ -329,7 +345,7 @@ int store_foreach_terminal(struct store *st, void (*fn)(const struct store_termi
 static int signin_rows(struct store *st, sqlite3_stmt *s,
                        void (*fn)(const struct store_signin *, void *), void *arg)
 {
-    int rc = sqlite3_step(s), n = 0;
+    int rc = read_step(st, s), n = 0;
 
     if (rc == SQLITE_ROW) {
         struct store_signin g = {
@@ -378,7 +394,7 @@ int store_get_answer(struct store *st, int64_t candidate_id, const char *item,
         return ER_USAGE;
     sqlite3_bind_int64(s, 1, candidate_id);
     sqlite3_bind_text(s, 2, item, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
+    rc = read_step(st, s);
     if (rc == SQLITE_ROW) {
         snprintf(answer, STORE_ANSWER_MAX + 1, "%s", TEXT(s, 0) != NULL ? TEXT(s, 0) : "");
         *rev = INT(s, 1);
@@ -395,7 +411,7 @@ static int answers(struct store *st, int stmt, int64_t candidate_id,
     int rc, n = 0;
 
     sqlite3_bind_int64(s, 1, candidate_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_answer a = {INT(s, 0), TEXT(s, 1), TEXT(s, 2), INT(s, 3), INT(s, 4)};
 
         fn(&a, arg);
@@ -419,7 +435,7 @@ int store_foreach_answer_log(struct store *st, int64_t candidate_id,
 int store_chain_head(struct store *st, int64_t *pos, uint8_t hash[STORE_HASH_LEN])
 {
     sqlite3_stmt *s = st->rs[R_CHAIN_HEAD];
-    int rc = sqlite3_step(s);
+    int rc = read_step(st, s);
 
     *pos = 0;
     memset(hash, 0, STORE_HASH_LEN);
@@ -438,7 +454,7 @@ int store_get_result(struct store *st, int64_t candidate_id,
     int rc, n = 0;
 
     sqlite3_bind_int64(s, 1, candidate_id);
-    rc = sqlite3_step(s);
+    rc = read_step(st, s);
     if (rc == SQLITE_ROW) {
         struct store_result r = {
             .candidate_id = INT(s, 1),
@@ -467,7 +483,7 @@ int store_foreach_event(struct store *st, enum store_event_kind kind,
     if ((unsigned)kind > STORE_EVENT_AUDIT)
         return ER_USAGE;
     s = with_text(st, R_EVENTS, store_event_kinds[kind], NULL);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_event e = {
             .kind = kind,
             .candidate_id = INT(s, 2),
@@ -486,7 +502,7 @@ static int outbox_rows(struct store *st, sqlite3_stmt *s,
 {
     int rc, n = 0;
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = read_step(st, s)) == SQLITE_ROW) {
         struct store_outbox o = {
             .kind = store_state_index(store_outbox_kinds, 2, TEXT(s, 1)),
             .payload = sqlite3_column_blob(s, 2),
@@ -522,7 +538,7 @@ int store_pending_outbox(struct store *st, size_t limit,
 int store_count_outbox(struct store *st, int64_t *pending)
 {
     sqlite3_stmt *s = st->rs[R_OUTBOX_COUNT];
-    int rc = sqlite3_step(s);
+    int rc = read_step(st, s);
 
     *pending = rc == SQLITE_ROW ? INT(s, 0) : 0;
     rc = finish(st, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, 1, 0);
@@ -531,19 +547,15 @@ int store_count_outbox(struct store *st, int64_t *pending)
 
 void store_read_begin(struct store *st)
 {
-    if (st->read_depth++ == 0) {
-        sqlite3_stmt *s = st->rs[R_BEGIN];
-
-        sqlite3_step(s);
-        sqlite3_reset(s);
-    }
+    st->read_depth++; /* the BEGIN comes with the first read (read_step) */
 }
 
 void store_read_end(struct store *st)
 {
-    if (st->read_depth > 0 && --st->read_depth == 0) {
+    if (st->read_depth > 0 && --st->read_depth == 0 && st->read_open) {
         sqlite3_stmt *s = st->rs[R_END];
 
+        st->read_open = 0;
         sqlite3_step(s);
         sqlite3_reset(s);
     }

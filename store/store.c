@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,8 @@ static void store_free(struct store *st)
     free(st);
 }
 
+static _Atomic uint64_t stores_opened;
+
 int store_open(uv_loop_t *loop, const char *data_dir, const char *name, struct store **out)
 {
     struct store *st = NULL;
@@ -171,6 +174,9 @@ int store_open(uv_loop_t *loop, const char *data_dir, const char *name, struct s
     st->loop = loop;
     st->pending_tail = &st->pending;
     st->batch_max = STORE_BATCH_LIMIT;
+    /* Each store's generations its own: what was kept of a store closed
+     * and opened again (the fuzz harness does) is never taken for current. */
+    st->generation = (atomic_fetch_add(&stores_opened, 1) + 1) << 32;
     err = open_conn(path, &st->w);
     if (err == 0)
         err = setup_writer(st->w);
@@ -333,6 +339,13 @@ static void after_batch(uv_work_t *req, int status)
     /* What queued meanwhile goes to disk while these callbacks run. */
     if (st->pending != NULL)
         kick(st);
+    /* Committed (or rolled back): what the loop kept of the rows these
+     * writes touch is read again, before anyone hears of them. */
+    for (struct op *op = done; op != NULL; op = op->next)
+        if (op->kind != OP_ANSWER) {
+            st->generation++;
+            break;
+        }
     st->in_callbacks = 1;
     while (done != NULL) {
         struct op *next = done->next;
@@ -363,11 +376,18 @@ int store_submit(struct store *st, struct op *op)
         store_op_free(op);
         return ER_STORE_CLOSED;
     }
+    if (op->kind != OP_ANSWER)
+        st->generation++; /* and again once it is committed (after_batch) */
     op->next = NULL;
     *st->pending_tail = op;
     st->pending_tail = &op->next;
     kick(st);
     return 0;
+}
+
+uint64_t store_generation(const struct store *st)
+{
+    return st->generation;
 }
 
 void store_close(struct store *st, store_close_cb cb, void *arg)

@@ -96,6 +96,12 @@ void store_get_stats(const struct store *st, struct store_stats *out);
  * the whole file): they fill again as the day's reads and writes need. */
 void store_release_memory(struct store *st);
 
+/* A number that changes whenever a write other than an answer's
+ * (store_put_answer) is queued and again when it is committed or rolled
+ * back: whatever the loop keeps in memory of the store's other rows
+ * (candidates, sign-ins, terminals, sessions, the roster) is good only while
+ * it has not changed. Never 0. */
+uint64_t store_generation(const struct store *st);
 void store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 
