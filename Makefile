@@ -6,7 +6,7 @@
 #                   make demo KEEP=1 leaves the room's daemon and the center
 #                   running at the end, to open the pages it prints
 #   make test       install missing packages; release (gcc) and ASan/UBSan (clang)
-#                   builds; every test through ctest in both
+#                   builds; every test through ctest in both, the two side by side
 #   make bench      release build, then the benchmarks (bench/run.sh)
 #   make fuzz       libFuzzer harnesses (clang) in build/fuzz;
 #                   make fuzz-run FUZZ_SECONDS=60 runs each one that long
@@ -53,11 +53,10 @@ asan: deps-test
 # make test wants the tests in the release tree too (cmocka is installed by
 # then); make and make demo leave that to CMake's AUTO.
 test: RELEASE_TESTS = -DEXAMROOM_TESTS=ON
+# The two suites run side by side (tests/suites.sh), each its tests one at a
+# time.
 test: deps-test release asan
-	@echo "== tests: release build (gcc) =="
-	cd $(BUILD)/release && $(CTEST) --verbose --output-on-failure
-	@echo "== tests: ASan/UBSan build (clang) =="
-	cd $(BUILD)/asan && $(SAN_ENV) $(CTEST) --verbose --output-on-failure
+	SAN_ENV="$(SAN_ENV)" tests/suites.sh $(BUILD) $(CTEST)
 
 demo: release
 	KEEP=$(KEEP) tests/e2e/demo.sh $(BUILD)/release

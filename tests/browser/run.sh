@@ -27,10 +27,13 @@ if [ ! -x "$chromium" ] || ! command -v node >/dev/null 2>&1; then
 fi
 # playwright-core from the committed lockfile, installed when node_modules is
 # missing or older than the lockfile (the npm registry is reachable in CI).
+# A lock so that two runs (make test runs two suites at once) never install
+# at once, and the second finds the first's install done rather than wiping
+# the node_modules the first is using.
 stamp="$here/node_modules/.package-lock.json"
-if [ ! -f "$stamp" ] || [ "$here/package-lock.json" -nt "$stamp" ]; then
-    # A lock so that two runs never install at once.
-    (flock 9 && npm ci --prefix "$here" --no-audit --no-fund --loglevel=error) \
+fresh() { [ -f "$stamp" ] && ! [ "$here/package-lock.json" -nt "$stamp" ]; }
+if ! fresh; then
+    (flock 9 && { fresh || npm ci --prefix "$here" --no-audit --no-fund --loglevel=error; }) \
         9>"$here/.npm-ci.lock" || exit 1
 fi
 
