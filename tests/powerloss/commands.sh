@@ -41,24 +41,7 @@ trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
 
 mkdir "$tmp/disk" "$tmp/mnt"
-# mount_plfs [CUT_AT]: the disk in $tmp/disk on $tmp/mnt.
-mount_plfs() {
-    : >"$tmp/plfs.err"
-    "$plfs" "$tmp/disk" "$tmp/mnt" "$@" >/dev/null 2>"$tmp/plfs.err" &
-    fpid=$!
-    for _ in $(seq 500); do
-        grep -q " $tmp/mnt fuse.plfs " /proc/mounts && return 0
-        kill -0 "$fpid" 2>/dev/null || break
-        sleep 0.01
-    done
-    echo "plfs did not mount"
-    return 1
-}
-unmount_plfs() {
-    umount -l "$tmp/mnt"
-    wait "$fpid"
-    fpid=""
-}
+. "$(dirname "$0")/plfs.sh"
 mount_plfs || {
     echo "SKIP: plfs could not mount (FUSE unusable here)"
     exit 77

@@ -31,18 +31,7 @@ trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
 
 mkdir "$tmp/disk" "$tmp/mnt"
-mount_plfs() {
-    "$plfs" "$tmp/disk" "$tmp/mnt" >/dev/null 2>>"$tmp/plfs.log" &
-    fpid=$!
-    for _ in $(seq 500); do
-        [ "$(stat -f -c %T "$tmp/mnt" 2>/dev/null)" = fuseblk ] && return 0
-        grep -q " $tmp/mnt fuse.plfs " /proc/mounts && return 0
-        kill -0 "$fpid" 2>/dev/null || break
-        sleep 0.01
-    done
-    echo "plfs did not mount"
-    return 1
-}
+. "$(dirname "$0")/plfs.sh"
 mount_plfs || {
     echo "SKIP: plfs could not mount (FUSE unusable here)"
     exit 77
@@ -55,8 +44,7 @@ power_cut() {
         wait "$rpid" 2>/dev/null
     fi
     for _ in $(seq 100); do stat "$tmp/mnt" >/dev/null 2>&1 || break; sleep 0.01; done
-    umount -l "$tmp/mnt"
-    wait "$fpid"
+    unmount_plfs
     mount_plfs
 }
 
