@@ -115,7 +115,7 @@ json_t *door_card(struct daemon *d, const char *device, const struct idr_card *c
 int idcard_same_name(const char *a, const char *b);
 /* The incident of a card whose name differs from the roster's (a
  * candidate-information mismatch for the center), with every field of the
- * card; source names where it was read (a door reader's device, "座位 N").
+ * card; source names where it was read (a door reader's device, "seat N").
  * 0 once queued, or an ER_*. */
 int idcard_mismatch_incident(struct daemon *d, const char *source, int64_t cand, int seat,
                              const char *session, const char *ticket, const char *text,
