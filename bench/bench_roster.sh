@@ -16,7 +16,7 @@
 #       open loop at a fixed offered rate (loadgen signin-rate, P2_RATE a
 #       second, 2,000 by default), the latency of each counted from when it
 #       was due; beside the same connections against a no-op handler.
-#   [P2_SECONDS=5] [P2_RATE=2000] [P7_RUNS=7] bench_roster.sh BUILD_DIR
+#   [P2_SECONDS=5] [P2_RATE=2000] [P7_RUNS=7] [P2_PERF=FILE] bench_roster.sh BUILD_DIR
 set -eu
 build=$1
 cands=10000 sessions=20 terms=100
@@ -92,7 +92,19 @@ burst=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin-burst || 
 signin=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin || true)
 # Open loop: a fixed offered rate, latency from each sign-in's due time.
 rate=${P2_RATE:-2000}
+# P2_PERF=FILE: a profile of the daemon (perf record, P2_PERF_ARGS, -g by
+# default) during the open-loop run: with the loop mostly idle at this
+# rate, what holds it shows.
+if [ -n "${P2_PERF:-}" ]; then
+    # shellcheck disable=SC2086
+    perf record ${P2_PERF_ARGS:--g} -o "$P2_PERF" -p "$rpid" 2>/dev/null &
+    perf=$!
+fi
 open=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin-rate "$rate" || true)
+if [ -n "${P2_PERF:-}" ]; then
+    kill -INT $perf
+    wait $perf || true
+fi
 busy=$(uptime | sed 's/.*load average: //')
 rss=$(kib VmHWM)
 
