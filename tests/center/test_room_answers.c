@@ -6,6 +6,7 @@
  * moves neither the room's clock offset nor its retry time, and
  * acknowledges nothing.
  *   test_room_answers EXAMCENTER */
+#include "centerproc.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,54 +56,20 @@ static char *slurp(const char *path)
 __attribute__((format(printf, 3, 4))) static int center(char *out, size_t outsz, const char *fmt,
                                                         ...)
 {
-    char args[512], cmd[1024], line[512] = "";
     va_list ap;
-    FILE *p;
-    int status;
+    int rc;
 
     va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
+    rc = centerproc_vrun(examcenter, data, out, outsz, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof(cmd), "%s --data %s %s", examcenter, data, args);
-    p = popen(cmd, "r");
-    if (p == NULL)
-        return -1;
-    if (fgets(line, sizeof(line), p) != NULL)
-        line[strcspn(line, "\n")] = '\0';
-    while (fgetc(p) != EOF)
-        ;
-    status = pclose(p);
-    if (out != NULL)
-        snprintf(out, outsz, "%s", line);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 static pid_t start_server(char *url, size_t urlsz)
 {
-    int fds[2];
-    pid_t pid;
-    char line[256] = "";
-    FILE *f;
+    pid_t pid = centerproc_start(examcenter, data, "", url, urlsz);
 
-    assert_int_equal(pipe(fds), 0);
-    pid = fork();
-    if (pid == 0) {
-        char cmd[512];
-
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        snprintf(cmd, sizeof(cmd), "exec %s --data %s serve --listen 127.0.0.1:0", examcenter,
-                 data);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    f = fdopen(fds[0], "r");
-    assert_non_null(fgets(line, sizeof(line), f));
-    fclose(f);
-    assert_non_null(strstr(line, "listening on https://127.0.0.1:"));
-    snprintf(url, urlsz, "https://localhost:%s", strrchr(line, ':') + 1);
-    url[strcspn(url, "\n")] = '\0';
+    assert_true(pid > 0);
     return pid;
 }
 
