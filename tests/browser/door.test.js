@@ -14,8 +14,7 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { room: daemon, cli, serve, stop, sleep, freePort, planRows } = require('./room.js');
+const { room: daemon, cli, serve, stop, sleep, freePort, planRows, openBrowser } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
@@ -49,18 +48,7 @@ before(async () => {
   assert.ok(fs.existsSync(LINK), 'the simulated reader made its pty');
   daemon.port = await freePort();
   await serve(0, {}, ['--id-reader', LINK]);
-  browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
-  const context = await browser.newContext({
-    viewport: { width: 1024, height: 768 },
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-  page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/.test(m.text())) page.errors.push(m.text());
-  });
+  ({ browser, page } = await openBrowser());
 });
 
 after(async () => {
@@ -193,6 +181,7 @@ test("a seat's card reader fills in the terminal's sign-in", async () => {
     const pending = page.locator(`#pending li[data-code="${code}"][data-device="reader"]`);
     await pending.waitFor({ timeout: 15000 });
     assert.match(await pending.innerText(), /座位阅读器/);
+    await page.screenshot({ path: path.join(ART, 'console-pending-reader.png') });
     await pending.locator('select').selectOption(String(p.seat));
     await pending.locator('button.primary').click();
     for (let i = 0; i < 100 && !/已配对/.test(out); i++) await sleep(100);

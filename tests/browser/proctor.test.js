@@ -8,8 +8,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { room: daemon, cli, center, serve, stop, sleep, freePort, planRows } = require('./room.js');
+const { room: daemon, cli, center, serve, stop, sleep, freePort, planRows, openBrowser } = require('./room.js');
 
 const env = process.env;
 const ART = env.ARTIFACTS;
@@ -74,19 +73,7 @@ before(async () => {
   await serve();
   for (let i = 0; i < 300 && !/场次 S1: 已解锁/.test(cli('status')); i++) await sleep(100);
   assert.ok(people.length >= 4, 'the plan has the candidates the tests need');
-  browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
-  const context = await browser.newContext({
-    viewport: { width: 1024, height: 768 },
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-  page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/.test(m.text())) page.errors.push(m.text());
-  });
-  if (env.BROWSER_DEBUG) page.on('console', (m) => console.error(`page: ${m.text()}`));
+  ({ browser, page } = await openBrowser());
 });
 
 after(async () => {

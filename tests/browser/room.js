@@ -101,4 +101,25 @@ async function serve(offset = 0, extra = {}, args = []) {
   throw new Error('examroom serve did not start');
 }
 
-module.exports = { room, cli, center, serve, stop, sleep, freePort, planRows };
+/* Debian's chromium (CHROMIUM), and a page on it at 1024x768 in zh-CN,
+ * Beijing time, whose script errors and CSP refusals collect in
+ * page.errors (a test ends asserting it is empty). */
+async function openBrowser() {
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
+  const context = await browser.newContext({
+    viewport: { width: 1024, height: 768 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/.test(m.text())) page.errors.push(m.text());
+  });
+  if (env.BROWSER_DEBUG) page.on('console', (m) => console.error(`page: ${m.text()}`));
+  return { browser, page };
+}
+
+module.exports = { room, cli, center, serve, stop, sleep, freePort, planRows, openBrowser };
