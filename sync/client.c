@@ -35,6 +35,7 @@ struct sync_client {
     int64_t clock_offset;
     struct call *calls; /* in flight, for close */
     int open_handles;   /* the timer and polls whose close callback has not run */
+    int jobs;           /* sync_client_work() jobs not yet done */
     int closing;
     void (*close_cb)(void *);
     void *close_arg;
@@ -75,7 +76,7 @@ static void finish_close(struct sync_client *c)
     void (*cb)(void *) = c->close_cb;
     void *arg = c->close_arg;
 
-    if (!c->closing || c->open_handles > 0)
+    if (!c->closing || c->open_handles > 0 || c->jobs > 0)
         return;
     free(c->base);
     free(c->ca_pem);
@@ -262,6 +263,53 @@ void sync_client_close(struct sync_client *c, void (*cb)(void *arg), void *arg)
 int64_t sync_clock_offset(const struct sync_client *c)
 {
     return c->clock_offset;
+}
+
+struct job {
+    uv_work_t req;
+    struct sync_client *c;
+    void (*work)(void *);
+    void (*done)(int, void *);
+    void *arg;
+};
+
+static void job_work(uv_work_t *req)
+{
+    struct job *j = req->data;
+
+    j->work(j->arg);
+}
+
+static void job_done(uv_work_t *req, int status)
+{
+    struct job *j = req->data;
+    struct sync_client *c = j->c;
+
+    (void)status; /* never cancelled: uv_cancel is not called */
+    c->jobs--;
+    j->done(c->closing ? ER_SYNC_CANCELLED : 0, j->arg);
+    free(j);
+    finish_close(c);
+}
+
+int sync_client_work(struct sync_client *c, void (*work)(void *), void (*done)(int, void *),
+                     void *arg)
+{
+    struct job *j;
+
+    if (c->closing)
+        return ER_SYNC_CANCELLED;
+    j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return ER_NOMEM;
+    *j = (struct job){.c = c, .work = work, .done = done, .arg = arg};
+    j->req.data = j;
+    if (uv_queue_work(c->loop, &j->req, job_work, job_done) != 0) {
+        free(j);
+        return ER_INTERNAL;
+    }
+    c->jobs++;
+    return 0;
 }
 
 void sync_set_clock_offset(struct sync_client *c, int64_t offset)
@@ -459,7 +507,7 @@ static void settle(struct call *call, CURLcode res)
     free(call);
 }
 
-static int gzip_body(const void *in, size_t n, uint8_t **out, size_t *out_len)
+int sync_gzip(const void *in, size_t n, uint8_t **out, size_t *out_len)
 {
     z_stream z = {0};
     uLong cap = compressBound((uLong)n) + 64;
@@ -507,7 +555,7 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
     if (snprintf(url, sizeof(url), "%s%s", c->base, req->path) >= (int)sizeof(url))
         return ER_USAGE;
     if (req->body_len > 0 && req->gzip)
-        rc = gzip_body(req->body, req->body_len, &call->sent, &call->sent_len);
+        rc = sync_gzip(req->body, req->body_len, &call->sent, &call->sent_len);
     else if (req->body_len > 0 && (call->sent = malloc(req->body_len)) != NULL)
         memcpy(call->sent, req->body, call->sent_len = req->body_len);
     else if (req->body_len > 0)
@@ -516,15 +564,16 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
         const char *q = strchr(req->path, '?');
         char path[1024];
         struct proto_auth a;
-        struct proto_request rq = {.center = c->center_id,
-                                   .method = req->method,
-                                   .path = path,
-                                   .query = q != NULL ? q + 1 : NULL,
-                                   .encoding = req->body_len > 0 && req->gzip ? "gzip" : NULL,
-                                   .range = req->range,
-                                   .if_range = req->if_range,
-                                   .body = call->sent,
-                                   .body_len = call->sent_len};
+        struct proto_request rq = {
+            .center = c->center_id,
+            .method = req->method,
+            .path = path,
+            .query = q != NULL ? q + 1 : NULL,
+            .encoding = req->body_len > 0 && (req->gzip || req->gzipped) ? "gzip" : NULL,
+            .range = req->range,
+            .if_range = req->if_range,
+            .body = call->sent,
+            .body_len = call->sent_len};
 
         snprintf(path, sizeof(path), "%.*s",
                  q != NULL ? (int)(q - req->path) : (int)strlen(req->path), req->path);
@@ -544,7 +593,7 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
     }
     if (rc == 0 && req->body_len > 0)
         rc = add_header(call, "Content-Type", "application/json");
-    if (rc == 0 && req->body_len > 0 && req->gzip)
+    if (rc == 0 && req->body_len > 0 && (req->gzip || req->gzipped))
         rc = add_header(call, "Content-Encoding", "gzip");
     if (rc == 0 && req->range != NULL)
         rc = add_header(call, "Range", req->range);

@@ -34,6 +34,14 @@ void sync_client_close(struct sync_client *c, void (*cb)(void *arg), void *arg);
 /* The center's clock minus ours, in seconds, as last measured from an answer
  * (0 before the first). Requests are signed with our clock plus this. */
 int64_t sync_clock_offset(const struct sync_client *c);
+/* work(arg) on the thread pool on c's behalf, then done(status, arg) on the
+ * loop: status 0, or ER_SYNC_CANCELLED when c was closed meanwhile (c is
+ * freed only after every job's done). 0, or an error (done will not run). */
+int sync_client_work(struct sync_client *c, void (*work)(void *), void (*done)(int, void *),
+                     void *arg);
+/* in[n] as gzip (level 6): 0 with *out (the caller frees it), ER_NOMEM or
+ * ER_INTERNAL. Uses no state: any thread may call it. */
+int sync_gzip(const void *in, size_t n, uint8_t **out, size_t *out_len);
 void sync_set_clock_offset(struct sync_client *c, int64_t offset);
 
 struct sync_request {
@@ -41,7 +49,8 @@ struct sync_request {
     const void *body;          /* sent as is, or gzipped when gzip is set */
     size_t body_len;
     int gzip;
-    int sign; /* sign with the room key (every call but /v1/time) */
+    int gzipped; /* body is gzip already (sync_gzip(), off the loop): sent as is, as gzip */
+    int sign;    /* sign with the room key (every call but /v1/time) */
     /* >= 0: a 2xx answer's body is written to fd (any other answer is kept
      * in memory). With range set and a 200 answer (the whole file, e.g. it
      * changed), fd is truncated to 0 first. */

@@ -344,6 +344,68 @@ static void refused_connection_is_retried(void **state)
     key_free(center);
 }
 
+/* Work done for the client on the thread pool (the upload's batch is built
+ * there): its done runs on the loop with 0; when the client is closed while
+ * the work runs, done runs with ER_SYNC_CANCELLED and the client is freed
+ * only after it (ASan sees any use after free). */
+struct job_seen {
+    int worked, done, status, closed_before_done;
+    int *closed;
+};
+
+static void slow_work(void *arg)
+{
+    struct job_seen *j = arg;
+
+    uv_sleep(50);
+    j->worked = 1;
+}
+
+static void job_done(int status, void *arg)
+{
+    struct job_seen *j = arg;
+
+    j->done++;
+    j->status = status;
+    j->closed_before_done = *j->closed;
+}
+
+static void work_is_done_or_cancelled_before_close(void **state)
+{
+    uv_loop_t loop;
+    struct sync_client *c;
+    struct sync_config cfg = {.center_url = "https://127.0.0.1:9"};
+    struct key *center, *room;
+    int closed = 0;
+    struct job_seen a = {.closed = &closed}, b = {.closed = &closed};
+
+    (void)state;
+    assert_int_equal(key_generate(KEY_ED25519, &room), 0);
+    assert_int_equal(key_generate(KEY_ED25519, &center), 0);
+    cfg.room = room;
+    cfg.center = center;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(sync_client_new(&loop, &cfg, &c), 0);
+    assert_int_equal(sync_client_work(c, slow_work, job_done, &a), 0);
+    while (!a.done)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(a.done, 1);
+    assert_int_equal(a.status, 0);
+    assert_true(a.worked);
+    /* Closed while the work runs: cancelled, then closed. */
+    assert_int_equal(sync_client_work(c, slow_work, job_done, &b), 0);
+    sync_client_close(c, on_closed, &closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(b.done, 1);
+    assert_int_equal(b.status, ER_SYNC_CANCELLED);
+    assert_true(b.worked);
+    assert_int_equal(b.closed_before_done, 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    key_free(room);
+    key_free(center);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +416,7 @@ int main(void)
         cmocka_unit_test(center_refusals_have_their_own_sentence),
         cmocka_unit_test(transport_errors_retry_except_tls),
         cmocka_unit_test(refused_connection_is_retried),
+        cmocka_unit_test(work_is_done_or_cancelled_before_close),
     };
 
     return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
