@@ -82,7 +82,7 @@ static void set_state(struct reader *r, enum reader_state s, const char *message
     if (r->state != s || strcmp(r->message, message) != 0)
         log_notice("id reader %s: %s (%s)", r->path, state_names[s], message);
     r->state = s;
-    snprintf(r->message, sizeof(r->message), "%s", message);
+    snprintf(r->message, sizeof(r->message), "%.*s", (int)sizeof(r->message) - 1, message);
 }
 
 static void arm(struct reader *r, uint64_t ms)
