@@ -275,6 +275,15 @@ static void run_batch(uv_work_t *req)
     st->batch_status = fatal;
 }
 
+/* The generation of what a write of this scope changes moves on. */
+static void touch(struct store *st, int64_t scope)
+{
+    if (scope > 0)
+        st->cand_generation[(uint64_t)scope % STORE_CAND_BUCKETS]++;
+    else if (scope != OP_SCOPE_NONE)
+        st->generation++;
+}
+
 static void after_batch(uv_work_t *req, int status);
 static void after_close(uv_work_t *req, int status);
 
@@ -342,10 +351,7 @@ static void after_batch(uv_work_t *req, int status)
     /* Committed (or rolled back): what the loop kept of the rows these
      * writes touch is read again, before anyone hears of them. */
     for (struct op *op = done; op != NULL; op = op->next)
-        if (op->kind != OP_ANSWER) {
-            st->generation++;
-            break;
-        }
+        touch(st, op->scope);
     st->in_callbacks = 1;
     while (done != NULL) {
         struct op *next = done->next;
@@ -376,8 +382,7 @@ int store_submit(struct store *st, struct op *op)
         store_op_free(op);
         return ER_STORE_CLOSED;
     }
-    if (op->kind != OP_ANSWER)
-        st->generation++; /* and again once it is committed (after_batch) */
+    touch(st, op->scope); /* and again once it is committed (after_batch) */
     op->next = NULL;
     *st->pending_tail = op;
     st->pending_tail = &op->next;
@@ -388,6 +393,11 @@ int store_submit(struct store *st, struct op *op)
 uint64_t store_generation(const struct store *st)
 {
     return st->generation;
+}
+
+uint64_t store_candidate_generation(const struct store *st, int64_t candidate_id)
+{
+    return st->cand_generation[(uint64_t)candidate_id % STORE_CAND_BUCKETS];
 }
 
 void store_close(struct store *st, store_close_cb cb, void *arg)
