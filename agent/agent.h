@@ -228,7 +228,14 @@ struct ticket_cached {
     uint64_t cand_generation[DAEMON_TICKET_SAME];
     struct signin_cand c[DAEMON_TICKET_SAME];
 };
+/* How often each cache answered (hits) and how often the store was read
+ * for it instead (reads): GET /admin/v1/room's "cache" (cache_json()). */
+struct cache_counts {
+    uint64_t token_hits, token_reads, ticket_hits, ticket_reads;
+    uint64_t terminal_hits, terminal_reads, session_hits, session_reads;
+};
 struct daemon;
+json_t *cache_json(const struct daemon *d);
 /* The approved terminal whose token has this SHA-256, as read from the
  * store since its last change (0), or ER_STORE_NOT_FOUND; _keep() keeps t,
  * just read, for it. */
@@ -322,6 +329,7 @@ struct daemon {
     struct session_cached session_cache[PKG_MAX_SESSIONS];        /* cache.c */
     struct terminal_cached terminal_cache[DAEMON_TERMINAL_CACHE]; /* cache.c */
     struct ticket_cached ticket_cache[DAEMON_TICKET_CACHE];       /* cache.c */
+    struct cache_counts cache_counts;                             /* cache.c */
     int result_busy, scan_ready;
     int64_t result_current;                    /* the candidate whose result is being written */
     uv_timer_t scan_timer;                     /* auto-submit at each candidate's end */

@@ -49,9 +49,11 @@ int cache_candidate(struct daemon *d, const uint8_t hash[32], struct signed_in *
 
         if (token_valid(d, c, now) && CRYPTO_memcmp(c->hash, hash, sizeof(c->hash)) == 0) {
             *k = c->k;
+            d->cache_counts.token_hits++;
             return 0;
         }
     }
+    d->cache_counts.token_reads++;
     return ER_STORE_NOT_FOUND;
 }
 
@@ -91,9 +93,11 @@ int cache_terminal(struct daemon *d, const uint8_t hash[32], struct terminal_row
 
         if (c->generation == now && CRYPTO_memcmp(c->hash, hash, sizeof(c->hash)) == 0) {
             *t = c->t;
+            d->cache_counts.terminal_hits++;
             return 0;
         }
     }
+    d->cache_counts.terminal_reads++;
     return ER_STORE_NOT_FOUND;
 }
 
@@ -143,9 +147,11 @@ int cache_ticket(struct daemon *d, const char *ticket, struct signin_cand *c, si
         if (strcmp(e->ticket, ticket) == 0 && ticket_valid(d, e, now)) {
             memcpy(c, e->c, e->n * sizeof(*c));
             *n = e->n;
+            d->cache_counts.ticket_hits++;
             return 0;
         }
     }
+    d->cache_counts.ticket_reads++;
     return ER_STORE_NOT_FOUND;
 }
 
@@ -175,9 +181,12 @@ void cache_ticket_keep(struct daemon *d, const char *ticket, const struct signin
 int cache_session(struct daemon *d, int index, struct exam_session *x)
 {
     if (index < 0 || index >= PKG_MAX_SESSIONS ||
-        d->session_cache[index].generation != store_generation(d->r.st))
+        d->session_cache[index].generation != store_generation(d->r.st)) {
+        d->cache_counts.session_reads++;
         return ER_STORE_NOT_FOUND;
+    }
     *x = d->session_cache[index].x;
+    d->cache_counts.session_hits++;
     return 0;
 }
 
@@ -187,4 +196,16 @@ void cache_session_keep(struct daemon *d, int index, const struct exam_session *
         return;
     d->session_cache[index].generation = store_generation(d->r.st);
     d->session_cache[index].x = *x;
+}
+
+json_t *cache_json(const struct daemon *d)
+{
+    const struct cache_counts *c = &d->cache_counts;
+
+    return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}", "tokens", "hits",
+                     (json_int_t)c->token_hits, "reads", (json_int_t)c->token_reads, "tickets",
+                     "hits", (json_int_t)c->ticket_hits, "reads", (json_int_t)c->ticket_reads,
+                     "terminals", "hits", (json_int_t)c->terminal_hits, "reads",
+                     (json_int_t)c->terminal_reads, "sessions", "hits", (json_int_t)c->session_hits,
+                     "reads", (json_int_t)c->session_reads);
 }

@@ -47,6 +47,7 @@ enum wstmt {
     W_RECEIPT_INSERT,
     W_OUTBOX_ACK,
     W_CAND_CHECK_IN,
+    W_DATA_VERSION,
     W_COUNT
 };
 
@@ -170,7 +171,11 @@ struct store {
     int read_open;    /* its transaction begun, at its first read */
     int closing;
     unsigned batch_max;
-    uint64_t generation;                          /* store_generation() */
+    uint64_t generation; /* store_generation() */
+    /* The writer's PRAGMA data_version when last looked at, and whether the
+     * batch in flight found it changed: another process committed. */
+    int64_t data_version;
+    int foreign;
     uint64_t cand_generation[STORE_CAND_BUCKETS]; /* store_candidate_generation() */
     store_close_cb close_cb;
     void *close_arg;

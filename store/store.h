@@ -111,9 +111,14 @@ void store_release_memory(struct store *st);
  *    store_ack_outbox), which change neither.
  * So what was read of a candidate (by ticket, by token) holds while both
  * numbers are as they were at the read; what was read of terminals,
- * sessions or the roster as a whole, while store_generation() is. The
- * global one is never 0. */
-uint64_t store_generation(const struct store *st);
+ * sessions or the roster as a whole, while store_generation() is. A
+ * commit of another process on the file (the CLI's offline unlock) moves
+ * the global one too: store_generation() looks (PRAGMA data_version, on
+ * the loop) while no transaction of the store's is in flight, and each
+ * transaction looks when it begins, so it is seen by the first call after
+ * it, or at most once the transaction in flight then is done. The global
+ * one is never 0. */
+uint64_t store_generation(struct store *st);
 uint64_t store_candidate_generation(const struct store *st, int64_t candidate_id);
 void store_read_begin(struct store *st);
 void store_read_end(struct store *st);

@@ -721,6 +721,48 @@ static void shared_and_unknown_ids_fall_back_safely(void **state)
     moved(f, &before, 2, -1, 0);
 }
 
+/* Another process's commit on the file (the CLI's offline unlock beside a
+ * running daemon) moves the global generation: seen by the next look while
+ * no batch is in flight, and by the next batch as it begins. */
+static void raw_write(struct fx *f, const char *sql)
+{
+    sqlite3 *db = raw(f);
+
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void on_raw_generation(int status, const struct store_ack *ack, void *arg)
+{
+    struct seen *s = arg;
+
+    s->at.all = s->f->st->generation; /* as after_batch left it, without a look */
+    on_done(status, ack, &s->d);
+}
+
+static void another_process_commit_moves_the_global_generation(void **state)
+{
+    struct fx *f = *state;
+    static struct seen s;
+    uint64_t g = store_generation(f->st);
+
+    assert_int_equal(store_generation(f->st), g); /* nothing new: it holds */
+    raw_write(f, "UPDATE sessions SET state = 'unlocked'");
+    assert_true(store_generation(f->st) > g);
+    g = store_generation(f->st);
+    assert_int_equal(store_generation(f->st), g);
+
+    /* A batch in flight: its BEGIN sees it, and after_batch moves it before
+     * the callback. */
+    raw_write(f, "UPDATE sessions SET state = 'running'");
+    s = (struct seen){.f = f};
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "q1", "A", 1, on_raw_generation, &s), 0);
+    run_until(f, &s.d.called);
+    assert_int_equal(s.d.status, 0);
+    assert_int_equal(s.at.all, g + 1);
+    assert_int_equal(store_generation(f->st), g + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,6 +779,7 @@ int main(void)
         T(other_writes_move_the_global_generation),
         T(a_rolled_back_write_moves_its_generation),
         T(shared_and_unknown_ids_fall_back_safely),
+        T(another_process_commit_moves_the_global_generation),
 #undef T
     };
 
