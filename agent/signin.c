@@ -237,8 +237,8 @@ static void ticket_candidates(struct daemon *d, const char *ticket, struct same_
     if (cache_ticket(d, ticket, t->c, &t->n) == 0)
         return;
     t->n = 0;
-    store_find_candidate(d->r.st, NULL, ticket, take_same_ticket, t);
-    cache_ticket_keep(d, ticket, t->c, t->n);
+    if (store_find_candidate(d->r.st, NULL, ticket, take_same_ticket, t) >= 0)
+        cache_ticket_keep(d, ticket, t->c, t->n); /* not a read cut short */
 }
 
 /* The one of t's candidates (t->n > 0) whose session candidate_resolve()
