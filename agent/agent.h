@@ -174,20 +174,41 @@ struct signed_in {
 struct exam_session {
     int found;
     int64_t starts_at, ends_at;
-    int earliest_submit_minutes;
+    int earliest_submit_minutes, late_admission_minutes;
     enum store_session_state state;
     uint8_t sealed[KEY_SEALED_LEN(PKG_SESSION_KEY)];
     size_t sealed_len;
 };
+/* A candidate as a sign-in reads them (signin.c): as the token's candidate
+ * is, and what sign-in alone checks. */
+struct signin_cand {
+    struct signed_in s;
+    int found;
+    int64_t checked_in_at; /* at the door (0: not yet) */
+    char name[128], id_type[64], id_number[64];
+};
+/* An approved terminal (or reader) as its token's SHA-256 finds it. */
+struct terminal_row {
+    int64_t id;
+    int seat;
+    enum store_term_kind kind;
+};
 
-/* What the candidates' requests read of the store, kept while the store's
- * generation (store_generation()) is the one they were read at (cache.c):
- * each token's candidate by the token's SHA-256, a few ways per slot, and
- * each session's row. */
-#define DAEMON_TOKEN_CACHE 1024
-#define DAEMON_TOKEN_WAYS  4
+/* What the candidates' and the terminals' requests read of the store, kept
+ * while the store says the rows have not changed since (cache.c): each
+ * token's candidate by the token's SHA-256 and each ticket's candidates
+ * (while store_generation() and each candidate's
+ * store_candidate_generation() are the ones they were read at), each
+ * approved terminal by its token's SHA-256 and each session's row (while
+ * store_generation() is). A few ways per slot. */
+#define DAEMON_TOKEN_CACHE    1024
+#define DAEMON_TOKEN_WAYS     4
+#define DAEMON_TERMINAL_CACHE 256
+#define DAEMON_TICKET_CACHE   512
+#define DAEMON_TICKET_SAME    2 /* candidates of a ticket kept; a ticket of more is read each time */
 struct token_cached {
     uint64_t generation; /* 0: empty */
+    uint64_t cand_generation;
     uint8_t hash[32];
     struct signed_in k;
 };
@@ -195,7 +216,39 @@ struct session_cached {
     uint64_t generation;
     struct exam_session x;
 };
-
+struct terminal_cached {
+    uint64_t generation; /* 0: empty */
+    uint8_t hash[32];
+    struct terminal_row t;
+};
+struct ticket_cached {
+    uint64_t generation; /* 0: empty */
+    char ticket[64];
+    size_t n;
+    uint64_t cand_generation[DAEMON_TICKET_SAME];
+    struct signin_cand c[DAEMON_TICKET_SAME];
+};
+/* How often each cache answered (hits) and how often the store was read
+ * for it instead (reads): GET /admin/v1/room's "cache" (cache_json()). */
+struct cache_counts {
+    uint64_t token_hits, token_reads, ticket_hits, ticket_reads;
+    uint64_t terminal_hits, terminal_reads, session_hits, session_reads;
+};
+struct daemon;
+json_t *cache_json(const struct daemon *d);
+/* The approved terminal whose token has this SHA-256, as read from the
+ * store since its last change (0), or ER_STORE_NOT_FOUND; _keep() keeps t,
+ * just read, for it. */
+int cache_terminal(struct daemon *d, const uint8_t hash[32], struct terminal_row *t);
+void cache_terminal_keep(struct daemon *d, const uint8_t hash[32], const struct terminal_row *t);
+/* The candidates holding ticket (n of them, at most DAEMON_TICKET_SAME) as
+ * read from the store since any of them changed (0), or ER_STORE_NOT_FOUND;
+ * _keep() keeps those just read (a ticket of more is not kept). */
+int cache_ticket(struct daemon *d, const char *ticket, struct signin_cand *c, size_t *n);
+void cache_ticket_keep(struct daemon *d, const char *ticket, const struct signin_cand *c, size_t n);
+/* A session's row (PKG_MAX_SESSIONS of them), from the session cache or the
+ * store (exam.c). */
+int exam_session_of(struct daemon *d, const char *session, struct exam_session *x);
 /* A proctor logged in over the LAN: the SHA-256 of their token, and when
  * it stops working (exam clock, seconds). */
 #define DAEMON_PROCTOR_TOKENS 8
@@ -272,8 +325,11 @@ struct daemon {
     struct inflight inflight[DAEMON_INFLIGHT]; /* a result waits for these (submit.c) */
     size_t inflight_used;                      /* slots ever taken (answers.c) */
     struct result_job *results;
-    struct token_cached token_cache[DAEMON_TOKEN_CACHE];   /* cache.c */
-    struct session_cached session_cache[PKG_MAX_SESSIONS]; /* cache.c */
+    struct token_cached token_cache[DAEMON_TOKEN_CACHE];          /* cache.c */
+    struct session_cached session_cache[PKG_MAX_SESSIONS];        /* cache.c */
+    struct terminal_cached terminal_cache[DAEMON_TERMINAL_CACHE]; /* cache.c */
+    struct ticket_cached ticket_cache[DAEMON_TICKET_CACHE];       /* cache.c */
+    struct cache_counts cache_counts;                             /* cache.c */
     int result_busy, scan_ready;
     int64_t result_current;                    /* the candidate whose result is being written */
     uv_timer_t scan_timer;                     /* auto-submit at each candidate's end */

@@ -296,9 +296,10 @@ enum MHD_Result http_room(struct http_req *q)
     json_t *doc;
 
     snapshot_read(q->d, &s, 1);
-    doc = json_pack("{s:I, s:o, s:o, s:O, s:o, s:o}", "server_time", (json_int_t)daemon_now_ms(),
-                    "sessions", values(s.sessions, 0), "seats", values(s.seats, 1), "pending",
-                    s.pending, "sync", sync_state(&s), "id_readers", idreaders_json(q->d));
+    doc = json_pack("{s:I, s:o, s:o, s:O, s:o, s:o, s:o}", "server_time",
+                    (json_int_t)daemon_now_ms(), "sessions", values(s.sessions, 0), "seats",
+                    values(s.seats, 1), "pending", s.pending, "sync", sync_state(&s), "id_readers",
+                    idreaders_json(q->d), "cache", cache_json(q->d));
     snapshot_free(&s);
     return daemon_reply(q->conn, MHD_HTTP_OK, doc);
 }

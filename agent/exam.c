@@ -102,6 +102,7 @@ static void take_session(const struct store_session *s, void *arg)
     x->starts_at = s->starts_at;
     x->ends_at = s->ends_at;
     x->earliest_submit_minutes = s->earliest_submit_minutes;
+    x->late_admission_minutes = s->late_admission_minutes;
     x->state = s->state;
     x->sealed_len = s->sealed_key_len == sizeof(x->sealed) ? s->sealed_key_len : 0;
     if (x->sealed_len)
@@ -197,17 +198,22 @@ const char *exam_state(const struct signed_in *k, const struct exam_session *x, 
     return "running";
 }
 
-int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_session *x)
+int exam_session_of(struct daemon *d, const char *session, struct exam_session *x)
 {
-    int i = session_index(d, k->session);
+    int i = session_index(d, session);
 
     if (cache_session(d, i, x) == 0)
         return 0;
     *x = (struct exam_session){0};
-    if (store_get_session(d->r.st, k->session, take_session, x) < 0 || !x->found)
+    if (store_get_session(d->r.st, session, take_session, x) < 0 || !x->found)
         return ER_STORE_NOT_FOUND;
     cache_session_keep(d, i, x);
     return 0;
+}
+
+int exam_session_get(struct daemon *d, const struct signed_in *k, struct exam_session *x)
+{
+    return exam_session_of(d, k->session, x);
 }
 
 const json_t *exam_items(struct daemon *d, const struct signed_in *k, const struct exam_session *x)

@@ -122,27 +122,35 @@ struct terminal_found {
 
 static void take_terminal(const struct store_terminal *t, void *arg)
 {
-    struct terminal_found *f = arg;
+    struct terminal_row *row = arg;
 
-    if (t->kind != STORE_TERM_TERMINAL)
+    row->id = t->id;
+    row->seat = t->seat;
+    row->kind = t->kind;
+}
+
+/* The approved terminal holding the token with this hash, from memory
+ * while no pairing changed (cache.c). */
+static void find_terminal(struct daemon *d, const uint8_t hash[STORE_HASH_LEN],
+                          struct terminal_found *f)
+{
+    struct terminal_row row = {0};
+
+    if (cache_terminal(d, hash, &row) < 0) {
+        if (store_find_terminal(d->r.st, hash, take_terminal, &row) < 0 || row.id == 0)
+            return;
+        cache_terminal_keep(d, hash, &row);
+    }
+    if (row.kind != STORE_TERM_TERMINAL)
         return; /* a seat's card reader signs nobody in */
-    f->id = t->id;
-    f->seat = t->seat;
+    f->id = row.id;
+    f->seat = row.seat;
     f->found = 1;
 }
 
-/* The candidate as the token's candidate is (http.h), and what sign-in
- * alone checks. */
-struct cand {
-    struct signed_in s;
-    int found;
-    int64_t checked_in_at; /* at the door (0: not yet) */
-    char name[128], id_type[64], id_number[64];
-};
-
 static void take_candidate(const struct store_candidate *c, void *arg)
 {
-    struct cand *k = arg;
+    struct signin_cand *k = arg;
 
     k->found = 1;
     signed_in_copy(&k->s, c);
@@ -156,7 +164,7 @@ static void take_candidate(const struct store_candidate *c, void *arg)
  * sessions' subjects under one ticket). */
 #define SAME_TICKET_MAX 8
 struct same_ticket {
-    struct cand c[SAME_TICKET_MAX];
+    struct signin_cand c[SAME_TICKET_MAX];
     size_t n;
 };
 
@@ -174,22 +182,18 @@ struct sess {
     enum store_session_state state;
 };
 
-static void take_session(const struct store_session *s, void *arg)
-{
-    struct sess *x = arg;
-
-    x->starts_at = s->starts_at;
-    x->ends_at = s->ends_at;
-    x->late_minutes = s->late_admission_minutes;
-    x->state = s->state;
-}
-
 /* Is session's sign-in open at now: from SIGNIN_AHEAD_S before its start
  * to the late-admission limit after it? */
 static int window(struct daemon *d, const char *session, int64_t now, struct sess *x)
 {
-    if (store_get_session(d->r.st, session, take_session, x) < 0)
+    struct exam_session e;
+
+    if (exam_session_of(d, session, &e) < 0)
         return -2;
+    x->starts_at = e.starts_at;
+    x->ends_at = e.ends_at;
+    x->late_minutes = e.late_admission_minutes;
+    x->state = e.state;
     if (now < x->starts_at - SIGNIN_AHEAD_S)
         return -1; /* too early */
     if (now > x->starts_at + (int64_t)x->late_minutes * 60)
@@ -206,7 +210,7 @@ int signin_window(struct daemon *d, const char *session, int64_t now)
 
 /* The rank of a ticket's candidate in one session for candidate_resolve(),
  * lower first; *order breaks ties within a rank, lower first. */
-static int rank_of(struct daemon *d, const struct cand *c, int64_t now, int64_t *order)
+static int rank_of(struct daemon *d, const struct signin_cand *c, int64_t now, int64_t *order)
 {
     struct sess y = {0};
     int w = window(d, c->s.session, now, &y);
@@ -226,27 +230,25 @@ static int rank_of(struct daemon *d, const struct cand *c, int64_t now, int64_t 
     return done ? 5 : 4;   /* over, never attended; or done */
 }
 
-int candidate_resolve(struct daemon *d, const char *ticket, const char *session, int64_t now,
-                      char *out, size_t outsz)
+/* Every candidate holding ticket, from memory while none of them changed
+ * (cache.c). */
+static void ticket_candidates(struct daemon *d, const char *ticket, struct same_ticket *t)
 {
-    struct same_ticket *t;
+    if (cache_ticket(d, ticket, t->c, &t->n) == 0)
+        return;
+    t->n = 0;
+    if (store_find_candidate(d->r.st, NULL, ticket, take_same_ticket, t) >= 0)
+        cache_ticket_keep(d, ticket, t->c, t->n); /* not a read cut short */
+}
+
+/* The one of t's candidates (t->n > 0) whose session candidate_resolve()
+ * picks. */
+static size_t resolve_pick(struct daemon *d, const struct same_ticket *t, int64_t now)
+{
     size_t pick = 0;
-    int best = 99, rc;
+    int best = 99;
     int64_t best_starts = 0;
 
-    if (session != NULL && session[0] != '\0') {
-        struct cand k = {0};
-
-        store_find_candidate(d->r.st, session, ticket, take_candidate, &k);
-        if (!k.found)
-            return ER_STORE_NOT_FOUND;
-        snprintf(out, outsz, "%s", k.s.session);
-        return 0;
-    }
-    t = calloc(1, sizeof(*t));
-    if (t == NULL)
-        return ER_NOMEM;
-    store_find_candidate(d->r.st, NULL, ticket, take_same_ticket, t);
     for (size_t i = 0; i < t->n; i++) {
         int64_t starts;
         int r = rank_of(d, &t->c[i], now, &starts);
@@ -257,20 +259,46 @@ int candidate_resolve(struct daemon *d, const char *ticket, const char *session,
             pick = i;
         }
     }
+    return pick;
+}
+
+int candidate_resolve(struct daemon *d, const char *ticket, const char *session, int64_t now,
+                      char *out, size_t outsz)
+{
+    struct same_ticket *t;
+    int rc;
+
+    if (session != NULL && session[0] != '\0') {
+        struct signin_cand k = {0};
+
+        store_find_candidate(d->r.st, session, ticket, take_candidate, &k);
+        if (!k.found)
+            return ER_STORE_NOT_FOUND;
+        snprintf(out, outsz, "%s", k.s.session);
+        return 0;
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return ER_NOMEM;
+    ticket_candidates(d, ticket, t);
     rc = t->n > 0 ? 0 : ER_STORE_NOT_FOUND;
     if (rc == 0)
-        snprintf(out, outsz, "%s", t->c[pick].s.session);
+        snprintf(out, outsz, "%s", t->c[resolve_pick(d, t, now)].s.session);
     free(t);
     return rc;
 }
 
 /* The ticket's candidate in the session candidate_resolve() picks. */
-static void find_candidate(struct daemon *d, const char *ticket, int64_t now, struct cand *k)
+static void find_candidate(struct daemon *d, const char *ticket, int64_t now, struct signin_cand *k)
 {
-    char session[PKG_MAX_NAME + 1];
+    struct same_ticket *t = calloc(1, sizeof(*t));
 
-    if (candidate_resolve(d, ticket, NULL, now, session, sizeof(session)) == 0)
-        store_find_candidate(d->r.st, session, ticket, take_candidate, k);
+    if (t == NULL)
+        return;
+    ticket_candidates(d, ticket, t);
+    if (t->n > 0)
+        *k = t->c[resolve_pick(d, t, now)];
+    free(t);
 }
 
 /* Is the sign-in of a session other than the candidate's open at now?
@@ -304,7 +332,7 @@ static void take_live(const struct store_signin *g, void *arg)
 }
 
 /* The ID as the candidate typed it, against the roster's. */
-static int id_matches(const struct cand *k, const char *typed, int *format_error)
+static int id_matches(const struct signin_cand *k, const char *typed, int *format_error)
 {
     char norm[IDNUM_LEN + 1], folded[128];
     size_t n;
@@ -391,8 +419,8 @@ static void signed_in_done(int status, const struct store_ack *ack, void *arg)
  * and an attendance event in one transaction of the next group commit, the
  * store checking there that the seat and the terminal are still as read;
  * answers once it is durable. */
-static enum MHD_Result sign_in(struct http_req *q, const struct cand *k, const struct sess *x,
-                               const struct terminal_found *t, int by_card)
+static enum MHD_Result sign_in(struct http_req *q, const struct signin_cand *k,
+                               const struct sess *x, const struct terminal_found *t, int by_card)
 {
     uint8_t raw[32], hash[STORE_HASH_LEN];
     char token[65], *body = NULL;
@@ -449,7 +477,7 @@ enum MHD_Result http_terminal(struct http_req *q)
 
     if (token != NULL) {
         sha256(token, strlen(token), hash);
-        store_find_terminal(q->d->r.st, hash, take_terminal, &t);
+        find_terminal(q->d, hash, &t);
     }
     if (!t.found)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);
@@ -461,7 +489,7 @@ enum MHD_Result http_terminal(struct http_req *q)
 enum MHD_Result http_signin(struct http_req *q)
 {
     struct terminal_found t = {0};
-    struct cand k = {0};
+    struct signin_cand k = {0};
     struct sess x = {0};
     const char *token = http_bearer(q->conn);
     char ticket[API_TICKET_MAX + 1], id[API_IDNUM_MAX + 1];
@@ -474,7 +502,7 @@ enum MHD_Result http_signin(struct http_req *q)
 
     if (token != NULL) {
         sha256(token, strlen(token), hash);
-        store_find_terminal(q->d->r.st, hash, take_terminal, &t);
+        find_terminal(q->d, hash, &t);
     }
     if (!t.found)
         return refuse(q, MHD_HTTP_UNAUTHORIZED, "not_paired", MSG_NOT_PAIRED);

@@ -47,6 +47,7 @@ enum wstmt {
     W_RECEIPT_INSERT,
     W_OUTBOX_ACK,
     W_CAND_CHECK_IN,
+    W_DATA_VERSION,
     W_COUNT
 };
 
@@ -129,9 +130,23 @@ struct step {
 
 enum op_kind { OP_STEPS, OP_ANSWER, OP_PACKAGE, OP_RESULT, OP_ACK };
 
+/* What a write changes of the rows the loop keeps in memory (store.h,
+ * store_generation()): a candidate id (> 0), only that candidate's rows
+ * (their candidate row, their sign-ins); OP_SCOPE_ALL anything (the default,
+ * for whatever is not known to be narrower); OP_SCOPE_NONE none of them
+ * (answers, events, the outbox, receipts). */
+#define OP_SCOPE_ALL  (-1)
+#define OP_SCOPE_NONE 0
+
+/* The per-candidate generations: a counter per bucket of candidate ids
+ * (id modulo this). Two candidates in one bucket share it, so a write of
+ * one makes the other read again too: never stale, and never full. */
+#define STORE_CAND_BUCKETS 16384
+
 struct op {
     struct op *next;
     enum op_kind kind;
+    int64_t scope; /* OP_SCOPE_ALL, OP_SCOPE_NONE or a candidate id */
     store_done_cb cb;
     void *arg;
     int status;
@@ -157,6 +172,11 @@ struct store {
     int closing;
     unsigned batch_max;
     uint64_t generation; /* store_generation() */
+    /* The writer's PRAGMA data_version when last looked at, and whether the
+     * batch in flight found it changed: another process committed. */
+    int64_t data_version;
+    int foreign;
+    uint64_t cand_generation[STORE_CAND_BUCKETS]; /* store_candidate_generation() */
     store_close_cb close_cb;
     void *close_arg;
     struct store_stats stats;
@@ -181,7 +201,9 @@ int store_op_exec(struct store *st, struct op *op);
 int store_is_fatal(int status);
 
 /* store.c */
-/* Queues op (taking it); ER_STORE_CLOSED (op freed) after store_close. */
+/* Queues op (taking it); ER_STORE_CLOSED (op freed) after store_close.
+ * The generations op->scope names change now and again once it is
+ * committed or rolled back. */
 int store_submit(struct store *st, struct op *op);
 
 /* For the disk-full test: caps the file at max_pages pages of the writer

@@ -17,6 +17,7 @@ struct op *store_op_new(enum op_kind kind, store_done_cb cb, void *arg)
     if (op == NULL)
         return NULL;
     op->kind = kind;
+    op->scope = kind == OP_ANSWER ? OP_SCOPE_NONE : OP_SCOPE_ALL;
     op->cb = cb;
     op->arg = arg;
     op->tail = &op->steps;

@@ -356,6 +356,9 @@ const char *const store_wsql[W_COUNT] = {
                         " WHERE id = ?1 AND checked_in_at IS NULL",
     [W_OUTBOX_ACK] = "UPDATE outbox SET acked_at = ?2, receipt_id = ?3"
                      " WHERE id = ?1 AND acked_at IS NULL",
+    /* Changes only when another connection (another process: the CLI's
+     * offline unlock) commits: the writer never sees its own commits here. */
+    [W_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /* A session row as session_row() (read.c) reads it. */

@@ -120,6 +120,28 @@ static int setup_writer(sqlite3 *db)
     return err;
 }
 
+/* The writer's PRAGMA data_version: on the thread pool while busy, else on
+ * the loop. -1 when it cannot be read. */
+static int64_t data_version(struct store *st)
+{
+    sqlite3_stmt *s = st->ws[W_DATA_VERSION];
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+
+    sqlite3_reset(s);
+    return v;
+}
+
+/* Has another process committed since the last look? */
+static int foreign_commit(struct store *st)
+{
+    int64_t v = data_version(st);
+
+    if (v == st->data_version)
+        return 0;
+    st->data_version = v;
+    return 1;
+}
+
 static int prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **out, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -190,6 +212,8 @@ int store_open(uv_loop_t *loop, const char *data_dir, const char *name, struct s
         err = store_exec(st->r, "PRAGMA query_only = ON");
     if (err == 0)
         err = prepare_all(st->r, store_rsql, st->rs, R_COUNT);
+    if (err == 0)
+        st->data_version = data_version(st);
 out:
     if (err != 0) {
         if (st != NULL)
@@ -255,6 +279,10 @@ static void run_batch(uv_work_t *req)
     if (!sqlite3_get_autocommit(st->w))
         step_simple(st, W_ROLLBACK);
     fatal = step_simple(st, W_BEGIN);
+    /* Another process's commits came before this one (it holds the lock
+     * now): what the loop keeps is read again (after_batch). */
+    if (fatal == 0 && foreign_commit(st))
+        st->foreign = 1;
     for (struct op *op = st->batch; fatal == 0 && op != NULL; op = op->next) {
         op->status = store_op_exec(st, op);
         if (store_is_fatal(op->status))
@@ -273,6 +301,15 @@ static void run_batch(uv_work_t *req)
         }
     }
     st->batch_status = fatal;
+}
+
+/* The generation of what a write of this scope changes moves on. */
+static void touch(struct store *st, int64_t scope)
+{
+    if (scope > 0)
+        st->cand_generation[(uint64_t)scope % STORE_CAND_BUCKETS]++;
+    else if (scope != OP_SCOPE_NONE)
+        st->generation++;
 }
 
 static void after_batch(uv_work_t *req, int status);
@@ -342,10 +379,10 @@ static void after_batch(uv_work_t *req, int status)
     /* Committed (or rolled back): what the loop kept of the rows these
      * writes touch is read again, before anyone hears of them. */
     for (struct op *op = done; op != NULL; op = op->next)
-        if (op->kind != OP_ANSWER) {
-            st->generation++;
-            break;
-        }
+        touch(st, op->scope);
+    if (st->foreign)
+        st->generation++;
+    st->foreign = 0;
     st->in_callbacks = 1;
     while (done != NULL) {
         struct op *next = done->next;
@@ -376,8 +413,7 @@ int store_submit(struct store *st, struct op *op)
         store_op_free(op);
         return ER_STORE_CLOSED;
     }
-    if (op->kind != OP_ANSWER)
-        st->generation++; /* and again once it is committed (after_batch) */
+    touch(st, op->scope); /* and again once it is committed (after_batch) */
     op->next = NULL;
     *st->pending_tail = op;
     st->pending_tail = &op->next;
@@ -385,9 +421,18 @@ int store_submit(struct store *st, struct op *op)
     return 0;
 }
 
-uint64_t store_generation(const struct store *st)
+uint64_t store_generation(struct store *st)
 {
+    /* Another process's commit (the CLI's offline unlock): seen here while
+     * no batch is in flight, else by the batch (run_batch). */
+    if (!st->busy && st->w != NULL && foreign_commit(st))
+        st->generation++;
     return st->generation;
+}
+
+uint64_t store_candidate_generation(const struct store *st, int64_t candidate_id)
+{
+    return st->cand_generation[(uint64_t)candidate_id % STORE_CAND_BUCKETS];
 }
 
 void store_close(struct store *st, store_close_cb cb, void *arg)

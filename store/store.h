@@ -96,12 +96,30 @@ void store_get_stats(const struct store *st, struct store_stats *out);
  * the whole file): they fill again as the day's reads and writes need. */
 void store_release_memory(struct store *st);
 
-/* A number that changes whenever a write other than an answer's
- * (store_put_answer) is queued and again when it is committed or rolled
- * back: whatever the loop keeps in memory of the store's other rows
- * (candidates, sign-ins, terminals, sessions, the roster) is good only while
- * it has not changed. Never 0. */
-uint64_t store_generation(const struct store *st);
+/* What the loop keeps in memory of the store's rows is good only while
+ * these have not changed. Each write changes one of them when it is queued
+ * and again when it is committed or rolled back:
+ *  - store_candidate_generation(), the candidate's: the writes of one
+ *    candidate's own rows, their candidate row and their sign-ins
+ *    (store_update_candidate, store_add_time, store_check_in,
+ *    store_mark_running, store_move_candidate, store_add_signin,
+ *    store_add_result). Candidates may share a number (a write of one makes
+ *    the others read again: never stale);
+ *  - store_generation(), everything's: every other write (terminals,
+ *    sessions, the roster, packages, the room), except those that change
+ *    none of these rows (store_put_answer, store_add_event,
+ *    store_ack_outbox), which change neither.
+ * So what was read of a candidate (by ticket, by token) holds while both
+ * numbers are as they were at the read; what was read of terminals,
+ * sessions or the roster as a whole, while store_generation() is. A
+ * commit of another process on the file (the CLI's offline unlock) moves
+ * the global one too: store_generation() looks (PRAGMA data_version, on
+ * the loop) while no transaction of the store's is in flight, and each
+ * transaction looks when it begins, so it is seen by the first call after
+ * it, or at most once the transaction in flight then is done. The global
+ * one is never 0. */
+uint64_t store_generation(struct store *st);
+uint64_t store_candidate_generation(const struct store *st, int64_t candidate_id);
 void store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 

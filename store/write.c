@@ -42,15 +42,37 @@ static int queue(struct store *st, struct op *op, int err)
     return store_submit(st, op);
 }
 
-static int one_step(struct store *st, int stmt, int flags, int n, const struct param *ps,
-                    store_done_cb cb, void *arg)
+static int scoped_step(struct store *st, int64_t scope, int stmt, int flags, int n,
+                       const struct param *ps, store_done_cb cb, void *arg)
 {
     struct op *op = NULL;
     int err = new_op(st, OP_STEPS, cb, arg, &op);
 
     if (err != 0)
         return err;
+    op->scope = scope;
     return queue(st, op, store_op_step(op, stmt, flags, n, ps));
+}
+
+/* A write that may change anything the loop keeps (store_generation()). */
+static int one_step(struct store *st, int stmt, int flags, int n, const struct param *ps,
+                    store_done_cb cb, void *arg)
+{
+    return scoped_step(st, OP_SCOPE_ALL, stmt, flags, n, ps, cb, arg);
+}
+
+/* The scope of a write of one candidate's rows: an id that cannot be a
+ * candidate's changes nothing, but is not trusted to: everything. */
+static int64_t candidate_scope(int64_t candidate_id)
+{
+    return candidate_id > 0 ? candidate_id : OP_SCOPE_ALL;
+}
+
+/* A write of only this candidate's rows (store_candidate_generation()). */
+static int candidate_step(struct store *st, int64_t candidate_id, int stmt, int flags, int n,
+                          const struct param *ps, store_done_cb cb, void *arg)
+{
+    return scoped_step(st, candidate_scope(candidate_id), stmt, flags, n, ps, cb, arg);
 }
 
 /* The wall clock's milliseconds (big-endian) then 8 random bytes: ids made
@@ -226,7 +248,7 @@ int store_update_candidate(struct store *st, int64_t candidate_id, enum store_ca
         seat > 0 ? PI(seat) : PN,
         PI(add_seconds),
     };
-    return one_step(st, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+    return candidate_step(st, candidate_id, W_CAND_UPDATE, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
 int store_add_time(struct store *st, int64_t candidate_id, int add_seconds, store_done_cb cb,
@@ -236,7 +258,7 @@ int store_add_time(struct store *st, int64_t candidate_id, int add_seconds, stor
 
     if (add_seconds <= 0)
         return ER_USAGE;
-    return one_step(st, W_CAND_ADD_TIME, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
+    return candidate_step(st, candidate_id, W_CAND_ADD_TIME, STEP_NEED_CHANGE, NP(ps), ps, cb, arg);
 }
 
 int store_check_in(struct store *st, int64_t candidate_id, int64_t at, store_done_cb cb, void *arg)
@@ -245,14 +267,14 @@ int store_check_in(struct store *st, int64_t candidate_id, int64_t at, store_don
 
     if (at <= 0)
         return ER_USAGE;
-    return one_step(st, W_CAND_CHECK_IN, 0, NP(ps), ps, cb, arg);
+    return candidate_step(st, candidate_id, W_CAND_CHECK_IN, 0, NP(ps), ps, cb, arg);
 }
 
 int store_mark_running(struct store *st, int64_t candidate_id, store_done_cb cb, void *arg)
 {
     const struct param ps[] = {PI(candidate_id)};
 
-    return one_step(st, W_CAND_RUNNING, 0, NP(ps), ps, cb, arg);
+    return candidate_step(st, candidate_id, W_CAND_RUNNING, 0, NP(ps), ps, cb, arg);
 }
 
 int store_move_candidate(struct store *st, int64_t candidate_id, int seat, store_done_cb cb,
@@ -268,6 +290,7 @@ int store_move_candidate(struct store *st, int64_t candidate_id, int seat, store
     err = new_op(st, OP_STEPS, cb, arg, &op);
     if (err != 0)
         return err;
+    op->scope = candidate_scope(candidate_id); /* their seat, their sign-ins */
     /* The seat and the end of the old seat's tokens together: never a
      * moment when the candidate is at the new seat and still answering at
      * the old one. */
@@ -384,6 +407,9 @@ int store_add_signin(struct store *st, int64_t candidate_id, int64_t terminal_id
     err = new_op(st, OP_STEPS, cb, arg, &op);
     if (err != 0)
         return err;
+    /* Their sign-ins (the token before is replaced) and their state; the
+     * terminal is only read, and the event is kept by nobody. */
+    op->scope = candidate_scope(candidate_id);
     /* The sign-in is checked against the committed candidate and terminal
      * in the transaction (a move or a revoke queued ahead of it refuses
      * it), and the state and the attendance event go with it or not at
@@ -438,6 +464,8 @@ int store_add_result(struct store *st, const struct store_result *res, store_don
     err = new_op(st, OP_RESULT, cb, arg, &op);
     if (err != 0)
         return err;
+    /* The candidate's state; the chain and the outbox are kept by nobody. */
+    op->scope = candidate_scope(res->candidate_id);
     memcpy(op->ack.uid, uid, STORE_UID_LEN);
     op->ack.id = res->chain_pos;
     /* The state the result was decided on: absent only for a candidate
@@ -467,6 +495,7 @@ int store_add_event(struct store *st, const struct store_event *ev, store_done_c
     err = new_op(st, OP_STEPS, cb, arg, &op);
     if (err != 0)
         return err;
+    op->scope = OP_SCOPE_NONE; /* events and the outbox: kept by nobody */
     return queue(st, op, event_steps(op, ev));
 }
 
@@ -483,6 +512,7 @@ int store_ack_outbox(struct store *st, const uint8_t *receipt, size_t receipt_le
     err = new_op(st, OP_ACK, cb, arg, &op);
     if (err != 0)
         return err;
+    op->scope = OP_SCOPE_NONE; /* receipts and the outbox: kept by nobody */
     err = store_op_step(op, W_RECEIPT_INSERT, STEP_ROWID, NP(rec), rec);
     for (size_t i = 0; err == 0 && i < n; i++) {
         /* The receipt's id is bound in the transaction, once known. */

@@ -2,7 +2,9 @@
  * the next transaction; callbacks run on the loop, in order, after COMMIT;
  * one failing write does not sink its batch; a full disk fails the batch
  * cleanly and writes succeed again once there is room; reads on the loop
- * never wait for a writer; closing lets queued writes finish. */
+ * never wait for a writer; closing lets queued writes finish; each write
+ * moves the generation of what it changes (store_generation(), each
+ * candidate's store_candidate_generation()) when queued and when done. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -460,6 +462,307 @@ static void a_full_disk_fails_cleanly_and_recovers(void **state)
     assert_int_equal(failure, 0);
 }
 
+/* ---- generations: what the loop keeps of the store, and when it goes ---- */
+
+/* The generations now: the global one and each candidate's. */
+struct gens {
+    uint64_t all, cand[N_CANDS];
+};
+
+static struct gens gens_now(struct fx *f)
+{
+    struct gens g = {.all = store_generation(f->st)};
+
+    for (int i = 0; i < N_CANDS; i++)
+        g.cand[i] = store_candidate_generation(f->st, f->cand[i]);
+    return g;
+}
+
+/* Each generation moved by as much as expected: all by `all`, candidate
+ * `who` by `mine` (who < 0: none), every other candidate by 0. */
+static void moved(struct fx *f, const struct gens *before, uint64_t all, int who, uint64_t mine)
+{
+    struct gens now = gens_now(f);
+
+    assert_int_equal(now.all - before->all, all);
+    for (int i = 0; i < N_CANDS; i++)
+        assert_int_equal(now.cand[i] - before->cand[i], i == who ? mine : 0);
+}
+
+/* A write's callback, which also notes the generations it ran at. */
+struct seen {
+    struct done d;
+    struct fx *f;
+    struct gens at;
+};
+
+static void on_seen(int status, const struct store_ack *ack, void *arg)
+{
+    struct seen *s = arg;
+
+    s->at = gens_now(s->f);
+    on_done(status, ack, &s->d);
+}
+
+/* Seats 1 to 4 for the terminals (a roster of seats only). */
+static int load_seats(struct fx *f, store_done_cb cb, void *arg)
+{
+    static const struct store_seat seats[] = {{1, "1", 0}, {2, "2", 0}, {3, "3", 0}, {4, "4", 0}};
+    struct store_roster roster = {NULL, 0, seats, 4, NULL, 0};
+
+    return store_load_roster(f->st, &roster, cb, arg);
+}
+
+static int make_terminal(struct fx *f, int seat, const uint8_t token_hash[STORE_HASH_LEN])
+{
+    struct done d = {0};
+    char code[16];
+
+    assert_int_equal(load_seats(f, on_done, &d), 0);
+    run_until(f, &d.called);
+    assert_int_equal(d.status, 0);
+    memset(&d, 0, sizeof(d));
+
+    snprintf(code, sizeof(code), "C%d", seat);
+    assert_int_equal(store_add_terminal(f->st, code, NULL, STORE_TERM_TERMINAL, on_done, &d), 0);
+    run_until(f, &d.called);
+    assert_int_equal(d.status, 0);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_approve_terminal(f->st, code, token_hash, seat, on_done, &d), 0);
+    run_until(f, &d.called);
+    assert_int_equal(d.status, 0);
+    return 0;
+}
+
+/* Each write of one candidate's rows moves that candidate's generation
+ * once when queued and once more before its callback runs (whether it
+ * succeeded or was refused), and no other. */
+static void a_candidates_write_moves_only_their_generation(void **state)
+{
+    struct fx *f = *state;
+    uint8_t term[STORE_HASH_LEN], tok[STORE_HASH_LEN];
+    struct store_event ev = {.kind = STORE_EVENT_ATTENDANCE, .body = "{}"};
+    struct store_result res = {.chain_pos = 1,
+                               .sealed = (const uint8_t *)"x",
+                               .sealed_len = 1,
+                               .state = STORE_CAND_ABSENT};
+
+    memset(term, 1, sizeof(term));
+    memset(tok, 2, sizeof(tok));
+    make_terminal(f, 3, term);
+    for (int w = 0; w < 8; w++) {
+        int who = w % N_CANDS;
+        int64_t id = f->cand[who];
+        struct gens before = gens_now(f);
+        static struct seen s; /* a failed check leaves the write to teardown */
+        int rc = -1;
+
+        s = (struct seen){.f = f};
+
+        res.candidate_id = id;
+        ev.candidate_id = id;
+        switch (w) {
+        case 0:
+            rc = store_update_candidate(f->st, id, STORE_CAND_REGISTERED, 0, 60, on_seen, &s);
+            break;
+        case 1:
+            rc = store_add_time(f->st, id, 60, on_seen, &s);
+            break;
+        case 2:
+            rc = store_check_in(f->st, id, 1000, on_seen, &s);
+            break;
+        case 3:
+            rc = store_mark_running(f->st, id, on_seen, &s);
+            break;
+        case 4: /* no such seat: refused, and still moved */
+            rc = store_move_candidate(f->st, id, 42, on_seen, &s);
+            break;
+        case 5: /* at seat 3's terminal, but not at seat 3: refused */
+            rc = store_add_signin(f->st, id, 1, 3, tok, &ev, on_seen, &s);
+            break;
+        case 6:
+            rc = store_add_result(f->st, &res, on_seen, &s);
+            break;
+        case 7:
+            rc = store_update_candidate(f->st, id, STORE_CAND_SIGNED_IN, 0, 0, on_seen, &s);
+            break;
+        }
+        assert_int_equal(rc, 0);
+        moved(f, &before, 0, who, 1);
+        run_until(f, &s.d.called);
+        moved(f, &before, 0, who, 2);
+        /* Already when the caller heard of it. */
+        assert_int_equal(s.at.cand[who] - before.cand[who], 2);
+    }
+}
+
+/* Answers, events and receipts change no row the loop keeps: nothing moves. */
+static void answers_events_and_receipts_move_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct gens before = gens_now(f);
+    static struct done d[3];
+    struct store_event ev = {
+        .kind = STORE_EVENT_INCIDENT, .candidate_id = f->cand[1], .body = "{}"};
+    const uint8_t receipt[] = "r";
+
+    memset(d, 0, sizeof(d));
+    assert_int_equal(store_put_answer(f->st, f->cand[1], "q1", "A", 1, on_done, &d[0]), 0);
+    assert_int_equal(store_add_event(f->st, &ev, on_done, &d[1]), 0);
+    assert_int_equal(store_ack_outbox(f->st, receipt, 1, NULL, 0, on_done, &d[2]), 0);
+    moved(f, &before, 0, -1, 0);
+    run_until(f, &d[2].called);
+    assert_int_equal(d[0].status, 0);
+    assert_int_equal(d[1].status, 0);
+    assert_int_equal(d[2].status, 0);
+    moved(f, &before, 0, -1, 0);
+}
+
+/* Terminals, sessions, the roster, the room: the global generation, once
+ * queued and once done, before the callback. */
+static void other_writes_move_the_global_generation(void **state)
+{
+    struct fx *f = *state;
+    uint8_t term[STORE_HASH_LEN];
+
+    memset(term, 7, sizeof(term));
+    for (int w = 0; w < 5; w++) {
+        struct gens before = gens_now(f);
+        static struct seen s; /* a failed check leaves the write to teardown */
+        int rc = -1;
+
+        s = (struct seen){.f = f};
+
+        switch (w) {
+        case 0:
+            rc = store_set_session_state(f->st, "S1", STORE_SESSION_UNLOCKED, NULL, 0, on_seen, &s);
+            break;
+        case 1:
+            rc = load_seats(f, on_seen, &s);
+            break;
+        case 2:
+            rc = store_add_terminal(f->st, "P1", NULL, STORE_TERM_TERMINAL, on_seen, &s);
+            break;
+        case 3:
+            rc = store_approve_terminal(f->st, "P1", term, 1, on_seen, &s);
+            break;
+        case 4: /* the first terminal's id */
+            rc = store_revoke_terminal(f->st, 1, on_seen, &s);
+            break;
+        }
+        assert_int_equal(rc, 0);
+        moved(f, &before, 1, -1, 0);
+        run_until(f, &s.d.called);
+        assert_int_equal(s.d.status, 0);
+        moved(f, &before, 2, -1, 0);
+        assert_int_equal(s.at.all - before.all, 2);
+    }
+}
+
+/* A batch rolled back by a full disk moves the generations of its writes
+ * all the same (the loop may have read while it was queued). */
+static void a_rolled_back_write_moves_its_generation(void **state)
+{
+    struct fx *f = *state;
+    static struct done d[65];
+    static struct seen s;
+    struct gens before;
+    char item[16], answer[STORE_ANSWER_MAX + 1];
+    int64_t pages = store_limit_pages(f->st, 0);
+
+    memset(d, 0, sizeof(d));
+    s = (struct seen){.f = f};
+    memset(answer, 'A', STORE_ANSWER_MAX);
+    answer[STORE_ANSWER_MAX] = '\0';
+    assert_int_equal(store_limit_pages(f->st, pages), pages);
+    /* In flight alone; what follows is the next batch, too big for the
+     * file: it fails whole. */
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "first", "A", 1, on_done, &d[64]), 0);
+    before = gens_now(f);
+    assert_int_equal(store_add_time(f->st, f->cand[5], 60, on_seen, &s), 0);
+    for (int i = 0; i < 64; i++) {
+        snprintf(item, sizeof(item), "r%d", i);
+        assert_int_equal(
+            store_put_answer(f->st, f->cand[i % N_CANDS], item, answer, 1, on_done, &d[i]), 0);
+    }
+    moved(f, &before, 0, 5, 1);
+    run_until(f, &d[63].called);
+    assert_int_equal(s.d.status, ER_STORE_FULL);
+    assert_int_equal(d[63].status, ER_STORE_FULL);
+    moved(f, &before, 0, 5, 2);
+    assert_int_equal(s.at.cand[5] - before.cand[5], 2);
+    assert_int_equal(store_limit_pages(f->st, 1 << 30), 1 << 30);
+}
+
+/* Candidates share a generation only as their ids share a bucket: a write
+ * of one moves the other's too (read again, never stale); a write of an id
+ * that cannot be a candidate's moves everything. */
+static void shared_and_unknown_ids_fall_back_safely(void **state)
+{
+    struct fx *f = *state;
+    struct gens before = gens_now(f);
+    static struct done d;
+
+    memset(&d, 0, sizeof(d));
+    /* No such candidate, in cand[2]'s bucket: refused, and cand[2] moves. */
+    assert_int_equal(store_add_time(f->st, f->cand[2] + STORE_CAND_BUCKETS, 60, on_done, &d), 0);
+    moved(f, &before, 0, 2, 1);
+    run_until(f, &d.called);
+    assert_int_equal(d.status, ER_STORE_NOT_FOUND);
+    moved(f, &before, 0, 2, 2);
+    assert_int_equal(store_candidate_generation(f->st, f->cand[2] + 3 * STORE_CAND_BUCKETS),
+                     store_candidate_generation(f->st, f->cand[2]));
+
+    before = gens_now(f);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(store_add_time(f->st, 0, 60, on_done, &d), 0);
+    moved(f, &before, 1, -1, 0);
+    run_until(f, &d.called);
+    moved(f, &before, 2, -1, 0);
+}
+
+/* Another process's commit on the file (the CLI's offline unlock beside a
+ * running daemon) moves the global generation: seen by the next look while
+ * no batch is in flight, and by the next batch as it begins. */
+static void raw_write(struct fx *f, const char *sql)
+{
+    sqlite3 *db = raw(f);
+
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void on_raw_generation(int status, const struct store_ack *ack, void *arg)
+{
+    struct seen *s = arg;
+
+    s->at.all = s->f->st->generation; /* as after_batch left it, without a look */
+    on_done(status, ack, &s->d);
+}
+
+static void another_process_commit_moves_the_global_generation(void **state)
+{
+    struct fx *f = *state;
+    static struct seen s;
+    uint64_t g = store_generation(f->st);
+
+    assert_int_equal(store_generation(f->st), g); /* nothing new: it holds */
+    raw_write(f, "UPDATE sessions SET state = 'unlocked'");
+    assert_true(store_generation(f->st) > g);
+    g = store_generation(f->st);
+    assert_int_equal(store_generation(f->st), g);
+
+    /* A batch in flight: its BEGIN sees it, and after_batch moves it before
+     * the callback. */
+    raw_write(f, "UPDATE sessions SET state = 'running'");
+    s = (struct seen){.f = f};
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "q1", "A", 1, on_raw_generation, &s), 0);
+    run_until(f, &s.d.called);
+    assert_int_equal(s.d.status, 0);
+    assert_int_equal(s.at.all, g + 1);
+    assert_int_equal(store_generation(f->st), g + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +774,12 @@ int main(void)
         T(close_lets_queued_writes_finish),
         T(close_from_a_callback_waits_for_the_batch),
         T(a_full_disk_fails_cleanly_and_recovers),
+        T(a_candidates_write_moves_only_their_generation),
+        T(answers_events_and_receipts_move_nothing),
+        T(other_writes_move_the_global_generation),
+        T(a_rolled_back_write_moves_its_generation),
+        T(shared_and_unknown_ids_fall_back_safely),
+        T(another_process_commit_moves_the_global_generation),
 #undef T
     };
 
