@@ -330,12 +330,10 @@ static int fetch_key(struct daemon *d)
 static void tick(uv_timer_t *t)
 {
     struct daemon *d = t->data;
-    int64_t pending = 0;
-
     if (d->stopping || d->busy || d->engine == NULL)
         return;
-    store_count_outbox(d->r.st, &pending);
-    if (pending > 0 && sync_engine_pass(d->engine, on_pass, d) == 0) {
+    /* Whether anything waits, not how much (a count visits every row). */
+    if (store_outbox_waiting(d->r.st) > 0 && sync_engine_pass(d->engine, on_pass, d) == 0) {
         d->busy = 1;
         return;
     }

@@ -80,6 +80,7 @@ enum rstmt {
     R_OUTBOX_FIRST,
     R_SESSIONS,
     R_OUTBOX_COUNT,
+    R_OUTBOX_ANY,
     R_BEGIN,
     R_END,
     R_COUNT

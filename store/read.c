@@ -545,6 +545,15 @@ int store_count_outbox(struct store *st, int64_t *pending)
     return rc < 0 ? rc : 0;
 }
 
+int store_outbox_waiting(struct store *st)
+{
+    sqlite3_stmt *s = st->rs[R_OUTBOX_ANY];
+    int rc = read_step(st, s), any = rc == SQLITE_ROW;
+
+    rc = finish(st, s, any ? SQLITE_DONE : rc, 1, 0);
+    return rc < 0 ? rc : any;
+}
+
 void store_read_begin(struct store *st)
 {
     st->read_depth++; /* the BEGIN comes with the first read (read_step) */

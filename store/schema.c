@@ -430,6 +430,7 @@ const char *const store_rsql[R_COUNT] = {
     [R_OUTBOX_FIRST] = OUTBOX_PENDING " LIMIT ?1",
     [R_SESSIONS] = "SELECT " SESSION_COLS " FROM sessions ORDER BY starts_at, id",
     [R_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE acked_at IS NULL",
+    [R_OUTBOX_ANY] = "SELECT 1 FROM outbox WHERE acked_at IS NULL LIMIT 1",
     [R_BEGIN] = "BEGIN",
     [R_END] = "COMMIT",
 };

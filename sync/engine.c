@@ -23,6 +23,7 @@ struct row {
 struct sync_engine {
     struct sync_engine_config cfg;
     char room_hex[65];
+    int unreachable; /* the last pass reached no center: the next one asks first */
 };
 
 /* Outbox rows read at a time, in batches: however long the backlog (a room
@@ -175,6 +176,8 @@ static void finish(struct pass *p)
     dynbuf_free(&p->rows);
     store_count_outbox(p->e->cfg.store, &pending);
     p->out.pending = pending;
+    p->e->unreachable = p->out.status == ER_SYNC_UNREACHABLE || p->out.status == ER_SYNC_TIMEOUT ||
+                        p->out.status == ER_SYNC_NETWORK;
     p->cb(&p->out, p->arg);
     free(p);
 }
@@ -430,6 +433,35 @@ static void send_batch(struct pass *p)
     }
 }
 
+/* The pass proper: the first rows, the first batch. */
+static void start(struct pass *p)
+{
+    int rc = read_rows(p);
+
+    if (rc < 0) {
+        p->out.status = rc;
+        finish(p);
+        return;
+    }
+    send_batch(p);
+}
+
+/* After a pass that reached no center (the room offline), the next one
+ * first asks the time, unsigned: while the center stays out of reach a try
+ * costs a refused connection, not a batch read and signed for nothing. Any
+ * HTTP answer (an error one too) goes on to the pass. */
+static void on_probe(struct sync_response *r, void *arg)
+{
+    struct pass *p = arg;
+
+    if (r->error != 0) {
+        p->out.status = r->error;
+        finish(p);
+        return;
+    }
+    start(p);
+}
+
 int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome *, void *),
                      void *arg)
 {
@@ -445,14 +477,21 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
     p->cb = cb;
     p->arg = arg;
     dynbuf_init(&p->rows, PASS_BATCHES * e->cfg.batch_max * sizeof(struct row));
-    rc = read_rows(p);
+    if (e->unreachable) {
+        const struct sync_request probe = {.method = "GET", .path = "/v1/time", .fd = -1};
+
+        rc = sync_start(e->cfg.client, &probe, on_probe, p);
+    } else {
+        rc = read_rows(p);
+    }
     if (rc < 0) {
         drop_rows(p);
         dynbuf_free(&p->rows);
         free(p);
         return rc;
     }
-    send_batch(p);
+    if (!e->unreachable)
+        send_batch(p);
     return 0;
 }
 
