@@ -147,13 +147,14 @@ void feed_notice(struct daemon *d, const char *name, const char *json);
 
 /* The candidate whose "Authorization: Bearer" candidate token this is
  * (their latest sign-in), or ER_STORE_NOT_FOUND; http_not_signed_in()
- * answers the 401 (exam.c). From the daemon's token cache while the store
- * has not changed since it was read (cache.c). */
+ * answers the 401 (exam.c). From the daemon's token cache while the
+ * candidate's rows have not changed since they were read (cache.c). */
 int http_candidate(struct http_req *q, struct signed_in *k);
-/* The token cache (cache.c): the candidate of the token with this SHA-256
- * as read from the store at its present generation (0), or
- * ER_STORE_NOT_FOUND; _keep() keeps k, just read, for it. The same for the
- * session at index in d->sessions. */
+/* The token cache (cache.c; the other caches are in agent.h): the
+ * candidate of the token with this SHA-256 as read from the store since
+ * neither the store's global generation nor that candidate's own moved
+ * (0), or ER_STORE_NOT_FOUND; _keep() keeps k, just read, for it. The same
+ * for the session at index in d->sessions (the global generation). */
 int cache_candidate(struct daemon *d, const uint8_t hash[32], struct signed_in *k);
 void cache_candidate_keep(struct daemon *d, const uint8_t hash[32], const struct signed_in *k);
 int cache_session(struct daemon *d, int index, struct exam_session *x);

@@ -126,6 +126,7 @@ int main(int argc, char **argv)
     char line[256];
     size_t n = 0, done = 0, errors = 0, active = 0, n_idle = 0, sent = 0;
     double start, end, seconds, burst, rate = 0;
+    FILE *dump = NULL;
     CURLM *multi;
     FILE *f;
     int running;
@@ -164,6 +165,10 @@ int main(int argc, char **argv)
     active = mode == RATE ? 0 : n;
     start = burst = now_s();
     end = start + seconds;
+    /* LOADGEN_DUMP=FILE (signin-rate): each sign-in's due time (CLOCK_MONOTONIC,
+     * seconds, as perf's -k CLOCK_MONOTONIC stamps its samples) and latency
+     * (ms), to find what the daemon was doing during a stall. */
+    dump = getenv("LOADGEN_DUMP") != NULL ? fopen(getenv("LOADGEN_DUMP"), "w") : NULL;
     do {
         CURLMsg *m;
         int left;
@@ -182,8 +187,12 @@ int main(int argc, char **argv)
             if (m->data.result != CURLE_OK || status != 200) {
                 if (errors++ == 0)
                     first_error = m->data.result != CURLE_OK ? -(long)m->data.result : status;
-            } else if (done < sizeof(lat) / sizeof(lat[0]))
-                lat[done++] = mode == RATE ? (now_s() - c->due) * 1000.0 : (double)t / 1000.0;
+            } else if (done < sizeof(lat) / sizeof(lat[0])) {
+                lat[done] = mode == RATE ? (now_s() - c->due) * 1000.0 : (double)t / 1000.0;
+                if (dump != NULL && mode == RATE)
+                    fprintf(dump, "%.6f %.3f\n", c->due, lat[done]);
+                done++;
+            }
             curl_multi_remove_handle(multi, c->easy);
             active--;
             if (mode == RATE) {
@@ -230,6 +239,8 @@ int main(int argc, char **argv)
         }
     } while (running || active > 0 || now_s() < end);
     seconds = now_s() - start;
+    if (dump != NULL)
+        fclose(dump);
     qsort(lat, done, sizeof(lat[0]), cmp);
     printf("%s %zu %.0f %.2f %.2f %zu\n", mode_names[mode], n, (double)done / seconds,
            done ? lat[done / 2] : 0.0, done ? lat[done * 99 / 100] : 0.0, errors);
