@@ -333,9 +333,14 @@ static void tick(uv_timer_t *t)
     if (d->stopping || d->busy || d->engine == NULL)
         return;
     /* Whether anything waits, not how much (a count visits every row). */
-    if (store_outbox_waiting(d->r.st) > 0 && sync_engine_pass(d->engine, on_pass, d) == 0) {
+    /* Busy before the pass starts: one that ends at once (nothing left to
+     * read, no memory) has run on_pass() already, which clears it and
+     * schedules the next tick. */
+    if (store_outbox_waiting(d->r.st) > 0) {
         d->busy = 1;
-        return;
+        if (sync_engine_pass(d->engine, on_pass, d) == 0)
+            return;
+        d->busy = 0;
     }
     if (fetch_key(d)) {
         d->busy = 1;

@@ -249,8 +249,14 @@ static json_t *check(struct daemon *d, const char *device, const struct idr_card
 json_t *door_card(struct daemon *d, const char *device, const struct idr_card *card)
 {
     int64_t now = daemon_now_ms() / 1000;
-    json_t *out = check(d, device, card, now);
+    json_t *out;
     char *line;
+
+    /* One snapshot for the check's reads, as a request's (what the caches
+     * keep is then tagged with the generation read before it). */
+    store_read_begin(d->r.st);
+    out = check(d, device, card, now);
+    store_read_end(d->r.st);
 
     if (out == NULL) /* a text jansson refused: nothing was written */
         out = outcome("error", MSG_NO_STORE, 0, NULL, NULL, NULL, now);

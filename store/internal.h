@@ -183,6 +183,11 @@ struct store {
     struct store_stats stats;
 };
 
+/* store.c: a commit by another process since the last look moves the
+ * global generation (on the loop, the writer idle). read.c calls it just
+ * before a read snapshot is taken. */
+void store_look_outside(struct store *st);
+
 /* schema.c */
 int store_map_rc(int rc);
 /* Brings db from its user_version up to version `to` (each migration in its

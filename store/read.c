@@ -54,6 +54,9 @@ static int read_step(struct store *st, sqlite3_stmt *s)
     if (st->read_depth > 0 && !st->read_open) {
         sqlite3_stmt *b = st->rs[R_BEGIN];
 
+        /* Another process's commit seen before the snapshot, never after:
+         * what is kept from this snapshot then counts only what it shows. */
+        store_look_outside(st);
         sqlite3_step(b);
         sqlite3_reset(b);
         st->read_open = 1;

@@ -362,6 +362,7 @@ static void after_batch(uv_work_t *req, int status)
 {
     struct store *st = req->data;
     struct op *done = st->batch;
+    int foreign;
 
     (void)status; /* never cancelled */
     st->batch = NULL;
@@ -373,6 +374,10 @@ static void after_batch(uv_work_t *req, int status)
     st->stats.writes += st->batch_size;
     if (st->batch_size > st->stats.max_batch)
         st->stats.max_batch = st->batch_size;
+    /* This batch's sighting of another process's commit, taken before the
+     * next batch (which sets its own) starts on the thread pool. */
+    foreign = st->foreign;
+    st->foreign = 0;
     /* What queued meanwhile goes to disk while these callbacks run. */
     if (st->pending != NULL)
         kick(st);
@@ -380,9 +385,8 @@ static void after_batch(uv_work_t *req, int status)
      * writes touch is read again, before anyone hears of them. */
     for (struct op *op = done; op != NULL; op = op->next)
         touch(st, op->scope);
-    if (st->foreign)
+    if (foreign)
         st->generation++;
-    st->foreign = 0;
     st->in_callbacks = 1;
     while (done != NULL) {
         struct op *next = done->next;
@@ -421,12 +425,21 @@ int store_submit(struct store *st, struct op *op)
     return 0;
 }
 
-uint64_t store_generation(struct store *st)
+void store_look_outside(struct store *st)
 {
     /* Another process's commit (the CLI's offline unlock): seen here while
      * no batch is in flight, else by the batch (run_batch). */
     if (!st->busy && st->w != NULL && foreign_commit(st))
         st->generation++;
+}
+
+uint64_t store_generation(struct store *st)
+{
+    /* Not once the reads' snapshot is taken: rows read from it would be
+     * kept under a generation that counts a commit they do not show.
+     * read_step() looks just before the snapshot is taken instead. */
+    if (!st->read_open)
+        store_look_outside(st);
     return st->generation;
 }
 

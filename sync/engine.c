@@ -466,7 +466,7 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
                      void *arg)
 {
     struct pass *p;
-    int rc;
+    int rc, probe;
 
     if (e->cfg.client == NULL)
         return ER_USAGE;
@@ -477,10 +477,11 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
     p->cb = cb;
     p->arg = arg;
     dynbuf_init(&p->rows, PASS_BATCHES * e->cfg.batch_max * sizeof(struct row));
-    if (e->unreachable) {
-        const struct sync_request probe = {.method = "GET", .path = "/v1/time", .fd = -1};
+    probe = e->unreachable; /* finish() may change it (and free p) */
+    if (probe) {
+        const struct sync_request ask = {.method = "GET", .path = "/v1/time", .fd = -1};
 
-        rc = sync_start(e->cfg.client, &probe, on_probe, p);
+        rc = sync_start(e->cfg.client, &ask, on_probe, p);
     } else {
         rc = read_rows(p);
     }
@@ -490,7 +491,7 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
         free(p);
         return rc;
     }
-    if (!e->unreachable)
+    if (!probe)
         send_batch(p);
     return 0;
 }

@@ -763,6 +763,31 @@ static void another_process_commit_moves_the_global_generation(void **state)
     assert_int_equal(store_generation(f->st), g + 1);
 }
 
+/* Rows read from a snapshot are kept under the generation of that
+ * snapshot: another process's commit after the snapshot was taken is not
+ * counted until the snapshot ends (else what was read before it would be
+ * kept as current), and is counted at the next look after that. */
+static void a_commit_after_the_snapshot_waits_for_its_end(void **state)
+{
+    struct fx *f = *state;
+    uint64_t g = store_generation(f->st);
+    int64_t n = 0;
+
+    store_read_begin(f->st);
+    assert_int_equal(store_count_outbox(f->st, &n), 0); /* the snapshot */
+    raw_write(f, "UPDATE sessions SET state = 'unlocked'");
+    assert_int_equal(store_generation(f->st), g);
+    store_read_end(f->st);
+    assert_true(store_generation(f->st) > g);
+
+    /* Before the request's first read, a look is still taken. */
+    g = store_generation(f->st);
+    store_read_begin(f->st);
+    raw_write(f, "UPDATE sessions SET state = 'running'");
+    assert_true(store_generation(f->st) > g);
+    store_read_end(f->st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +805,7 @@ int main(void)
         T(a_rolled_back_write_moves_its_generation),
         T(shared_and_unknown_ids_fall_back_safely),
         T(another_process_commit_moves_the_global_generation),
+        T(a_commit_after_the_snapshot_waits_for_its_end),
 #undef T
     };
 
