@@ -27,12 +27,19 @@ static uint64_t cand_now(struct daemon *d, int64_t id)
 
 /* ---- candidate tokens ---- */
 
-static struct token_cached *token_slot(struct daemon *d, const uint8_t hash[32], int way)
+/* Way `way` of a token's slots in a table of n: the token's SHA-256 is
+ * its own hash (any of its bytes will do). */
+static size_t hash_slot(const uint8_t hash[32], int way, size_t n)
 {
     uint32_t h;
 
-    memcpy(&h, hash, sizeof(h)); /* a SHA-256: any of its bytes will do */
-    return &d->token_cache[(h + (uint32_t)way) % DAEMON_TOKEN_CACHE];
+    memcpy(&h, hash, sizeof(h));
+    return (h + (uint32_t)way) % n;
+}
+
+static struct token_cached *token_slot(struct daemon *d, const uint8_t hash[32], int way)
+{
+    return &d->token_cache[hash_slot(hash, way, DAEMON_TOKEN_CACHE)];
 }
 
 static int token_valid(struct daemon *d, const struct token_cached *c, uint64_t now)
@@ -78,10 +85,7 @@ void cache_candidate_keep(struct daemon *d, const uint8_t hash[32], const struct
 
 static struct terminal_cached *terminal_slot(struct daemon *d, const uint8_t hash[32], int way)
 {
-    uint32_t h;
-
-    memcpy(&h, hash, sizeof(h));
-    return &d->terminal_cache[(h + (uint32_t)way) % DAEMON_TERMINAL_CACHE];
+    return &d->terminal_cache[hash_slot(hash, way, DAEMON_TERMINAL_CACHE)];
 }
 
 int cache_terminal(struct daemon *d, const uint8_t hash[32], struct terminal_row *t)

@@ -1,8 +1,27 @@
 # Shared by the scripted tests (and the demo): sourced, never run. The
-# sourcing script sets $tmp (a scratch directory) first.
+# sourcing script sets $tmp (a scratch directory), itself or with scratch,
+# before it calls what uses it.
 
 pass=0
 fail=0
+
+# scratch NAME: $tmp, a new scratch directory, with $cpid and $rpid empty;
+# at exit (scratch_cleanup) each process whose pid is in one of the
+# variables $stop_pids names (rpid cpid unless set) is stopped and waited
+# for, in that order, and $tmp is removed. A script with more to undo has
+# its own EXIT trap, which calls scratch_cleanup last.
+scratch() {
+    tmp=$(mktemp -d "/tmp/examroom-$1-XXXXXX")
+    cpid="" rpid=""
+    trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+    for v in ${stop_pids:-rpid cpid}; do
+        eval "p=\${$v:-}"
+        [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
 
 # expect STATUS PATTERN CMD...: CMD exits with STATUS and prints (stdout or
 # stderr) a line matching PATTERN.
@@ -33,14 +52,15 @@ check() {
     fi
 }
 
-# wait_ready FILE: waits (30 s at most: a sanitized build on a loaded
-# machine can take seconds to start) for the "listening on HOST:PORT" line a
-# server writes to FILE, and prints PORT. A server started again empties FILE
+# wait_ready FILE [PID]: waits (30 s at most: a sanitized build on a loaded
+# machine can take seconds to start; not once PID, the server, is gone) for
+# the "listening on HOST:PORT" line a server writes to FILE, and prints PORT. A server started again empties FILE
 # first (: >FILE): its own `>FILE` runs in the background, maybe after
 # wait_ready has read the last server's line and port.
 wait_ready() {
     for _ in $(seq 600); do
         grep -q 'listening on' "$1" 2>/dev/null && break
+        [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && break
         sleep 0.05
     done
     sed -n 's/.*:\([0-9]*\)$/\1/p' "$1"

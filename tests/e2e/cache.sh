@@ -19,15 +19,8 @@
 #   cache.sh EXAMROOM EXAMCENTER
 set -u
 room=$1 center=$2
-tmp=$(mktemp -d /tmp/examroom-cache-XXXXXX)
-cpid="" rpid=""
-cleanup() {
-    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
+scratch cache
 
 center_and_room --candidates 24 --rooms 1 --start-in 10
 $C pack >/dev/null && $R fetch >/dev/null || exit 1

@@ -37,12 +37,7 @@ serve() {
     env LD_PRELOAD="$clockshift" CLOCKSHIFT_FILE="$tmp/shift" EXAMROOM_CLOCK_OFFSET="$1" \
         EXAMROOM_LOG=warn $R serve --listen "127.0.0.1:$port" >"$tmp/room.out" 2>>"$tmp/room.log" &
     rpid=$!
-    # Up to 30 s: the machine may be busy with other tests.
-    for _ in $(seq 600); do
-        grep -q 'listening on' "$tmp/room.out" && break
-        kill -0 "$rpid" 2>/dev/null || break
-        sleep 0.05
-    done
+    wait_ready "$tmp/room.out" "$rpid" >/dev/null
     if ! grep -q 'listening on' "$tmp/room.out"; then
         echo "serve did not start:"
         tail -n 5 "$tmp/room.log"

@@ -10,15 +10,9 @@
 #   faults.sh EXAMROOM EXAMCENTER MKRESULTS FAULTPROXY
 set -u
 room=$1 center=$2 mkresults=$3 proxy=$4
-tmp=$(mktemp -d /tmp/examroom-faults-XXXXXX)
-cpid="" ppid_=""
-cleanup() {
-    [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null && wait "$ppid_" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
+scratch faults
+ppid_="" stop_pids="ppid_ cpid"
 C="$center --data $tmp/center"
 R1="$room --data $tmp/r01"
 R2="$room --data $tmp/r02"

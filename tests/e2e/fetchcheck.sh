@@ -15,14 +15,8 @@
 #   fetchcheck.sh EXAMROOM EXAMCENTER REPACK
 set -u
 room=$1 center=$2 repack=$3
-tmp=$(mktemp -d /tmp/examroom-fetchcheck-XXXXXX)
-cpid=""
-cleanup() {
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
+scratch fetchcheck
 
 C="$center --data $tmp/center"
 R="$room --data $tmp/room"

@@ -13,17 +13,14 @@
 #   idcard.sh EXAMROOM EXAMCENTER SIMREADER SQLQ
 set -u
 room=$1 center=$2 simreader=$3 sqlq=$4
-tmp=$(mktemp -d /tmp/examroom-idcard-XXXXXX)
-cpid="" rpid="" spid=""
+. "$(dirname "$0")/../lib.sh"
+scratch idcard
+spid="" stop_pids="rpid spid cpid"
 cleanup() {
     [ "${fail:-0}" -gt 0 ] && [ -f "$tmp/room.log" ] && tail -n 40 "$tmp/room.log"
-    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
+    scratch_cleanup
 }
 trap cleanup EXIT
-. "$(dirname "$0")/../lib.sh"
 
 # ctl LINE...: what the simulated reader does from now (the whole file).
 ctl() {

@@ -7,15 +7,8 @@
 #   pairing.sh EXAMROOM EXAMCENTER
 set -u
 room=$1 center=$2
-tmp=$(mktemp -d /tmp/examroom-pairing-XXXXXX)
-cpid="" rpid=""
-cleanup() {
-    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
+scratch pairing
 pw='监考-Proctor-2026'
 echo "$pw" >"$tmp/pw"
 room_init_args="--proctor-password-file $tmp/pw"

@@ -16,19 +16,15 @@
 #   seatcard.sh EXAMROOM EXAMCENTER SIMREADER SQLQ
 set -u
 room=$1 center=$2 simreader=$3 sqlq=$4
-tmp=$(mktemp -d /tmp/examroom-seatcard-XXXXXX)
-cpid="" rpid="" spid="" bpid=""
+. "$(dirname "$0")/../lib.sh"
+scratch seatcard
+spid="" bpid="" stop_pids="bpid rpid spid cpid"
 cleanup() {
     [ "${fail:-0}" -gt 0 ] && [ -f "$tmp/room.log" ] && tail -n 30 "$tmp/room.log" &&
         cat "$tmp/bridge.out" "$tmp/bridge.err" 2>/dev/null
-    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null
-    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
+    scratch_cleanup
 }
 trap cleanup EXIT
-. "$(dirname "$0")/../lib.sh"
 
 ctl() { printf '%s\n' "$@" >"$tmp/ctl.new" && mv "$tmp/ctl.new" "$tmp/ctl"; }
 # wait_in FILE PATTERN [SECONDS]

@@ -7,15 +7,8 @@
 #   serve.sh EXAMROOM EXAMCENTER MKRESULTS
 set -u
 room=$1 center=$2 mkresults=$3
-tmp=$(mktemp -d /tmp/examroom-serve-XXXXXX)
-cpid="" rpid=""
-cleanup() {
-    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
+scratch serve
 C="$center --data $tmp/center"
 R="$room --data $tmp/room"
 

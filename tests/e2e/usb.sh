@@ -6,15 +6,8 @@
 #   usb.sh EXAMROOM EXAMCENTER MKRESULTS
 set -u
 room=$1 center=$2 mkresults=$3
-tmp=$(mktemp -d /tmp/examroom-usb-XXXXXX)
-cpid="" rpid=""
-cleanup() {
-    [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
+scratch usb
 
 # A center with two rooms; R01 and R02 registered and fetched while it is up.
 center_and_room --candidates 60 --rooms 2 --start-in 60

@@ -23,10 +23,8 @@
 #   commands.sh EXAMROOM EXAMCENTER PLFS MKRESULTS SQLQ
 set -u
 room=$1 center=$2 plfs=$3 mkresults=$4 sqlq=$5
-if [ "$(id -u)" -ne 0 ] || [ ! -w /dev/fuse ]; then
-    echo "SKIP: a FUSE mount needs root and /dev/fuse"
-    exit 77
-fi
+. "$(dirname "$0")/plfs.sh"
+plfs_or_skip
 tmp=$(mktemp -d /tmp/examroom-plcmd-XXXXXX)
 cpid="" fpid="" spid=""
 cleanup() {
@@ -40,12 +38,7 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
 
-mkdir "$tmp/disk" "$tmp/mnt"
-. "$(dirname "$0")/plfs.sh"
-mount_plfs || {
-    echo "SKIP: plfs could not mount (FUSE unusable here)"
-    exit 77
-}
+plfs_first_mount
 # plfs's own cut: the first name change is not made, its caller is killed.
 sh -c "exec touch $tmp/mnt/x" 2>/dev/null
 check "CUT_AT kills the caller at that operation" [ $? -eq 0 ]
@@ -290,11 +283,7 @@ online() {
     : >"$tmp/center.out"
     $MC serve --listen "127.0.0.1:$cport" >"$tmp/center.out" 2>/dev/null &
     cpid=$!
-    for _ in $(seq 200); do
-        grep -q 'listening on' "$tmp/center.out" && break
-        kill -0 "$cpid" 2>/dev/null || break
-        sleep 0.05
-    done
+    wait_ready "$tmp/center.out" "$cpid" >/dev/null
     EXAMROOM_SYNC_TIMEOUT=2 $RO sync
     got=$?
     kill "$cpid" 2>/dev/null

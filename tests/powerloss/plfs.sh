@@ -1,7 +1,25 @@
 # Sourced by the power-cut scripts (commands.sh, serve.sh): plfs mounted
-# and unmounted. They set $plfs (the program) and $tmp (holding disk/ and
-# mnt/); the running plfs is $fpid, its messages in $tmp/plfs.err (from the
+# and unmounted. They set $plfs (the program) and, before mounting, $tmp
+# (holding disk/ and mnt/); the running plfs is $fpid, its messages in $tmp/plfs.err (from the
 # latest mount: "plfs: cut at N").
+
+# plfs_or_skip: the script skipped (77) unless a FUSE mount can be made
+# here (root and /dev/fuse). Before $tmp exists.
+plfs_or_skip() {
+    if [ "$(id -u)" -ne 0 ] || [ ! -w /dev/fuse ]; then
+        echo "SKIP: a FUSE mount needs root and /dev/fuse"
+        exit 77
+    fi
+}
+
+# plfs_first_mount: $tmp/disk and $tmp/mnt made and plfs mounted, or the
+# script skipped (77) when plfs cannot mount.
+plfs_first_mount() {
+    mkdir "$tmp/disk" "$tmp/mnt"
+    mount_plfs && return 0
+    echo "SKIP: plfs could not mount (FUSE unusable here)"
+    exit 77
+}
 
 # mount_plfs [CUT_AT]: the disk in $tmp/disk on $tmp/mnt, once mounted.
 mount_plfs() {

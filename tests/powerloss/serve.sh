@@ -12,10 +12,8 @@
 #   serve.sh EXAMROOM EXAMCENTER TERMINALS PLFS SQLQ
 set -u
 room=$1 center=$2 terminals=$3 plfs=$4 sqlq=$5
-if [ "$(id -u)" -ne 0 ] || [ ! -w /dev/fuse ]; then
-    echo "SKIP: a FUSE mount needs root and /dev/fuse"
-    exit 77
-fi
+. "$(dirname "$0")/plfs.sh"
+plfs_or_skip
 tmp=$(mktemp -d /tmp/examroom-plserve-XXXXXX)
 cpid="" rpid="" tpid="" fpid=""
 cleanup() {
@@ -30,12 +28,7 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
 
-mkdir "$tmp/disk" "$tmp/mnt"
-. "$(dirname "$0")/plfs.sh"
-mount_plfs || {
-    echo "SKIP: plfs could not mount (FUSE unusable here)"
-    exit 77
-}
+plfs_first_mount
 # The power fails: the disk forgets, the daemon dies, together.
 power_cut() {
     kill -USR1 "$fpid"
