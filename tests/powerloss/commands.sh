@@ -30,10 +30,7 @@ cpid="" fpid="" spid=""
 cleanup() {
     [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
     [ -n "$cpid" ] && kill "$cpid" 2>/dev/null
-    umount -l "$tmp/mnt" 2>/dev/null
-    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$tmp"
+    plfs_cleanup
 }
 trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"

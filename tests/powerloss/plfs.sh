@@ -35,6 +35,15 @@ mount_plfs() {
     return 1
 }
 
+# plfs_cleanup: at exit, after the script's own processes are killed: plfs
+# unmounted and stopped, every child waited for, $tmp removed.
+plfs_cleanup() {
+    umount -l "$tmp/mnt" 2>/dev/null
+    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+
 unmount_plfs() {
     umount -l "$tmp/mnt"
     wait "$fpid"

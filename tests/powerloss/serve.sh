@@ -20,10 +20,7 @@ cleanup() {
     [ -n "$tpid" ] && kill "$tpid" 2>/dev/null
     [ -n "$rpid" ] && kill -9 "$rpid" 2>/dev/null
     [ -n "$cpid" ] && kill "$cpid" 2>/dev/null
-    umount -l "$tmp/mnt" 2>/dev/null
-    [ -n "$fpid" ] && kill "$fpid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$tmp"
+    plfs_cleanup
 }
 trap cleanup EXIT
 . "$(dirname "$0")/../lib.sh"
