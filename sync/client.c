@@ -554,9 +554,7 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
 
     if (snprintf(url, sizeof(url), "%s%s", c->base, req->path) >= (int)sizeof(url))
         return ER_USAGE;
-    if (req->body_len > 0 && req->gzip)
-        rc = sync_gzip(req->body, req->body_len, &call->sent, &call->sent_len);
-    else if (req->body_len > 0 && (call->sent = malloc(req->body_len)) != NULL)
+    if (req->body_len > 0 && (call->sent = malloc(req->body_len)) != NULL)
         memcpy(call->sent, req->body, call->sent_len = req->body_len);
     else if (req->body_len > 0)
         rc = ER_NOMEM;
@@ -564,16 +562,15 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
         const char *q = strchr(req->path, '?');
         char path[1024];
         struct proto_auth a;
-        struct proto_request rq = {
-            .center = c->center_id,
-            .method = req->method,
-            .path = path,
-            .query = q != NULL ? q + 1 : NULL,
-            .encoding = req->body_len > 0 && (req->gzip || req->gzipped) ? "gzip" : NULL,
-            .range = req->range,
-            .if_range = req->if_range,
-            .body = call->sent,
-            .body_len = call->sent_len};
+        struct proto_request rq = {.center = c->center_id,
+                                   .method = req->method,
+                                   .path = path,
+                                   .query = q != NULL ? q + 1 : NULL,
+                                   .encoding = req->body_len > 0 && req->gzip ? "gzip" : NULL,
+                                   .range = req->range,
+                                   .if_range = req->if_range,
+                                   .body = call->sent,
+                                   .body_len = call->sent_len};
 
         snprintf(path, sizeof(path), "%.*s",
                  q != NULL ? (int)(q - req->path) : (int)strlen(req->path), req->path);
@@ -593,7 +590,7 @@ static int prepare(struct sync_client *c, struct call *call, const struct sync_r
     }
     if (rc == 0 && req->body_len > 0)
         rc = add_header(call, "Content-Type", "application/json");
-    if (rc == 0 && req->body_len > 0 && (req->gzip || req->gzipped))
+    if (rc == 0 && req->body_len > 0 && req->gzip)
         rc = add_header(call, "Content-Encoding", "gzip");
     if (rc == 0 && req->range != NULL)
         rc = add_header(call, "Range", req->range);

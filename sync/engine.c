@@ -26,13 +26,6 @@ struct sync_engine {
     int unreachable; /* the last pass reached no center: the next one asks first */
 };
 
-/* Outbox rows read at a time, in batches: however long the backlog (a room
- * offline all day), a pass holds the loop only for one batch's reading at
- * once (500 rows: about 3 ms; each try while the center is unreachable
- * reads them again, so not more). (e2e_faults, with batches of 50, goes
- * through 1,020 rows in 21 parts.) */
-#define PASS_BATCHES 1
-
 struct pass {
     char head_hash[65]; /* the chain head the current batch carries */
     int64_t head_pos;
@@ -159,10 +152,14 @@ static int read_rows(struct pass *p)
     int rc;
 
     drop_rows(p);
-    rc = store_pending_outbox(p->e->cfg.store, PASS_BATCHES * p->e->cfg.batch_max, take_row, p);
+    /* One batch's rows at a time: however long the backlog (a room offline
+     * all day), a pass holds the loop only for one batch's reading at once
+     * (500 rows: about 3 ms). (e2e_faults, with batches of 50, goes through
+     * 1,020 rows in 21 parts.) */
+    rc = store_pending_outbox(p->e->cfg.store, p->e->cfg.batch_max, take_row, p);
     if (rc < 0)
         return rc;
-    p->more = (size_t)rc == PASS_BATCHES * p->e->cfg.batch_max;
+    p->more = (size_t)rc == p->e->cfg.batch_max;
     if (n_rows(p) > 1) /* rows is NULL when nothing is pending */
         qsort(rows(p), n_rows(p), sizeof(struct row), by_kind);
     return 0;
@@ -382,7 +379,7 @@ static void build_done(int status, void *arg)
                                        .path = b->results ? "/v1/results" : "/v1/events",
                                        .body = b->gz,
                                        .body_len = b->gz_len,
-                                       .gzipped = 1,
+                                       .gzip = 1,
                                        .sign = 1,
                                        .answer = PROTO_CTX_RECEIPT,
                                        .fd = -1};
@@ -476,7 +473,7 @@ int sync_engine_pass(struct sync_engine *e, void (*cb)(const struct sync_outcome
     p->e = e;
     p->cb = cb;
     p->arg = arg;
-    dynbuf_init(&p->rows, PASS_BATCHES * e->cfg.batch_max * sizeof(struct row));
+    dynbuf_init(&p->rows, e->cfg.batch_max * sizeof(struct row));
     probe = e->unreachable; /* finish() may change it (and free p) */
     if (probe) {
         const struct sync_request ask = {.method = "GET", .path = "/v1/time", .fd = -1};

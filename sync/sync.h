@@ -46,11 +46,12 @@ void sync_set_clock_offset(struct sync_client *c, int64_t offset);
 
 struct sync_request {
     const char *method, *path; /* "POST", "/v1/register" */
-    const void *body;          /* sent as is, or gzipped when gzip is set */
+    const void *body;          /* sent as is */
     size_t body_len;
+    /* body is gzip (made with sync_gzip(), off the loop: compressing a
+     * batch is no work for the loop): sent with Content-Encoding: gzip */
     int gzip;
-    int gzipped; /* body is gzip already (sync_gzip(), off the loop): sent as is, as gzip */
-    int sign;    /* sign with the room key (every call but /v1/time) */
+    int sign; /* sign with the room key (every call but /v1/time) */
     /* >= 0: a 2xx answer's body is written to fd (any other answer is kept
      * in memory). With range set and a 200 answer (the whole file, e.g. it
      * changed), fd is truncated to 0 first. */
