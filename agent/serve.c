@@ -680,6 +680,10 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
     rc = room_open(ctx, &d->r, 1);
     if (rc == 0)
         rc = lock_data_dir(d, &holder);
+    /* EXAMROOM_COMMIT_LOG=FILE: each transaction's start and time, for the
+     * benchmarks (store_log_commits()). */
+    if (rc == 0 && getenv("EXAMROOM_COMMIT_LOG") != NULL)
+        rc = store_log_commits(d->r.st, getenv("EXAMROOM_COMMIT_LOG"));
     if (rc == ER_DAEMON_RUNNING) {
         status = cli_fail_detail(ctx, rc, "进程 %ld 正在使用数据目录 %s。", holder, ctx->data_dir);
         room_close(&d->r);

@@ -6,6 +6,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Statements of the writer connection, prepared once at open. */
@@ -181,6 +182,7 @@ struct store {
     store_close_cb close_cb;
     void *close_arg;
     struct store_stats stats;
+    FILE *commit_log; /* store_log_commits(): the writer's while busy */
 };
 
 /* store.c: a commit by another process since the last look moves the

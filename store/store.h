@@ -88,6 +88,16 @@ struct store_stats {
 };
 void store_get_stats(const struct store *st, struct store_stats *out);
 
+/* Diagnostics, for the benchmarks (serve's EXAMROOM_COMMIT_LOG): from now
+ * on each transaction of the group commit writes one line to path (created
+ * or appended to) once it is done: when its BEGIN started, in seconds on
+ * CLOCK_MONOTONIC (the clock perf and bench/loadgen's LOADGEN_DUMP stamp
+ * theirs with), how long it took to COMMIT's return (ms, the WAL's fsync and
+ * any checkpoint SQLite ran inside it included), and its writes. On the
+ * loop, while no write is in flight. 0, ER_USAGE (called twice, or a write
+ * in flight) or ER_IO. A line costs the writer a write() of about 40 bytes. */
+int store_log_commits(struct store *st, const char *path);
+
 /* Reads that belong together (one request's) in one read transaction: one
  * snapshot, and the reader's locks taken once rather than per statement.
  * On the loop; nests (only the outermost pair counts); every begin needs

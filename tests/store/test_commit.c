@@ -788,6 +788,52 @@ static void a_commit_after_the_snapshot_waits_for_its_end(void **state)
     store_read_end(f->st);
 }
 
+/* store_log_commits(): a line per transaction, once it is done, with when
+ * it began on CLOCK_MONOTONIC, how long it took and its writes; a second
+ * log, a path that cannot be opened or a write in flight is refused and
+ * changes nothing. */
+static void each_transaction_is_logged_once_done(void **state)
+{
+    struct fx *f = *state;
+    static struct done d[5];
+    char path[192], line[128];
+    struct timespec ts;
+    double before, after, at, ms;
+    size_t writes, total = 0;
+    int lines = 0;
+    FILE *in;
+
+    memset(d, 0, sizeof(d));
+    snprintf(path, sizeof(path), "%s/commits.log", f->dir);
+    assert_int_equal(store_log_commits(f->st, "/nonexistent/dir/commits.log"), ER_IO);
+    /* Not while a write is in flight (the writer's thread would read it). */
+    assert_int_equal(store_put_answer(f->st, f->cand[0], "q0", "A", 1, on_done, &d[4]), 0);
+    assert_int_equal(store_log_commits(f->st, path), ER_USAGE);
+    run_until(f, &d[4].called);
+    assert_int_equal(store_log_commits(f->st, path), 0);
+    assert_int_equal(store_log_commits(f->st, path), ER_USAGE);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    before = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    /* One transaction at once, then the three that queued behind it. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(store_put_answer(f->st, f->cand[i], "q1", "A", 1, on_done, &d[i]), 0);
+    run_until(f, &d[3].called);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    after = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    in = fopen(path, "r");
+    assert_non_null(in);
+    while (fgets(line, sizeof(line), in) != NULL) {
+        assert_int_equal(sscanf(line, "%lf %lf %zu", &at, &ms, &writes), 3);
+        assert_true(at >= before && at + ms / 1000 <= after);
+        assert_true(ms > 0);
+        total += writes;
+        lines++;
+    }
+    fclose(in);
+    assert_int_equal(lines, 2);
+    assert_int_equal(total, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -806,6 +852,7 @@ int main(void)
         T(shared_and_unknown_ids_fall_back_safely),
         T(another_process_commit_moves_the_global_generation),
         T(a_commit_after_the_snapshot_waits_for_its_end),
+        T(each_transaction_is_logged_once_done),
 #undef T
     };
 
