@@ -16,7 +16,10 @@
 #       open loop at a fixed offered rate (loadgen signin-rate, P2_RATE a
 #       second, 2,000 by default), the latency of each counted from when it
 #       was due; beside the same connections against a no-op handler.
-#   [P2_SECONDS=5] [P2_RATE=2000] [P7_RUNS=7] [P2_PERF=FILE] bench_roster.sh BUILD_DIR
+#   The open loop's tail is set beside the store's transactions meanwhile
+#   (serve's EXAMROOM_COMMIT_LOG, loadgen's LOADGEN_DUMP); P2_DUMP=DIR keeps
+#   both (signins: due time and ms; transactions: start, ms, writes).
+#   [P2_SECONDS=5] [P2_RATE=2000] [P7_RUNS=7] [P2_PERF=FILE] [P2_DUMP=DIR] bench_roster.sh BUILD_DIR
 set -eu
 build=$1
 cands=10000 sessions=20 terms=100
@@ -70,7 +73,7 @@ done
 d=$(sed -n 's/.*"date": "\(.*\)".*/\1/p' "$tmp/plan/plan.json" | head -n 1)
 hm=$(sed -n 's/.*"start": "\(.*\)".*/\1/p' "$tmp/plan/plan.json" | head -n 1)
 offset=$(($(date -d "$d $hm +0800" +%s) - 600 - $(date +%s)))
-serve EXAMROOM_LOG=warn EXAMROOM_CLOCK_OFFSET=$offset
+serve EXAMROOM_LOG=warn EXAMROOM_CLOCK_OFFSET=$offset EXAMROOM_COMMIT_LOG="$tmp/commits"
 u="http://127.0.0.1:$port"
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 $R roster --session S1 --format csv | tail -n +2 | head -n "$terms" | cut -d, -f1,6 | tr , ' ' |
@@ -100,7 +103,8 @@ if [ -n "${P2_PERF:-}" ]; then
     perf record ${P2_PERF_ARGS:--g} -o "$P2_PERF" -p "$rpid" 2>/dev/null &
     perf=$!
 fi
-open=$("$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin-rate "$rate" || true)
+: >"$tmp/open"
+open=$(LOADGEN_DUMP="$tmp/open" "$build/bench/loadgen" "$u" "$tmp/terminals" "$seconds" signin-rate "$rate" || true)
 if [ -n "${P2_PERF:-}" ]; then
     kill -INT $perf
     wait $perf || true
@@ -121,5 +125,29 @@ echo "$noop" | awk '{printf "| no-op handler (GET /api/v1/time), %d connections:
 echo "$burst" | awk '{printf "| P2: POST /api/v1/signin, %d terminals at once every 100 ms: p50 / **p99**, errors | %.2f / **%.2f ms**, %d | p99 <= 5 ms |\n", $2, $4, $5, $6}'
 echo "$signin" | awk '{printf "| P2: POST /api/v1/signin, %d terminals back to back: sign-ins/s (p50 / **p99**), errors | **%d** (%.2f / **%.2f ms**), %d | p99 <= 5 ms |\n", $2, $3, $4, $5, $6}'
 echo "$open" | awk -v r="$rate" '{printf "| P2 open loop: %d sign-ins/s offered from %d terminals, latency from each one'"'"'s due time: served/s, p50 / **p99**, errors | %d, %.2f / **%.2f ms**, %d | p99 <= 5 ms |\n", r, $2, $3, $4, $5, $6}'
+# What the open loop's tail waited on: the store's transactions during the
+# run (EXAMROOM_COMMIT_LOG: start and duration on CLOCK_MONOTONIC, as
+# LOADGEN_DUMP's due times), and the sign-ins whose wait overlapped one that
+# took over 5 ms (the WAL's fsync, or a checkpoint inside COMMIT).
+sort -n "$tmp/open" >"$tmp/open.sorted"
+if [ -n "${P2_DUMP:-}" ]; then # to look into a run's tail afterwards
+    mkdir -p "$P2_DUMP"
+    cp "$tmp/open.sorted" "$P2_DUMP/signins"
+    cp "$tmp/commits" "$P2_DUMP/transactions"
+fi
+# (printf: awk's print would round a computed time to OFMT's 6 digits.)
+window=$(awk 'NR == 1 {a = $1} {e = $1 + $2 / 1000; if (e > b) b = e} END {printf "%.6f %.6f\n", a, b}' "$tmp/open.sorted")
+awk -v w="$window" 'BEGIN {split(w, x, " ")} $1 + $2 / 1000 >= x[1] && $1 <= x[2]' "$tmp/commits" >"$tmp/commits.run"
+# Percentiles ranked as loadgen ranks its own: the (n * q + 1)-th value.
+sort -n -k2 "$tmp/commits.run" | awk '{d[NR] = $2; if ($2 > 5) {s++; ms += $2}}
+    END {printf "| P2 open loop, the store meanwhile: transactions, p50 / p99 / max; over 5 ms (their time) | %d, %.2f / %.2f / %.2f ms; %d (%.0f ms) | |\n", NR, d[int(NR / 2) + 1], d[int(NR * 0.99) + 1], d[NR], s, ms}'
+# A sign-in is behind a slow transaction when the two overlap in time.
+awk '$2 > 5 {printf "%.6f %.6f\n", $1, $1 + $2 / 1000}' "$tmp/commits.run" | sort -n >"$tmp/slow"
+: >"$tmp/others"
+behind=$(awk -v slow="$tmp/slow" -v others="$tmp/others" 'BEGIN {while ((getline line < slow) > 0) {n++; split(line, f, " "); s[n] = f[1]; e[n] = f[2]}; j = 1}
+    {while (j <= n && e[j] < $1) j++; if (j <= n && s[j] <= $1 + $2 / 1000) b++; else print $2 > others}
+    END {print b + 0}' "$tmp/open.sorted")
+sort -n "$tmp/others" | awk -v b="$behind" -v all="$(grep -c . "$tmp/open.sorted")" '{k[NR] = $1}
+    END {printf "| P2 open loop: sign-ins whose wait overlapped such a transaction; p99 of the others | %d of %d; %.2f ms | the tail that is the disk'"'"'s |\n", b, all, k[int(NR * 0.99) + 1]}'
 echo "| daemon peak RSS (VmHWM) after P2 | $((rss / 1024)) MiB | (P6 serving: <= 48 MiB at 256 connections) |"
 echo "| load average at the end (1 / 5 / 15 min) | $busy | |"

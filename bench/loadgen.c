@@ -14,19 +14,25 @@
  * the one before (a room whose terminals sign in together, not back to
  * back: its requests/s is the offered load, not a capacity); signin-rate:
  * open loop, the same requests offered at RATE a second (the i-th due at
- * start + i / RATE, whatever became of the ones before), each sent on the
- * first connection free once due, its latency counted from when it was due,
+ * start + i / RATE, whatever became of the ones before), each sent for
+ * the terminal whose last sign-in ended the longest ago (the terminals take
+ * turns, each every N / RATE s while answers are quick; libcurl's pool
+ * gives it any idle connection), its latency counted from when it was due,
  * not from when it went out (so a slow answer that holds the next ones back
- * shows in theirs: no coordinated omission). Any answer but 200 counts as
- * an error. */
+ * shows in theirs: no coordinated omission); the N connections are opened
+ * before the clock starts, by a GET of the time each, as a kiosk's is by its
+ * page. Any answer but 200 counts as an error. At most RATE_MAX_TERMINALS
+ * in this mode: its wait is select()'s, whose sets end at FD_SETSIZE. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 
-#define MAX_CONN       1024
-#define BURST_PERIOD_S 0.1
+#define MAX_CONN           1024
+#define RATE_MAX_TERMINALS 512
+#define BURST_PERIOD_S     0.1
 
 enum mode { NOOP, SAVE, SIGNIN, BURST, RATE };
 
@@ -118,13 +124,55 @@ static int setup(struct conn *c, char *line, enum mode mode)
     return 0;
 }
 
+/* Until one of multi's sockets is ready or s seconds have passed, to the
+ * microsecond: curl_multi_poll() counts in milliseconds, and sleeping to the
+ * next due time instead would leave the answers that come meanwhile unread,
+ * adding up to the interval between two sign-ins (0.5 ms at 2,000/s) to
+ * their latency. */
+static void wait_sockets(CURLM *multi, double s)
+{
+    fd_set r, w, e;
+    int maxfd = -1;
+    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&e);
+    if (curl_multi_fdset(multi, &r, &w, &e, &maxfd) != CURLM_OK || maxfd < 0)
+        nanosleep(&ts, NULL);
+    else
+        pselect(maxfd + 1, &r, &w, &e, &ts, NULL);
+}
+
+/* signin-rate's warm-up: the n requests added run to their end, not
+ * counted; each connection stays open for the sign-ins. */
+static void warm_up(CURLM *multi, size_t n)
+{
+    size_t left = n;
+
+    while (left > 0) {
+        CURLMsg *m;
+        int running, queued;
+
+        curl_multi_perform(multi, &running);
+        while ((m = curl_multi_info_read(multi, &queued)) != NULL) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            curl_multi_remove_handle(multi, m->easy_handle);
+            left--;
+        }
+        if (left > 0)
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static struct conn conns[MAX_CONN];
-    static struct conn *idle[MAX_CONN];
+    static struct conn *idle[MAX_CONN]; /* signin-rate: a ring, the longest free first */
     static double lat[4000000];
     char line[256];
-    size_t n = 0, done = 0, errors = 0, active = 0, n_idle = 0, sent = 0;
+    size_t n = 0, done = 0, errors = 0, active = 0, n_idle = 0, idle_head = 0, sent = 0;
     double start, end, seconds, burst, rate = 0;
     FILE *dump = NULL;
     CURLM *multi;
@@ -154,14 +202,22 @@ int main(int argc, char **argv)
         if (line[0] == '\0' || setup(c, line, mode) < 0)
             continue;
         n++;
-        if (mode == RATE) { /* sent when due */
-            idle[n_idle++] = c;
-            continue;
-        }
-        arm(c, argv[1], mode);
+        /* signin-rate: a connection opened first by a GET of the time, as a
+         * kiosk's is by its page, so that no sign-in's latency holds a TCP
+         * handshake; the sign-ins are then sent when due. */
+        arm(c, argv[1], mode == RATE ? NOOP : mode);
         curl_multi_add_handle(multi, c->easy);
     }
     fclose(f);
+    if (mode == RATE && n > RATE_MAX_TERMINALS) {
+        fprintf(stderr, "loadgen: signin-rate takes at most %d terminals\n", RATE_MAX_TERMINALS);
+        return 2;
+    }
+    if (mode == RATE) {
+        warm_up(multi, n);
+        for (size_t i = 0; i < n; i++)
+            idle[n_idle++] = &conns[i];
+    }
     active = mode == RATE ? 0 : n;
     start = burst = now_s();
     end = start + seconds;
@@ -196,7 +252,7 @@ int main(int argc, char **argv)
             curl_multi_remove_handle(multi, c->easy);
             active--;
             if (mode == RATE) {
-                idle[n_idle++] = c;
+                idle[(idle_head + n_idle++) % MAX_CONN] = c;
             } else if (mode != BURST && now_s() < end) {
                 arm(c, argv[1], mode);
                 curl_multi_add_handle(multi, c->easy);
@@ -216,7 +272,10 @@ int main(int argc, char **argv)
          * (those due while none is free wait, their clock running). */
         while (mode == RATE && n_idle > 0 && start + (double)sent / rate <= now_s() &&
                start + (double)sent / rate < end) {
-            struct conn *c = idle[--n_idle];
+            struct conn *c = idle[idle_head];
+
+            idle_head = (idle_head + 1) % MAX_CONN;
+            n_idle--;
 
             c->due = start + (double)sent++ / rate;
             arm(c, argv[1], mode);
@@ -227,11 +286,11 @@ int main(int argc, char **argv)
             int wait_ms = 100;
 
             if (mode == RATE && n_idle > 0) { /* until the next is due */
-                double due = start + (double)sent / rate, next = due - now_s();
+                double next = start + (double)sent / rate - now_s();
 
-                wait_ms = next <= 0 ? 0 : next < 0.1 ? (int)(next * 1000) : 100;
-                if (next > 0 && wait_ms == 0) { /* under a millisecond: no spinning */
-                    sleep_until(due);
+                wait_ms = next <= 0 ? 0 : 100;
+                if (next > 0 && next < 0.1) {
+                    wait_sockets(multi, next);
                     continue;
                 }
             }
