@@ -23,8 +23,10 @@ libmicrohttpd-dev libjansson-dev libcsv-dev"
 # (tests/deb) lints it, installs it (adduser in its postinst) and verifies its
 # units with systemd-analyze (systemd need not run). The power-cut tests
 # (tests/powerloss) mount a FUSE filesystem of their own: libfuse3-dev, fuse3.
+# The release build's programs run under valgrind's memcheck (tests/valgrind.sh).
 test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format
-chromium fonts-wqy-zenhei poppler-utils lintian adduser systemd libfuse3-dev fuse3"
+chromium fonts-wqy-zenhei poppler-utils lintian adduser systemd libfuse3-dev fuse3
+valgrind"
 # A node that came with its own npm (not Debian's) is kept: Debian's npm
 # conflicts with it.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
