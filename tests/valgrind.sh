@@ -1,11 +1,11 @@
 #!/bin/sh
 # Memcheck (valgrind) over the release build, where ASan cannot look: the
 # optimised code the package ships. Every cmocka program (their error paths:
-# bad input, a full disk, a store closed mid-batch, a cancelled upload) and
-# the command-line contract (tests/cli/cli.sh: usage errors, refused codes,
-# an uninitialised room) run under it; an invalid read or write, a use of
-# uninitialised memory or a leak that nothing points to fails the test.
-#   valgrind.sh VALGRIND EXAMROOM EXAMCENTER UNIT_PROGRAM...
+# bad input, a full disk, a store closed mid-batch, a cancelled upload), the
+# command-line contract and the HTTP API's test run under it; an invalid
+# read or write, a use of uninitialised memory or a leak that nothing points
+# to fails the test.
+#   valgrind.sh VALGRIND EXAMROOM EXAMCENTER CMOCKA_PROGRAM...
 set -u
 vg=$1 room=$2 center=$3
 shift 3
@@ -28,9 +28,13 @@ for unit in "$@"; do
     fi
 done
 
-# The CLI contract with both programs under memcheck: wrappers named as the
-# programs (cli.sh checks --version's first word), each failing with 99 on a
-# memcheck error; valgrind's own report goes to a file per process.
+# Scripts of the suite with both programs under memcheck: the CLI contract
+# (usage errors, refused codes, an uninitialised room) and the room's web
+# side (tests/e2e/web.sh: the pages, refused paths and methods, tokens of
+# the wrong kind, the console's calls and live feed, a sign-in, an answer),
+# through wrappers named as the programs (cli.sh checks
+# --version's first word), each failing with 99 on a memcheck error, its
+# report in a file per process.
 mkdir "$tmp/bin"
 for prog in "$room" "$center"; do
     cat >"$tmp/bin/$(basename "$prog")" <<EOF
@@ -39,15 +43,17 @@ exec "$vg" $(echo $opts) --log-file="$tmp/vg.%p.log" "$prog" "\$@"
 EOF
     chmod +x "$tmp/bin/$(basename "$prog")"
 done
-started=$(date +%s)
-if sh "$(dirname "$0")/cli/cli.sh" "$tmp/bin/$(basename "$room")" \
-    "$tmp/bin/$(basename "$center")" >"$tmp/cli.log" 2>&1; then
-    echo "ok   cli.sh with both programs under memcheck ($(($(date +%s) - started)) s)"
-else
-    echo "FAIL cli.sh with both programs under memcheck"
-    cat "$tmp/cli.log"
-    failed=1
-fi
+for script in cli/cli.sh e2e/web.sh; do
+    started=$(date +%s)
+    if sh "$(dirname "$0")/$script" "$tmp/bin/$(basename "$room")" \
+        "$tmp/bin/$(basename "$center")" >"$tmp/script.log" 2>&1; then
+        echo "ok   $script with both programs under memcheck ($(($(date +%s) - started)) s)"
+    else
+        echo "FAIL $script with both programs under memcheck"
+        cat "$tmp/script.log"
+        failed=1
+    fi
+done
 for f in "$tmp"/vg.*.log; do
     [ -s "$f" ] || continue
     echo "memcheck report ($f):"
