@@ -1,5 +1,5 @@
 /* The candidates' and terminals' requests without the store: each
- * candidate token's candidate (by the token's SHA-256), each ticket's
+ * candidate token's candidate (by the token's key, crypto.h), each ticket's
  * candidates, each approved terminal (by its token's SHA-256) and each
  * session's row, kept in the daemon while the store says the rows they came
  * from have not changed (store.h, store_generation()). What is of one
@@ -27,13 +27,14 @@ static uint64_t cand_now(struct daemon *d, int64_t id)
 
 /* ---- candidate tokens ---- */
 
-/* Way `way` of a token's slots in a table of n: the token's SHA-256 is
- * its own hash (any of its bytes will do). */
+/* Way `way` of a token's slots in a table of n: a token's key ends with
+ * bytes of its SHA-256, its own hash (a candidate token's key begins with
+ * its time, the same in its first bytes for weeks: crypto.h). */
 static size_t hash_slot(const uint8_t hash[32], int way, size_t n)
 {
     uint32_t h;
 
-    memcpy(&h, hash, sizeof(h));
+    memcpy(&h, hash + 32 - sizeof(h), sizeof(h));
     return (h + (uint32_t)way) % n;
 }
 

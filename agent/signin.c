@@ -422,17 +422,15 @@ static void signed_in_done(int status, const struct store_ack *ack, void *arg)
 static enum MHD_Result sign_in(struct http_req *q, const struct signin_cand *k,
                                const struct sess *x, const struct terminal_found *t, int by_card)
 {
-    uint8_t raw[32], hash[STORE_HASH_LEN];
-    char token[65], *body = NULL;
+    uint8_t key[STORE_HASH_LEN];
+    char token[CRYPTO_TOKEN_HEX + 1], *body = NULL;
     json_t *ev;
     struct store_event event = {.kind = STORE_EVENT_ATTENDANCE, .candidate_id = k->s.id};
-    int rc = crypto_random(raw, sizeof(raw));
+    int rc = crypto_token_issue(token);
 
     if (rc < 0)
         return refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "store", MSG_SAVE);
-    hex_encode(raw, sizeof(raw), token);
-    OPENSSL_cleanse(raw, sizeof(raw));
-    sha256(token, strlen(token), hash);
+    crypto_token_key(token, key);
     q->ready = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:i}, s:{s:s, s:I, s:I, s:s}}",
                          "candidate_token", token, "candidate", "ticket", k->s.ticket, "photo_url",
                          "/api/v1/photo", "name", k->name, "occupation", k->s.occupation, "level",
@@ -451,7 +449,7 @@ static enum MHD_Result sign_in(struct http_req *q, const struct signin_cand *k,
     q->seat = k->s.seat; /* the seat read: a refusal tells a move from a revoke */
     rc = q->ready == NULL || body == NULL ? ER_NOMEM
                                           : store_add_signin(q->d->r.st, k->s.id, t->id, k->s.seat,
-                                                             hash, &event, signed_in_done, q);
+                                                             key, &event, signed_in_done, q);
     free(body);
     if (rc < 0) {
         json_decref(q->ready);

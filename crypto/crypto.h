@@ -443,4 +443,23 @@ int password_verify(const char *stored, const char *password);
 /* SHA-256 of n bytes. */
 void sha256(const void *data, size_t n, uint8_t out[32]);
 
+/* ---- candidate tokens ----
+ * A candidate token is 64 hex digits: the wall clock's milliseconds (8
+ * bytes, big-endian), then 24 random bytes. The store finds a token by its
+ * key, never by the token itself: the token's first 8 bytes (its time, no
+ * secret), then the first 24 bytes of the token's SHA-256. Keys of tokens
+ * issued one after another sort one after another, so the index of the
+ * sign-ins grows at its right edge; a plain SHA-256 dirtied a random page
+ * of that index at every sign-in, which the next checkpoint then wrote to
+ * the disk (docs/benchmarks.md, P2). The 192 random bits are the secret;
+ * only their hash is kept. */
+#define CRYPTO_TOKEN_HEX 64
+/* A new token into out: 0, or ER_RANDOM. */
+int crypto_token_issue(char out[CRYPTO_TOKEN_HEX + 1]);
+/* The key of any bearer string: as above when it begins with 16 hex digits,
+ * else its plain SHA-256 (which no token's key is). Tokens issued before
+ * keys were ordered (64 hex digits too) are kept under their plain SHA-256:
+ * sha256(). */
+void crypto_token_key(const char *token, uint8_t key[32]);
+
 #endif

@@ -13,16 +13,19 @@
 #   - submitted by the proctor: 409 submitted;
 #   - marked absent: the next sign-in 403 absent (their ticket read again).
 # And a stale rev still gets 409 with the stored answer.
+# The store keeps a candidate token's key (crypto.h: its time, then 24 bytes
+# of its SHA-256), never the token; a token kept under its plain SHA-256
+# (issued before keys were ordered) still opens the exam after an upgrade.
 # One candidate's sign-in leaves the others' in memory (the console's
 # snapshot counts the cache's hits and reads), and a write of another
 # process on the file (the CLI's offline unlock) is seen at once too.
-#   cache.sh EXAMROOM EXAMCENTER
+#   cache.sh EXAMROOM EXAMCENTER SQLQ
 set -u
-room=$1 center=$2
+room=$1 center=$2 sqlq=$3
 . "$(dirname "$0")/../lib.sh"
 scratch cache
 
-center_and_room --candidates 24 --rooms 1 --start-in 10
+center_and_room --candidates 40 --rooms 1 --start-in 10
 $C pack >/dev/null && $R fetch >/dev/null || exit 1
 # The center gone: S1's key comes from the proctor's unlock, below.
 kill "$cpid" && wait "$cpid" 2>/dev/null
@@ -33,7 +36,7 @@ rpid=$!
 u="http://127.0.0.1:$(wait_ready "$tmp/room.out")"
 
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
-$R roster --session S1 --format csv | tail -n +2 | head -n 10 | cut -d, -f1,6 | tr , ' ' >"$tmp/seats"
+$R roster --session S1 --format csv | tail -n +2 | head -n 17 | cut -d, -f1,6 | tr , ' ' >"$tmp/seats"
 # signin N [ID]: candidate N (line N of seats) signs in at their seat's
 # terminal (paired the first time) with their ID number, or ID; sets
 # ticket, seat, token, the status in $code and the body in $tmp/signin.
@@ -167,5 +170,38 @@ signin 5
 check "candidate 5 saves" twice "$token"
 check "a stale rev: 409 stale_rev" refused 409 stale_rev "$token" 1
 check "with the stored answer and rev" grep -q '"answer":"A"' "$tmp/body"
+
+# Candidate 11's token and what the store keeps of it.
+signin 11
+check "candidate 11 signs in" test "$code" = 200
+digest=$(printf %s "$token" | sha256sum | cut -d' ' -f1)
+key=$(printf %s "$token" | cut -c1-16)$(echo "$digest" | cut -c1-48)
+kept=$($sqlq "$tmp/room/room.db" "SELECT lower(hex(token_hash)) FROM signins WHERE candidate_id =
+    (SELECT id FROM candidates WHERE ticket = '$ticket') ORDER BY id DESC LIMIT 1")
+check "the store keeps the token's key: its time, then 24 bytes of its SHA-256" test "$kept" = "$key"
+check "kept under its plain SHA-256, as a version before kept it" test -n "$($sqlq -w "$tmp/room/room.db" \
+    "UPDATE signins SET token_hash = X'$digest' WHERE token_hash = X'$key' RETURNING id")"
+check "that token still saves (twice)" twice "$token"
+old=$token
+signin 11
+check "signed in again: that token's very next save 401 replaced" refused 401 replaced "$old"
+check "a token nobody was given (the key's hex): 401 not_signed_in" refused 401 not_signed_in "$key"
+
+# Six candidates' tokens in memory at once: a key's first bytes are its
+# token's time, the same for all six, so the cache takes its slot from the
+# key's end (with the first bytes, all would share one slot's ways). Each
+# signed in (their terminals paired: a write of the room's) and saved
+# twice (the first a write of theirs: running) before.
+: >"$tmp/six"
+for n in 12 13 14 15 16 17; do
+    signin $n
+    echo "$token" >>"$tmp/six"
+done
+check "six more candidates signed in" test "$(grep -c . "$tmp/six")" = 6
+while read -r t; do twice "$t" || echo "a save refused"; done <"$tmp/six"
+snap "$tmp/c6"
+while read -r t; do quiet save "$t"; done <"$tmp/six"
+snap "$tmp/c7"
+check "their next saves all from memory (6 hits, no read)" counted tokens "$tmp/c6" "$tmp/c7" 6 0
 
 finish

@@ -24,11 +24,12 @@
  *     LOCAL_MS this process's wall clock when the answer came (the room's
  *     clock may be shifted under test; this one is not).
  * TOKENS has one candidate token per line; INDEX is the line's number from 0. */
+#include "crypto.h"
+
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,7 +314,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The store's answer log as sorted "CANDIDATE_ID ITEM REV ANSWER" lines,
- * and each token's candidate id (its sign-in, by the token's SHA-256). */
+ * and each token's candidate id (its sign-in, by the token's key: crypto.h). */
 static char **read_log(const char *db_path, long long *ids, size_t *n_out)
 {
     sqlite3 *db = NULL;
@@ -329,11 +330,11 @@ static char **read_log(const char *db_path, long long *ids, size_t *n_out)
     sqlite3_busy_timeout(db, 5000);
     sqlite3_prepare_v2(db, "SELECT candidate_id FROM signins WHERE token_hash = ?", -1, &st, NULL);
     for (size_t i = 0; i < n_cands; i++) {
-        unsigned char hash[SHA256_DIGEST_LENGTH];
+        uint8_t key[32];
 
-        SHA256((const unsigned char *)cands[i].token, strlen(cands[i].token), hash);
+        crypto_token_key(cands[i].token, key);
         sqlite3_reset(st);
-        sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+        sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_STATIC);
         ids[i] = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     }
     sqlite3_finalize(st);

@@ -8,11 +8,14 @@
  *   S1 (running, unlocked; started 40 minutes ago, no more late admission)
  *     4401000726000001 seat 1  running, FUZZ_CANDIDATE_TOKEN "1";
  *                              item 1 answered "B" at rev 3
- *     4401000726000003 seat 2  signed in, FUZZ_CANDIDATE_TOKEN "3"
+ *     4401000726000003 seat 2  signed in, FUZZ_CANDIDATE_TOKEN_3 (a token as
+ *                              issued, kept under its key: crypto.h)
  *     4401000726000005 seat 3  registered
  *   S2 (starts in 20 minutes, locked; sign-in open)
  *     4401000726000021 seat 1  registered, ID 440304200109020479
- *     4401000726000023 seat 2  signed in, FUZZ_CANDIDATE_TOKEN "23"
+ *     4401000726000023 seat 2  signed in, FUZZ_CANDIDATE_TOKEN_23 (64 hex
+ *                              digits kept under their plain SHA-256, as
+ *                              issued before keys were ordered)
  *   the proctor: FUZZ_ADMIN_TOKEN, from 127.0.0.1; FUZZ_PROCTOR_TOKEN, a
  *               logged-in proctor's, from anywhere; FUZZ_PROCTOR_PASSWORD
  *               (set by cmd_init; a login runs scrypt, ~0.1 s) */
@@ -27,9 +30,13 @@
 #define FUZZ_PROCTOR_TOKEN    "fuzz-proctor-token"
 #define FUZZ_TERMINAL_TOKEN   "fuzz-terminal-"  /* and the seat */
 #define FUZZ_CANDIDATE_TOKEN  "fuzz-candidate-" /* and the ticket's last digits */
-#define FUZZ_PAIRING_SECRET   "fuzz-pairing-secret"
-#define FUZZ_PENDING_CODE_1   "PEND-001"
-#define FUZZ_PENDING_CODE_2   "PEND-002"
+#define FUZZ_CANDIDATE_TOKEN_3                                                                     \
+    "0000019ae8c3f2a0"                                                                             \
+    "333333333333333333333333333333333333333333333333"
+#define FUZZ_CANDIDATE_TOKEN_23 "2323232323232323232323232323232323232323232323232323232323232323"
+#define FUZZ_PAIRING_SECRET     "fuzz-pairing-secret"
+#define FUZZ_PENDING_CODE_1     "PEND-001"
+#define FUZZ_PENDING_CODE_2     "PEND-002"
 
 struct fuzz_room {
     struct cli_ctx ctx;

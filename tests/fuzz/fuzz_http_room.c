@@ -345,20 +345,23 @@ static void take_candidate(const struct store_candidate *c, void *arg)
     *(struct store_candidate *)arg = (struct store_candidate){.id = c->id, .seat = c->seat};
 }
 
-/* A sign-in at the candidate's seat with the token FUZZ_CANDIDATE_TOKEN
- * and the ticket's last digits; the candidate left in state. */
+/* A sign-in at the candidate's seat with token, kept under its key (or,
+ * plain, under its SHA-256 as before keys were ordered); the candidate left
+ * in state. */
 static int64_t sign_in(struct room *r, const int64_t terminals[], const char *session,
-                       const char *ticket, enum store_cand_state state)
+                       const char *ticket, enum store_cand_state state, const char *token,
+                       int plain)
 {
     struct store_candidate c = {0};
     struct room_wait w;
     uint8_t hash[STORE_HASH_LEN];
-    char token[64];
 
     FUZZ_CHECK(store_find_candidate(r->st, session, ticket, take_candidate, &c) == 0);
     FUZZ_CHECK(c.id > 0 && c.seat >= 1 && c.seat <= 3);
-    snprintf(token, sizeof(token), FUZZ_CANDIDATE_TOKEN "%d", atoi(ticket + strlen(ticket) - 3));
-    sha256(token, strlen(token), hash);
+    if (plain)
+        sha256(token, strlen(token), hash);
+    else
+        crypto_token_key(token, hash);
     write_wait(
         r, store_add_signin(r->st, c.id, terminals[c.seat], c.seat, hash, NULL, room_done, &w), &w);
     write_wait(r, store_update_candidate(r->st, c.id, state, 0, 0, room_done, &w), &w);
@@ -377,9 +380,12 @@ static void seat_people(struct fuzz_room *room)
     terminals[3] = add_terminal(&r, "SEAT-003", 3);
     add_terminal(&r, FUZZ_PENDING_CODE_1, 0);
     add_terminal(&r, FUZZ_PENDING_CODE_2, 0);
-    first = sign_in(&r, terminals, "S1", "4401000726000001", STORE_CAND_RUNNING);
-    sign_in(&r, terminals, "S1", "4401000726000003", STORE_CAND_SIGNED_IN);
-    sign_in(&r, terminals, "S2", "4401000726000023", STORE_CAND_SIGNED_IN);
+    first = sign_in(&r, terminals, "S1", "4401000726000001", STORE_CAND_RUNNING,
+                    FUZZ_CANDIDATE_TOKEN "1", 0);
+    sign_in(&r, terminals, "S1", "4401000726000003", STORE_CAND_SIGNED_IN, FUZZ_CANDIDATE_TOKEN_3,
+            0);
+    sign_in(&r, terminals, "S2", "4401000726000023", STORE_CAND_SIGNED_IN, FUZZ_CANDIDATE_TOKEN_23,
+            1);
     write_wait(&r, store_put_answer(r.st, first, "1", "B", 3, room_done, &w), &w);
     room_close(&r);
 }

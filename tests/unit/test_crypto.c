@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char symbols[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
@@ -671,6 +672,44 @@ static void passwords_typed_as_people_type(void **state)
     assert_int_equal(password_verify(line, out), 0);
 }
 
+/* Candidate tokens: 64 hex digits, each new one's key sorting after the
+ * one before (the sign-ins' index grows at its right edge), the key being
+ * the token's time and 24 bytes of its SHA-256; anything that does not
+ * begin with 16 hex digits keyed by its plain SHA-256. */
+static void candidate_token_keys_sort_by_issue(void **state)
+{
+    char tokens[20][CRYPTO_TOKEN_HEX + 1];
+    uint8_t keys[20][32], digest[32], issued[8];
+    char head[17] = {0};
+    const char *others[] = {"", "0123456789abcde", "0123456789abcdeg0000", "Bearer x",
+                            "题0123456789abcdef"};
+
+    (void)state;
+
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(crypto_token_issue(tokens[i]), 0);
+        assert_int_equal(strlen(tokens[i]), CRYPTO_TOKEN_HEX);
+        for (const char *c = tokens[i]; *c != '\0'; c++)
+            assert_true(isxdigit((unsigned char)*c) && !isupper((unsigned char)*c));
+        crypto_token_key(tokens[i], keys[i]);
+        sha256(tokens[i], strlen(tokens[i]), digest);
+        memcpy(head, tokens[i], 16);
+        hex_to_bytes(head, issued);
+        assert_memory_equal(keys[i], issued, 8);
+        assert_memory_equal(keys[i] + 8, digest, 24);
+        if (i > 0) {
+            assert_true(memcmp(keys[i - 1], keys[i], 32) < 0);
+            assert_memory_not_equal(tokens[i - 1] + 16, tokens[i] + 16, 48);
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 1500000}, NULL); /* a later millisecond */
+    }
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        crypto_token_key(others[i], keys[0]);
+        sha256(others[i], strlen(others[i]), digest);
+        assert_memory_equal(keys[0], digest, 32);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +726,7 @@ int main(void)
         cmocka_unit_test(keys_save_load_sign_verify),
         cmocka_unit_test(sealed_secrets),
         cmocka_unit_test(passwords_typed_as_people_type),
+        cmocka_unit_test(candidate_token_keys_sort_by_issue),
     };
 
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
