@@ -8,9 +8,12 @@
 # better-sqlite3, WAL, synchronous=FULL) on the same disk. Each is measured
 # P1_RUNS times (3), interleaved, with two clients: wrk (Debian's, one
 # thread, bench/wrk/answers.lua) and bench/loadgen (libcurl multi); the
-# table gives each run, the medians, and the ratios of the medians. Also the
+# table gives each run, the medians, and the ratios of the medians; a second
+# table what each request cost in CPU (the server, the client, the whole
+# machine) and so the most any client of this machine could get. Also the
 # daemon's peak RSS (P6's serving figure) and the load average.
-#   [P1_SECONDS=5] [P1_RUNS=3] [P1_PERF=FILE] bench_serve.sh BUILD_DIR
+#   [P1_SECONDS=5] [P1_RUNS=3] [P1_PERF=FILE [P1_PERF_ARGS=...] [P1_PERF_WHAT=noop]]
+#   bench_serve.sh BUILD_DIR
 set -eu
 build=$1
 conns=256 seconds=${P1_SECONDS:-5} runs=${P1_RUNS:-3}
@@ -50,28 +53,46 @@ node "$build/bench-peer/server.js" "$tmp/peer.db" "$tmp/peer-tokens" "$conns" >"
 ppid=$!
 p="http://127.0.0.1:$(wait_ready "$tmp/peer.out")"
 
+# CPU ticks (USER_HZ) used so far by process $1, all its threads.
+proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# The machine's ticks, every core: busy (user, nice, system, irq, softirq)
+# and all of them (idle, I/O wait and steal too).
+cpu_ticks() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9 }' /proc/stat; }
+# Runs the client "$@" and writes the ticks it used (its children's, once
+# waited for, in its shell's stat) to $tmp/client-ticks.
+client() {
+    T=$tmp/client-ticks sh -c '"$@"; s=$?
+        sed "s/.*) //" /proc/$$/stat | awk "{ print \$14 + \$15 }" >"$T"; exit $s' sh "$@"
+}
+
 # One measurement: "REQUESTS/S P50 P99 ERRORS" (0 0 0 -1 when the client
-# failed).
+# failed), then what it cost in CPU ticks: "SERVER CLIENT BUSY ALL" (the
+# server process, the client, the machine busy, the machine's ticks in all).
 measure() { # CLIENT WHAT
     case $2 in
-    noop) url=$u tokens=$tmp/tokens mode=noop ;;
-    serve) url=$u tokens=$tmp/tokens mode=save ;;
-    peer) url=$p tokens=$tmp/peer-tokens mode=save ;;
+    noop) url=$u tokens=$tmp/tokens mode=noop server=$rpid ;;
+    serve) url=$u tokens=$tmp/tokens mode=save server=$rpid ;;
+    peer) url=$p tokens=$tmp/peer-tokens mode=save server=$ppid ;;
     esac
+    s0=$(proc_ticks "$server") m0=$(cpu_ticks)
     if [ "$1" = wrk ]; then
-        wrk -t1 -c"$conns" -d"${seconds}s" --timeout 10s -s "$here/wrk/answers.lua" "$url" -- \
-            "$mode" "$tokens" 2>/dev/null | tail -n 1 | grep -E '^[0-9]+ ' || echo "0 0 0 -1"
+        r=$(client wrk -t1 -c"$conns" -d"${seconds}s" --timeout 10s -s "$here/wrk/answers.lua" \
+            "$url" -- "$mode" "$tokens" 2>/dev/null | tail -n 1 | grep -E '^[0-9]+ ' ||
+            echo "0 0 0 -1")
     else
-        "$build/bench/loadgen" "$url" "$tokens" "$seconds" "$mode" 2>/dev/null |
-            cut -d' ' -f3- | grep -E '^[0-9]+ ' || echo "0 0 0 -1"
+        r=$(client "$build/bench/loadgen" "$url" "$tokens" "$seconds" "$mode" 2>/dev/null |
+            cut -d' ' -f3- | grep -E '^[0-9]+ ' || echo "0 0 0 -1")
     fi
+    s1=$(proc_ticks "$server") m1=$(cpu_ticks)
+    echo "$r $((s1 - s0)) $(cat "$tmp/client-ticks") $(echo "$m0 $m1" | awk '{ print $3 - $1, $4 - $2 }')"
 }
-# P1_PERF=FILE: a profile of the daemon (perf record -g) during one more
-# wrk run of the saves, before the measured ones, into FILE.
+# P1_PERF=FILE: a profile of the daemon (perf record -g, or P1_PERF_ARGS)
+# during one more wrk run of the saves (or of P1_PERF_WHAT: noop), before
+# the measured ones, into FILE.
 if [ -n "${P1_PERF:-}" ]; then
     perf record ${P1_PERF_ARGS:--g} -o "$P1_PERF" -p "$rpid" 2>/dev/null &
     perf=$!
-    measure wrk serve >/dev/null
+    measure wrk "${P1_PERF_WHAT:-serve}" >/dev/null
     kill -INT $perf
     wait $perf || true
 fi
@@ -91,12 +112,18 @@ echo "target: serve >= 8x the peer and >= 75 % of the no-op handler, p99 <= 20 m
 echo
 echo "| client | what | $(seq "$runs" | sed 's/^/run /' | paste -sd'|' | sed 's/|/ | /g') | median requests/s | median p99 | errors |"
 echo "|---|---|$(seq "$runs" | sed 's/.*/---|/' | tr -d '\n')---|---|---|"
-awk -v runs="$runs" '
+awk -v runs="$runs" -v seconds="$seconds" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
     function median(a, n,   i, j, t) {
         for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
         return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
-    { k = $1 " " $2; rate[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; err[k] += $7 }
+    # CPU per request (us): ticks / USER_HZ over the requests of the run.
+    function us(ticks, r) { return r > 0 ? ticks * 1e6 / hz / (r * seconds) : 0 }
+    {
+        k = $1 " " $2; rate[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; err[k] += $7
+        srv[k, $3] = us($8, $4); cli[k, $3] = us($9, $4); busy[k, $3] = us($10, $4)
+        used[k, $3] = $11 > 0 ? cores * $10 / $11 : 0
+    }
     END {
         split("noop serve peer", whats, " ")
         name["noop"] = "no-op handler (GET /api/v1/time)"
@@ -117,6 +144,27 @@ awk -v runs="$runs" '
             s = m[clients[c] " serve"]; n = m[clients[c] " noop"]; q = m[clients[c] " peer"]
             printf "- %s, medians: serve / peer **%.1fx**, serve / no-op **%.0f %%**\n", clients[c],
                    q ? s / q : 0, n ? 100 * s / n : 0
+        }
+        # What each request cost the machine: with every core busy at that
+        # cost, no client of this machine could go faster than cores / cost.
+        print ""
+        print "CPU per request, medians of the runs (the server process with all its threads, the client, the whole machine), and the cores busy during the runs (of " cores "):"
+        print ""
+        print "| client | what | server | client | machine | cores busy | at most, every core busy |"
+        print "|---|---|---|---|---|---|---|"
+        for (c = 1; c <= 2; c++) for (w = 1; w <= 3; w++) {
+            k = clients[c] " " whats[w]
+            for (r = 1; r <= runs; r++) { a[r] = srv[k, r]; b[r] = cli[k, r]; e[r] = busy[k, r]; f[r] = used[k, r] }
+            cost[k] = median(e, runs)
+            printf "| %s | %s | %.1f us | %.1f us | %.1f us | %.2f | %d/s |\n", clients[c], whats[w],
+                   median(a, runs), median(b, runs), cost[k], median(f, runs), cost[k] ? cores * 1e6 / cost[k] : 0
+        }
+        print ""
+        for (c = 1; c <= 2; c++) {
+            k = clients[c] " serve"; n = m[clients[c] " noop"]
+            if (cost[k] > 0 && n > 0)
+                printf "- %s: a save costs the machine %.1f us, a no-op %.1f us; at that cost %d cores give at most %d saves/s, **%.0f %%** of the no-op median rate\n",
+                       clients[c], cost[k], cost[clients[c] " noop"], cores, cores * 1e6 / cost[k], 100 * cores * 1e6 / cost[k] / n
         }
     }' "$tmp/figures"
 echo "- daemon peak RSS (VmHWM) serving them: $((rss / 1024)) MiB"
