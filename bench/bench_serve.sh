@@ -112,7 +112,9 @@ echo "target: serve >= 8x the peer and >= 75 % of the no-op handler, p99 <= 20 m
 echo
 echo "| client | what | $(seq "$runs" | sed 's/^/run /' | paste -sd'|' | sed 's/|/ | /g') | median requests/s | median p99 | errors |"
 echo "|---|---|$(seq "$runs" | sed 's/.*/---|/' | tr -d '\n')---|---|---|"
-awk -v runs="$runs" -v seconds="$seconds" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
+# cores: every CPU that /proc/stat counts (nproc would follow this shell's
+# affinity, not the machine the busy ticks are of).
+awk -v runs="$runs" -v seconds="$seconds" -v hz="$(getconf CLK_TCK)" -v cores="$(grep -c "^cpu[0-9]" /proc/stat)" '
     function median(a, n,   i, j, t) {
         for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
         return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
