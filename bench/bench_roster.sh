@@ -122,8 +122,8 @@ sort -n -k2 "$tmp/p7" | awk '{r[NR] = $2; a[NR] = $3; f[NR] = $4; h[NR] = $5; p[
     printf "| P6: VmRSS idle 2 s after ready, %d starts: median / max | **%.1f MiB** / %.1f MiB | <= 12 MiB |\n", NR, r[m] / 1024, r[NR] / 1024
     printf "| of which anonymous (heap) / shared-library pages; peak VmHWM; PSS | %.1f / %.1f MiB; %.1f MiB; %.1f MiB | |\n", a[m] / 1024, f[m] / 1024, h[m] / 1024, p[m] / 1024}'
 echo "$noop" | awk '{printf "| no-op handler (GET /api/v1/time), %d connections: requests/s (p50 / p99) | %d (%.2f / %.2f ms) | |\n", $2, $3, $4, $5}'
-echo "$burst" | awk '{printf "| P2: POST /api/v1/signin, %d terminals at once every 100 ms: p50 / **p99**, errors | %.2f / **%.2f ms**, %d | p99 <= 5 ms |\n", $2, $4, $5, $6}'
-echo "$signin" | awk '{printf "| P2: POST /api/v1/signin, %d terminals back to back: sign-ins/s (p50 / **p99**), errors | **%d** (%.2f / **%.2f ms**), %d | p99 <= 5 ms |\n", $2, $3, $4, $5, $6}'
+echo "$burst" | awk '{printf "| P2: POST /api/v1/signin, %d terminals at once every 100 ms: p50 / **p99**, errors | %.2f / **%.2f ms**, %d | none: sent together, they queue behind each other |\n", $2, $4, $5, $6}'
+echo "$signin" | awk '{printf "| P2: POST /api/v1/signin, %d terminals back to back: sign-ins/s (p50 / **p99**), errors | **%d** (%.2f / **%.2f ms**), %d | the ceiling (PERFORMANCE.md P2) |\n", $2, $3, $4, $5, $6}'
 echo "$open" | awk -v r="$rate" '{printf "| P2 open loop: %d sign-ins/s offered from %d terminals, latency from each one'"'"'s due time: served/s, p50 / **p99**, errors | %d, %.2f / **%.2f ms**, %d | p99 <= 5 ms |\n", r, $2, $3, $4, $5, $6}'
 # What the open loop's tail waited on: the store's transactions during the
 # run (EXAMROOM_COMMIT_LOG: start and duration on CLOCK_MONOTONIC, as
