@@ -79,7 +79,7 @@ expect 1 "没有这个场次" $R1 unlock S9 "$code1"
 expect 0 "场次 S1 已解锁" $R1 unlock S1 "$code1"
 expect 0 "场次 S1: 已解锁" $R1 status
 expect 0 "场次 S2: 未解锁" $R1 status
-if $R1 --verbose status 2>&1 | grep -q "$code1"; then
+if $R1 --verbose status 2>&1 | grep -qF "$code1"; then
     fail=$((fail + 1))
     echo "FAIL: the unlock code appears in the output"
 fi

@@ -261,7 +261,7 @@ asked=$(curl -s -X POST "$u/api/v1/terminals")
 rcode=$(echo "$asked" | sed -n 's/.*"pairing_code":"\([^"]*\)".*/\1/p')
 rsecret=$(echo "$asked" | sed -n 's/.*"pairing_secret":"\([0-9a-f]*\)".*/\1/p')
 check "the CLI rejects a pending code (examroom pair reject)" \
-    sh -c "$R pair reject '$rcode' | grep -q '已拒绝配对码 $rcode'"
+    sh -c "$R pair reject '$rcode' | grep -qF '已拒绝配对码 $rcode'"
 check "the terminal's next poll: 410 pairing_rejected, in words that say what to do" \
     sh -c "[ $(get poll "/api/v1/terminals/$rcode" -H "Authorization: Bearer $rsecret") = 410 ] &&
            grep -q '\"error\":\"pairing_rejected\"' '$tmp/poll' && grep -q '重新申请配对码' '$tmp/poll'"
