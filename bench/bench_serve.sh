@@ -53,16 +53,21 @@ node "$build/bench-peer/server.js" "$tmp/peer.db" "$tmp/peer-tokens" "$conns" >"
 ppid=$!
 p="http://127.0.0.1:$(wait_ready "$tmp/peer.out")"
 
-# CPU ticks (USER_HZ) used so far by process $1, all its threads.
-proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# The sum of fields A and B (numbered as in proc(5)) of the copy of a
+# /proc/PID/stat in FILE, in ticks (USER_HZ): 14 and 15 are what the process
+# used, all its threads; 16 and 17 what its children did, once waited for.
+# The command name, which may hold spaces, is stepped over.
+stat_ticks() { # FILE A B
+    sed 's/.*) //' "$1" | awk -v a="$2" -v b="$3" '{ print $(a - 2) + $(b - 2) }'
+}
 # The machine's ticks, every core: busy (user, nice, system, irq, softirq)
 # and all of them (idle, I/O wait and steal too).
 cpu_ticks() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9 }' /proc/stat; }
-# Runs the client "$@" and writes the ticks it used (its children's, once
-# waited for, in its shell's stat) to $tmp/client-ticks.
+# Runs the client "$@" in a shell of its own that copies its stat once the
+# client is done, to $tmp/client-stat: the client's ticks are that shell's
+# children's.
 client() {
-    T=$tmp/client-ticks sh -c '"$@"; s=$?
-        sed "s/.*) //" /proc/$$/stat | awk "{ print \$14 + \$15 }" >"$T"; exit $s' sh "$@"
+    T=$tmp/client-stat sh -c '"$@"; s=$?; cat /proc/$$/stat >"$T"; exit $s' sh "$@"
 }
 
 # One measurement: "REQUESTS/S P50 P99 ERRORS" (0 0 0 -1 when the client
@@ -74,7 +79,7 @@ measure() { # CLIENT WHAT
     serve) url=$u tokens=$tmp/tokens mode=save server=$rpid ;;
     peer) url=$p tokens=$tmp/peer-tokens mode=save server=$ppid ;;
     esac
-    s0=$(proc_ticks "$server") m0=$(cpu_ticks)
+    s0=$(stat_ticks "/proc/$server/stat" 14 15) m0=$(cpu_ticks)
     if [ "$1" = wrk ]; then
         r=$(client wrk -t1 -c"$conns" -d"${seconds}s" --timeout 10s -s "$here/wrk/answers.lua" \
             "$url" -- "$mode" "$tokens" 2>/dev/null | tail -n 1 | grep -E '^[0-9]+ ' ||
@@ -83,8 +88,9 @@ measure() { # CLIENT WHAT
         r=$(client "$build/bench/loadgen" "$url" "$tokens" "$seconds" "$mode" 2>/dev/null |
             cut -d' ' -f3- | grep -E '^[0-9]+ ' || echo "0 0 0 -1")
     fi
-    s1=$(proc_ticks "$server") m1=$(cpu_ticks)
-    echo "$r $((s1 - s0)) $(cat "$tmp/client-ticks") $(echo "$m0 $m1" | awk '{ print $3 - $1, $4 - $2 }')"
+    s1=$(stat_ticks "/proc/$server/stat" 14 15) m1=$(cpu_ticks)
+    echo "$r $((s1 - s0)) $(stat_ticks "$tmp/client-stat" 16 17)" \
+        "$(echo "$m0 $m1" | awk '{ print $3 - $1, $4 - $2 }')"
 }
 # P1_PERF=FILE: a profile of the daemon (perf record -g, or P1_PERF_ARGS)
 # during one more wrk run of the saves (or of P1_PERF_WHAT: noop), before
